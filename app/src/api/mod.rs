@@ -1,0 +1,6 @@
+//! Server functions: each resolves the caller, calls one service, maps the result.
+
+pub mod auth;
+pub mod i18n;
+pub mod operator;
+pub mod settings;

@@ -1,0 +1,33 @@
+//! Platform-wide controls for the operator.
+
+use crate::dto::OperatorOverview;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+async fn operator() -> Result<backend::tenancy::OperatorScope, AppError> {
+    crate::server::principal().await?.operator.ok_or(AppError::Forbidden)
+}
+
+#[server(endpoint = "operator/overview")]
+pub async fn get_operator_overview() -> Result<OperatorOverview, AppError> {
+    let op = operator().await?;
+    let db = crate::server::ctx()?.db;
+    Ok(OperatorOverview {
+        signup_enabled: backend::platform::signup_enabled(&db).await?,
+        tenants: backend::platform::tenant_count(&db, &op).await?,
+    })
+}
+
+/// `enabled` is "true" or "false": two submit buttons, so the form works without JS.
+#[server(endpoint = "operator/signup")]
+pub async fn set_signup_enabled(enabled: String) -> Result<bool, AppError> {
+    let op = operator().await?;
+    let enabled = match enabled.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    backend::platform::set_signup_enabled(&crate::server::ctx()?.db, &op, enabled).await?;
+    Ok(enabled)
+}

@@ -1,0 +1,122 @@
+//! The one error type that crosses the server-function boundary.
+//!
+//! Variants are stable and carry no internal text: the browser translates them with
+//! [`AppError::message`]. On the server, `From<ServiceError>` logs the cause of
+//! database and internal failures and sends only `Internal`.
+
+use crate::i18n::{I18n, Key};
+use domain::ValidationError;
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid {field}: {code}")]
+    Validation { field: String, code: ValidationError },
+    #[error("{what} already exists")]
+    Conflict { what: String },
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("rate limited for {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("sign-up disabled")]
+    SignupDisabled,
+    #[error("not logged in")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// The request could not be read: a missing or malformed argument, a network error.
+    #[error("bad request")]
+    BadRequest,
+    #[error("internal error")]
+    Internal,
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Request(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::Serialization(_) => AppError::BadRequest,
+            _ => AppError::Internal,
+        }
+    }
+}
+
+impl AppError {
+    /// A sentence for the user, in the current language.
+    pub fn message(&self, i18n: &I18n) -> String {
+        match self {
+            AppError::Validation { field, code } => {
+                let key = match code {
+                    ValidationError::Required => Key::ErrRequired,
+                    ValidationError::TooLong => Key::ErrTooLong,
+                    ValidationError::TooShort => Key::ErrTooShort,
+                    ValidationError::InvalidEmail => Key::ErrInvalidEmail,
+                    ValidationError::ForbiddenCharacters => Key::ErrForbiddenCharacters,
+                    ValidationError::UnknownTimeZone => Key::ErrUnknownTimeZone,
+                    ValidationError::UnsupportedLanguage => Key::ErrUnsupportedLanguage,
+                };
+                i18n.t(key).replace("{field}", i18n.t(field_label(field)))
+            }
+            AppError::Conflict { what } if what == "email" => i18n.t(Key::ErrEmailTaken).to_owned(),
+            AppError::Conflict { .. } => i18n.t(Key::ErrConflict).to_owned(),
+            AppError::InvalidCredentials => i18n.t(Key::ErrInvalidCredentials).to_owned(),
+            AppError::RateLimited { retry_after_secs } => i18n
+                .t(Key::ErrRateLimited)
+                .replace("{minutes}", &retry_after_secs.div_ceil(60).max(1).to_string()),
+            AppError::SignupDisabled => i18n.t(Key::ErrSignupDisabled).to_owned(),
+            AppError::Unauthorized => i18n.t(Key::ErrUnauthorized).to_owned(),
+            AppError::Forbidden => i18n.t(Key::ErrForbidden).to_owned(),
+            AppError::NotFound => i18n.t(Key::ErrNotFound).to_owned(),
+            AppError::BadRequest => i18n.t(Key::ErrBadRequest).to_owned(),
+            AppError::Internal => i18n.t(Key::ErrInternal).to_owned(),
+        }
+    }
+}
+
+fn field_label(field: &str) -> Key {
+    match field {
+        "email" => Key::Email,
+        "password" => Key::Password,
+        "company" => Key::Company,
+        "time_zone" => Key::TimeZone,
+        "bot_locale" => Key::BotLanguage,
+        _ => Key::ErrBadRequest,
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::ServiceError> for AppError {
+    fn from(e: backend::ServiceError) -> Self {
+        use backend::ServiceError as S;
+        match e {
+            S::Validation { field, error } => AppError::Validation {
+                field: field.to_owned(),
+                code: error,
+            },
+            S::Conflict(what) => AppError::Conflict { what: what.to_owned() },
+            S::InvalidCredentials => AppError::InvalidCredentials,
+            S::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
+            S::SignupDisabled => AppError::SignupDisabled,
+            S::NotFound => AppError::NotFound,
+            S::Forbidden => AppError::Forbidden,
+            S::Database(e) => {
+                tracing::error!(error = %e, "database error in a server function");
+                AppError::Internal
+            }
+            S::Internal(e) => {
+                tracing::error!(error = %e, "internal error in a server function");
+                AppError::Internal
+            }
+        }
+    }
+}

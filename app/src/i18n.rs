@@ -1,0 +1,187 @@
+//! Every user-facing string of the dashboard, in zh-CN and English.
+//!
+//! Views never hold literal text: they ask for a [`Key`] through [`I18n::t`]. The table is
+//! checked at compile time (a missing language is a missing macro argument) and by the
+//! tests below (no empty text, placeholders present in both languages).
+//!
+//! The locale comes from, in order: the `tombola_lang` cookie (set by the language
+//! switch and at login from the account's choice), the browser's `Accept-Language`,
+//! zh-CN. The server renders `<html lang>` with it; hydration reads it back from there.
+
+use domain::Locale;
+use leptos::prelude::*;
+
+macro_rules! texts {
+    ($($key:ident => $zh:literal, $en:literal;)*) => {
+        /// A user-facing string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Key { $($key),* }
+
+        impl Key {
+            /// All keys, for the table's own tests.
+            pub const ALL: &'static [Key] = &[$(Key::$key),*];
+
+            /// The text in `locale`.
+            pub fn text(self, locale: Locale) -> &'static str {
+                match locale {
+                    Locale::ZhCn => match self { $(Key::$key => $zh),* },
+                    Locale::En => match self { $(Key::$key => $en),* },
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    AppName => "Tombola 抽奖", "Tombola";
+    Tagline => "为你的 Telegram 社群举办公平透明的抽奖", "Provably fair giveaways for your Telegram community";
+    PageTitleLogin => "登录", "Log in";
+    PageTitleSignup => "注册", "Sign up";
+    Email => "邮箱", "Email";
+    Password => "密码", "Password";
+    PasswordHint => "至少 8 个字符", "At least 8 characters";
+    Company => "公司或显示名称", "Company or display name";
+    LogIn => "登录", "Log in";
+    LogOut => "退出登录", "Log out";
+    SignUp => "注册", "Sign up";
+    CreateAccount => "创建账户", "Create account";
+    NoAccountYet => "还没有账户？", "No account yet?";
+    HaveAccount => "已有账户？", "Already have an account?";
+    Language => "语言", "Language";
+    NavOverview => "概览", "Overview";
+    NavBots => "机器人", "Bots";
+    NavGiveaways => "抽奖活动", "Giveaways";
+    NavUsage => "用量", "Usage";
+    NavSettings => "设置", "Settings";
+    NavOperator => "平台管理", "Operator";
+    Menu => "菜单", "Menu";
+    WelcomeTitle => "欢迎使用 Tombola，{name}", "Welcome to Tombola, {name}";
+    WelcomeBody => "三步开始你的第一场抽奖：", "Three steps to your first giveaway:";
+    StepConnectBot => "连接你的 Telegram 机器人", "Connect your Telegram bot";
+    StepConnectBotBody => "在 @BotFather 创建机器人并粘贴它的令牌。", "Create a bot with @BotFather and paste its token.";
+    StepCreateGiveaway => "创建一场抽奖", "Create a giveaway";
+    StepCreateGiveawayBody => "设置奖品、名额、时间和参与条件。", "Set prizes, winner counts, schedule and join conditions.";
+    StepShare => "分享并开奖", "Share it and draw";
+    StepShareBody => "用户在 Telegram 一键参与；到点自动公平开奖并通知中奖者。", "Your audience joins in Telegram with one tap; the fair draw runs on time and winners are notified.";
+    Open => "前往", "Open";
+    BotsEmpty => "还没有连接机器人。", "No bot connected yet.";
+    GiveawaysEmpty => "还没有抽奖活动。", "No giveaways yet.";
+    UsageEmpty => "连接机器人后，这里会显示 API 调用和参与数据。", "API calls and entries appear here once a bot is connected.";
+    SettingsTitle => "设置", "Settings";
+    TimeZone => "时区", "Time zone";
+    BotLanguage => "机器人默认语言", "Default bot language";
+    Save => "保存", "Save";
+    Saved => "已保存。", "Saved.";
+    Loading => "加载中…", "Loading…";
+    OperatorTitle => "平台管理", "Operator";
+    SignupSetting => "自助注册", "Self-service sign-up";
+    SignupIsOn => "任何人都可以注册新租户账户。", "Anyone can sign up for a new tenant account.";
+    SignupIsOff => "自助注册已关闭；只能通过命令行创建账户。", "Self-service sign-up is off; accounts are created on the command line.";
+    TurnOff => "关闭注册", "Turn sign-up off";
+    TurnOn => "开启注册", "Turn sign-up on";
+    TenantCount => "租户数量", "Tenants";
+    NotFoundTitle => "页面不存在", "Page not found";
+    NotFoundBody => "你要找的页面不存在或已被移动。", "The page you are looking for does not exist or has moved.";
+    BackHome => "返回首页", "Back to the dashboard";
+    ErrorTitle => "出错了", "Something went wrong";
+    ErrorBody => "页面加载失败，请刷新重试。", "This page could not be loaded. Please reload and try again.";
+    ErrInvalidCredentials => "邮箱或密码错误。", "Wrong email or password.";
+    ErrRateLimited => "尝试次数过多，请在 {minutes} 分钟后重试。", "Too many attempts. Try again in {minutes} minutes.";
+    ErrEmailTaken => "该邮箱已注册。请直接登录。", "This email is already registered. Log in instead.";
+    ErrConflict => "该记录已存在。", "This already exists.";
+    ErrSignupDisabled => "自助注册已关闭，请联系平台管理员。", "Self-service sign-up is closed. Please contact the platform operator.";
+    ErrUnauthorized => "登录已过期，请重新登录。", "Your session has expired. Please log in again.";
+    ErrForbidden => "你没有权限执行此操作。", "You are not allowed to do this.";
+    ErrNotFound => "找不到该内容。", "Not found.";
+    ErrBadRequest => "请求无效，请刷新页面后重试。", "The request was not valid. Please reload the page and try again.";
+    ErrInternal => "服务器内部错误，请稍后重试。", "Something went wrong on our side. Please try again later.";
+    ErrRequired => "{field}：必填。", "{field}: required.";
+    ErrTooLong => "{field}：太长了。", "{field}: too long.";
+    ErrTooShort => "{field}：太短了。", "{field}: too short.";
+    ErrInvalidEmail => "{field}：不是有效的邮箱地址。", "{field}: not a valid email address.";
+    ErrForbiddenCharacters => "{field}：包含不允许的字符。", "{field}: contains characters that are not allowed.";
+    ErrUnknownTimeZone => "{field}：未知的时区。", "{field}: unknown time zone.";
+    ErrUnsupportedLanguage => "{field}：不支持的语言。", "{field}: unsupported language.";
+    Hydrated => "已就绪", "Ready";
+}
+
+/// The current locale as a reactive value, provided at the root of the app.
+#[derive(Debug, Clone, Copy)]
+pub struct I18n {
+    pub locale: RwSignal<Locale>,
+}
+
+impl I18n {
+    /// The text for `key` in the current locale; tracks the locale.
+    pub fn t(&self, key: Key) -> &'static str {
+        key.text(self.locale.get())
+    }
+}
+
+/// The app's i18n context.
+pub fn use_i18n() -> I18n {
+    expect_context::<I18n>()
+}
+
+/// Provides the i18n context: on the server from the request, in the browser from the
+/// `lang` attribute the server rendered.
+pub fn provide_i18n() -> I18n {
+    let i18n = I18n {
+        locale: RwSignal::new(initial_locale()),
+    };
+    provide_context(i18n);
+    i18n
+}
+
+#[cfg(feature = "ssr")]
+fn initial_locale() -> Locale {
+    use_context::<http::request::Parts>()
+        .map(|parts| crate::server::locale_of(&parts.headers))
+        .unwrap_or_default()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn initial_locale() -> Locale {
+    #[cfg(feature = "hydrate")]
+    {
+        leptos::prelude::document()
+            .document_element()
+            .and_then(|e| e.get_attribute("lang"))
+            .and_then(|l| Locale::from_tag(&l))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    Locale::default()
+}
+
+/// The cookie that remembers a chosen language.
+pub const LANG_COOKIE: &str = "tombola_lang";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_exists_in_every_language_with_the_same_placeholders() {
+        for key in Key::ALL {
+            let placeholders = |s: &str| {
+                let mut v: Vec<String> = s
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_owned()))
+                    .collect();
+                v.sort();
+                v
+            };
+            let zh = key.text(Locale::ZhCn);
+            let en = key.text(Locale::En);
+            assert!(!zh.trim().is_empty() && !en.trim().is_empty(), "{key:?}");
+            assert_eq!(placeholders(zh), placeholders(en), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn languages_differ_where_they_should() {
+        assert_ne!(Key::LogIn.text(Locale::ZhCn), Key::LogIn.text(Locale::En));
+    }
+}

@@ -1,0 +1,91 @@
+//! Tombola's dashboard: Leptos pages rendered on the server and hydrated in the browser.
+//!
+//! Layout: `api/` holds the server functions (thin adapters over `backend` services),
+//! `dto` the wire types, `pages/` the routes, `components/` shared pieces, `i18n` every
+//! string in zh-CN and English. Server-only code lives in `server` behind the `ssr`
+//! feature; the wasm bundle links none of it.
+
+pub mod api;
+pub mod auth;
+pub mod components;
+pub mod dto;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let i18n = i18n::provide_i18n();
+    let lang = i18n.locale.get_untracked().tag();
+    view! {
+        <thaw::ssr::SSRMountStyleProvider>
+            <!DOCTYPE html>
+            <html lang=lang>
+                <head>
+                    <meta charset="utf-8" />
+                    <meta name="viewport" content="width=device-width, initial-scale=1" />
+                    <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                    <AutoReload options=options.clone() />
+                    <HydrationScripts options />
+                    <MetaTags />
+                </head>
+                <body>
+                    <App />
+                </body>
+            </html>
+        </thaw::ssr::SSRMountStyleProvider>
+    }
+}
+
+/// The app: providers, routes and the hydration marker the end-to-end tests wait for.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let i18n = match use_context::<i18n::I18n>() {
+        Some(i18n) => i18n,
+        None => i18n::provide_i18n(),
+    };
+    auth::provide_auth();
+
+    // Marks the page once the wasm has taken over, and keeps `<html lang>` in step.
+    Effect::new(move |_| {
+        let locale = i18n.locale.get();
+        let doc = document();
+        if let Some(html) = doc.document_element() {
+            let _ = html.set_attribute("lang", locale.tag());
+        }
+        if let Some(body) = doc.body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tombola.css" />
+        <Title formatter=move |t: String| {
+            if t.is_empty() { i18n.t(i18n::Key::AppName).to_owned() } else { format!("{t} · {}", i18n.t(i18n::Key::AppName)) }
+        } />
+        <thaw::ConfigProvider>
+            <Router>
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("") view=pages::shell::DashboardShell ssr=SsrMode::Async>
+                        <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async />
+                        <Route path=path!("bots") view=pages::placeholder::BotsPage ssr=SsrMode::Async />
+                        <Route path=path!("giveaways") view=pages::placeholder::GiveawaysPage ssr=SsrMode::Async />
+                        <Route path=path!("usage") view=pages::placeholder::UsagePage ssr=SsrMode::Async />
+                        <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("operator") view=pages::operator::OperatorPage ssr=SsrMode::Async />
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </thaw::ConfigProvider>
+    }
+}

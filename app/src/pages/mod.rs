@@ -1,0 +1,9 @@
+//! One module per route.
+
+pub mod auth;
+pub mod not_found;
+pub mod operator;
+pub mod overview;
+pub mod placeholder;
+pub mod settings;
+pub mod shell;

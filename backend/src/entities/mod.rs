@@ -1,0 +1,8 @@
+//! SeaORM entities, one module per table, in the shape `sea-orm-cli generate entity` writes.
+//! Queries live in the services, never here.
+
+pub mod accounts;
+pub mod login_failures;
+pub mod platform_settings;
+pub mod sessions;
+pub mod tenants;

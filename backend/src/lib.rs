@@ -1,0 +1,19 @@
+//! Tombola's server side: persistence, accounts, sessions and tenancy.
+//!
+//! Everything a `#[server]` function or the binary needs goes through the services
+//! here; no other crate touches SQL. Tenant data is reachable only through a
+//! [`tenancy::TenantScope`], which can only be built from an authenticated account.
+
+pub mod accounts;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod ids;
+pub mod password;
+pub mod platform;
+pub mod session_store;
+pub mod tenancy;
+pub mod throttle;
+
+pub use error::ServiceError;
+pub use sea_orm::DatabaseConnection;

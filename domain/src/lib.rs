@@ -1,0 +1,8 @@
+//! Tombola's pure rules. Nothing here does I/O, so the same code runs on the server and,
+//! compiled to wasm, in the browser (the verify page, form validation).
+
+pub mod account;
+pub mod locale;
+
+pub use account::{DisplayName, Email, Password, ValidationError};
+pub use locale::Locale;

@@ -1,0 +1,15 @@
+//! Schema migrations. The server applies every pending one at start-up, on SQLite and on
+//! PostgreSQL alike; each migration is written once, in sea-query, for both.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_accounts::Migration)]
+    }
+}

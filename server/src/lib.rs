@@ -1,0 +1,6 @@
+//! The Tombola server: configuration, start-up and HTTP routing. `main.rs` only parses
+//! the command line; tests build an [`startup::Application`] on a random port.
+
+pub mod config;
+pub mod http_guard;
+pub mod startup;

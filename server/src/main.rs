@@ -1,0 +1,104 @@
+//! The `tombola` binary: wiring only. See `startup.rs`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use server::config::Config;
+use server::startup::Application;
+use std::io::BufRead;
+use std::path::PathBuf;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "tombola", version, about = "Tombola: multi-tenant Telegram giveaways")]
+struct Cli {
+    /// The configuration file.
+    #[arg(long, env = "TOMBOLA_CONFIG", default_value = "Leptos.toml", global = true)]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Platform administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an operator account. The password is read from TOMBOLA_ADMIN_PASSWORD or,
+    /// when unset, from the first line of standard input (never from the command line).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Tombola")]
+        company: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(&cli.config).context("configuration")?;
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| config.log.clone());
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&filter).context("log filter")?)
+        .init();
+
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let _key = config.secret_key(std::env::var("TOMBOLA_SECRET_KEY").ok())?;
+            let public_url = config.public_url.clone();
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.local_addr(), %public_url, "serving");
+            app.run(shutdown_signal()).await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            backend::db::connect_and_migrate(&config.database_url).await?;
+            println!("database is up to date");
+        }
+        Command::Admin { command: AdminCommand::Create { email, company } } => {
+            let password = match std::env::var("TOMBOLA_ADMIN_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("password (one line on standard input):");
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let db = backend::db::connect_and_migrate(&config.database_url).await?;
+            match backend::accounts::create_operator(&db, &email, &password, &company).await {
+                Ok(_) => println!("operator account created for {email}"),
+                Err(e) => anyhow::bail!("could not create the account: {e}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

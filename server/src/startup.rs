@@ -1,0 +1,136 @@
+//! Builds the application: database, migrations, sessions, routes, background upkeep.
+
+use crate::config::Config;
+use crate::http_guard::{self, GuardConfig};
+use app::server::ServerContext;
+use app::{App, shell};
+use axum::Router;
+use axum::extract::{FromRef, Request, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use backend::session_store::SeaOrmSessionStore;
+use backend::DatabaseConnection;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Largest request body accepted by the dashboard routes; forms are a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Shared by every handler.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub ctx: ServerContext,
+}
+
+/// A built server, bound to its port but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    /// Connects and migrates the database, then binds `config.leptos.site_addr`
+    /// (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let db = backend::db::connect_and_migrate(&config.database_url).await?;
+        let listener = TcpListener::bind(config.leptos.site_addr).await?;
+        let router = router(&config, db.clone());
+        spawn_upkeep(db.clone(), config.login_limits);
+        Ok(Application { listener, router, db })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// The HTTP routes: server functions, the Leptos pages, static files, health.
+pub fn router(config: &Config, db: DatabaseConnection) -> Router {
+    let leptos_options = config.leptos.clone();
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        ctx: ServerContext {
+            db: db.clone(),
+            login_limits: config.login_limits,
+            secure_cookies: config.https(),
+        },
+    };
+    let guard = Arc::new(GuardConfig {
+        public_origin: config.public_origin(),
+        trust_forwarded_for: config.trust_forwarded_for,
+    });
+    let sessions = SessionManagerLayer::new(SeaOrmSessionStore::new(db))
+        .with_name("tombola_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.https())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(i64::from(config.session_days))));
+
+    let routes = generate_route_list(App);
+    let ctx = state.ctx.clone();
+    Router::new()
+        .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(guard.clone(), http_guard::same_origin))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(guard, http_guard::client_ip))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.ctx.clone()), req).await
+}
+
+/// Hourly: expired sessions and login failures that no longer count are deleted.
+fn spawn_upkeep(db: DatabaseConnection, limits: backend::throttle::LoginLimits) {
+    tokio::spawn(async move {
+        let store = SeaOrmSessionStore::new(db.clone());
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "expired-session clean-up failed");
+            }
+            if let Err(e) = backend::throttle::prune(&db, &limits).await {
+                tracing::warn!(error = %e, "login-failure clean-up failed");
+            }
+        }
+    });
+}
