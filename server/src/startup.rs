@@ -6,7 +6,9 @@ use app::server::ServerContext;
 use app::{App, shell};
 use axum::Router;
 use axum::extract::{FromRef, Request, State};
-use axum::response::IntoResponse;
+use app::error::AppError;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 use axum::routing::get;
 use backend::session_store::SeaOrmSessionStore;
 use backend::DatabaseConnection;
@@ -114,8 +116,41 @@ pub fn router(config: &Config, db: DatabaseConnection) -> Router {
         .with_state(state)
 }
 
-async fn server_fn_handler(State(state): State<AppState>, req: Request) -> impl IntoResponse {
-    handle_server_fns_with_context(move || provide_context(state.ctx.clone()), req).await
+async fn server_fn_handler(State(state): State<AppState>, req: Request) -> Response {
+    let res = handle_server_fns_with_context(move || provide_context(state.ctx.clone()), req)
+        .await
+        .into_response();
+    with_error_status(res).await
+}
+
+/// server_fn answers every error with 500. Give each [`AppError`] its HTTP meaning
+/// (400, 401, 403, 404, 409, 429) so clients and logs can tell a refusal from a fault.
+/// The body, the JSON-encoded error, is kept as it is.
+async fn with_error_status(res: Response) -> Response {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = match err {
+            AppError::Validation { .. } | AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::InvalidCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::SignupDisabled => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::RateLimited { retry_after_secs } => {
+                if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    parts.headers.insert(http::header::RETRY_AFTER, v);
+                }
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Hourly: expired sessions and login failures that no longer count are deleted.

@@ -1,0 +1,61 @@
+import { defineConfig } from '@playwright/test';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+
+// The server under test is the real binary built by `cargo leptos build`, started here
+// on its own port with a throw-away SQLite database. scripts/test sets TOMBOLA_BIN and
+// TOMBOLA_SITE_ROOT; the defaults fit a plain `cargo leptos build` in this checkout.
+const root = path.resolve(__dirname, '..');
+const port = process.env.TOMBOLA_E2E_PORT ?? '3100';
+const baseURL = `http://127.0.0.1:${port}`;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tombola-e2e-'));
+const bin = process.env.TOMBOLA_BIN ?? path.join(root, 'target', 'debug', 'tombola');
+
+const chromium = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run',
+  ],
+};
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    locale: 'en-US',
+    launchOptions: chromium,
+    trace: 'off',
+    screenshot: 'only-on-failure',
+  },
+  projects: [
+    { name: 'hydrated', use: { javaScriptEnabled: true } },
+    { name: 'no-js', use: { javaScriptEnabled: false } },
+  ],
+  webServer: {
+    command: bin,
+    cwd: root,
+    url: `${baseURL}/healthz`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: process.env.TOMBOLA_SITE_ROOT ?? path.join(root, 'target', 'site'),
+      TOMBOLA_DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      TOMBOLA_SECRET_KEY_FILE: `${dataDir}/secret.key`,
+      TOMBOLA_PUBLIC_URL: baseURL,
+      // Every spec logs in from 127.0.0.1; the per-IP limit is covered by the Rust tests.
+      TOMBOLA_LOGIN_MAX_FAILURES_PER_IP: '10000',
+      TOMBOLA_LOGIN_MAX_FAILURES_PER_ACCOUNT: '5',
+      TOMBOLA_LOG: 'warn',
+    },
+  },
+});

@@ -1,0 +1,201 @@
+//! `TestApp`: a server on a random port with its own database, and a cookie-keeping client.
+
+use app::error::AppError;
+use reqwest::{Client, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use server::config::Config;
+use server::startup::Application;
+use std::collections::HashMap;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `<name>::sqlite` and `<name>::postgres` from one async test body taking a `Db`.
+macro_rules! db_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::helpers::Db::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_url().is_none() {
+                    eprintln!("SKIPPED {}::postgres: TOMBOLA_TEST_POSTGRES_URL is not set", module_path!());
+                    return;
+                }
+                ($body)($crate::helpers::Db::Postgres).await;
+            }
+        }
+    };
+}
+pub(crate) use db_test;
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TOMBOLA_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())
+}
+
+/// A fresh, empty database URL for one test.
+pub async fn fresh_database(db: Db) -> String {
+    let name = format!("tombola_t_{}_{:016x}", std::process::id(), rand::random::<u64>());
+    match db {
+        Db::Sqlite => {
+            let dir = std::env::temp_dir().join("tombola-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}/{name}.db", dir.display())
+        }
+        Db::Postgres => {
+            let base = postgres_url().expect("checked by the caller");
+            let admin = Database::connect(&base).await.expect("connect to TOMBOLA_TEST_POSTGRES_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (prefix, _) = base.rsplit_once('/').expect("URL has a database");
+            format!("{prefix}/{name}")
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+}
+
+/// Extra `Leptos.toml` text for a test, e.g. tighter login limits.
+pub async fn spawn(db: Db, tombola_toml: &str) -> TestApp {
+    spawn_on(fresh_database(db).await, tombola_toml).await
+}
+
+pub async fn spawn_on(database_url: String, tombola_toml: &str) -> TestApp {
+    let toml = format!(
+        "[leptos]\nsite-addr = \"127.0.0.1:0\"\n[tombola]\ndatabase-url = \"{database_url}\"\n{tombola_toml}"
+    );
+    let config = Config::from_toml_and_env(&toml, |_| None).expect("test config");
+    let app = Application::build(config).await.expect("build app");
+    let addr = app.local_addr();
+    let db = app.db().clone();
+    tokio::spawn(app.run(std::future::pending()));
+    TestApp {
+        base: format!("http://{addr}"),
+        client: new_client(),
+        db,
+        database_url,
+    }
+}
+
+pub fn new_client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// What a server function answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    pub fn error(&self) -> AppError {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not an AppError ({e}): {} {}", self.status, self.body))
+    }
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        assert!(self.status.is_success(), "{} {}", self.status, self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+impl TestApp {
+    /// Calls a server function the way the hydrated page does (fetch, same origin).
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> Answer {
+        self.call_with(&self.client, endpoint, form, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        client: &Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("accept", "application/json")
+            .header("origin", &self.base)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode_form(form));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request");
+        Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    pub async fn sign_up(&self, email: &str, password: &str, company: &str) -> Answer {
+        self.call("auth/signup", &[("email", email), ("password", password), ("company", company)])
+            .await
+    }
+
+    pub async fn log_in(&self, email: &str, password: &str) -> Answer {
+        self.call("auth/login", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn me(&self) -> Option<HashMap<String, serde_json::Value>> {
+        self.call("auth/me", &[]).await.json()
+    }
+
+    pub async fn get_page(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+        let res = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
+        (res.status(), res.headers().clone(), res.text().await.unwrap())
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+pub fn encode_form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub const PASSWORD: &str = "correct horse battery";

@@ -1,0 +1,8 @@
+//! HTTP-level tests of the real router on a real port, each on a fresh database.
+//! Every test runs on SQLite and, when `TOMBOLA_TEST_POSTGRES_URL` is set, on PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod guards;
+mod pages;
