@@ -6,15 +6,17 @@
 
 use crate::i18n::{I18n, Key};
 use domain::ValidationError;
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("invalid {field}: {code}")]
-    Validation { field: String, code: ValidationError },
+    Validation {
+        field: String,
+        code: ValidationError,
+    },
     #[error("{what} already exists")]
     Conflict { what: String },
     #[error("wrong email or password")]
@@ -70,9 +72,10 @@ impl AppError {
             AppError::Conflict { what } if what == "email" => i18n.t(Key::ErrEmailTaken).to_owned(),
             AppError::Conflict { .. } => i18n.t(Key::ErrConflict).to_owned(),
             AppError::InvalidCredentials => i18n.t(Key::ErrInvalidCredentials).to_owned(),
-            AppError::RateLimited { retry_after_secs } => i18n
-                .t(Key::ErrRateLimited)
-                .replace("{minutes}", &retry_after_secs.div_ceil(60).max(1).to_string()),
+            AppError::RateLimited { retry_after_secs } => i18n.t(Key::ErrRateLimited).replace(
+                "{minutes}",
+                &retry_after_secs.div_ceil(60).max(1).to_string(),
+            ),
             AppError::SignupDisabled => i18n.t(Key::ErrSignupDisabled).to_owned(),
             AppError::Unauthorized => i18n.t(Key::ErrUnauthorized).to_owned(),
             AppError::Forbidden => i18n.t(Key::ErrForbidden).to_owned(),
@@ -103,7 +106,9 @@ impl From<backend::ServiceError> for AppError {
                 field: field.to_owned(),
                 code: error,
             },
-            S::Conflict(what) => AppError::Conflict { what: what.to_owned() },
+            S::Conflict(what) => AppError::Conflict {
+                what: what.to_owned(),
+            },
             S::InvalidCredentials => AppError::InvalidCredentials,
             S::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
             S::SignupDisabled => AppError::SignupDisabled,

@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod thaw_css;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -25,13 +26,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let i18n = i18n::provide_i18n();
     let lang = i18n.locale.get_untracked().tag();
     view! {
-        <thaw::ssr::SSRMountStyleProvider>
             <!DOCTYPE html>
             <html lang=lang>
                 <head>
                     <meta charset="utf-8" />
                     <meta name="viewport" content="width=device-width, initial-scale=1" />
                     <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                    <link rel="stylesheet" href="/thaw.css" />
                     <AutoReload options=options.clone() />
                     <HydrationScripts options />
                     <MetaTags />
@@ -40,7 +41,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     <App />
                 </body>
             </html>
-        </thaw::ssr::SSRMountStyleProvider>
     }
 }
 
@@ -52,8 +52,6 @@ pub fn App() -> impl IntoView {
         Some(i18n) => i18n,
         None => i18n::provide_i18n(),
     };
-    auth::provide_auth();
-
     // Marks the page once the wasm has taken over, and keeps `<html lang>` in step.
     Effect::new(move |_| {
         let locale = i18n.locale.get();
@@ -71,21 +69,32 @@ pub fn App() -> impl IntoView {
         <Title formatter=move |t: String| {
             if t.is_empty() { i18n.t(i18n::Key::AppName).to_owned() } else { format!("{t} · {}", i18n.t(i18n::Key::AppName)) }
         } />
-        <thaw::ConfigProvider>
+        <thaw::ConfigProvider theme_id=thaw_css::THEME_ID.to_string()>
             <Router>
-                <Routes fallback=pages::not_found::NotFound>
-                    <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
-                    <ParentRoute path=path!("") view=pages::shell::DashboardShell ssr=SsrMode::Async>
-                        <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async />
-                        <Route path=path!("bots") view=pages::placeholder::BotsPage ssr=SsrMode::Async />
-                        <Route path=path!("giveaways") view=pages::placeholder::GiveawaysPage ssr=SsrMode::Async />
-                        <Route path=path!("usage") view=pages::placeholder::UsagePage ssr=SsrMode::Async />
-                        <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
-                        <Route path=path!("operator") view=pages::operator::OperatorPage ssr=SsrMode::Async />
-                    </ParentRoute>
-                </Routes>
+                <AppRoutes />
             </Router>
         </thaw::ConfigProvider>
+    }
+}
+
+/// The routes. The auth actions are created here, inside the router, because a plain
+/// form post that failed comes back with its error in the URL, and only inside the
+/// router can a `ServerAction` read it from there.
+#[component]
+fn AppRoutes() -> impl IntoView {
+    auth::provide_auth();
+    view! {
+        <Routes fallback=pages::not_found::NotFound>
+            <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async />
+            <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
+            <ParentRoute path=path!("") view=pages::shell::DashboardShell ssr=SsrMode::Async>
+                <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async />
+                <Route path=path!("bots") view=pages::placeholder::BotsPage ssr=SsrMode::Async />
+                <Route path=path!("giveaways") view=pages::placeholder::GiveawaysPage ssr=SsrMode::Async />
+                <Route path=path!("usage") view=pages::placeholder::UsagePage ssr=SsrMode::Async />
+                <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
+                <Route path=path!("operator") view=pages::operator::OperatorPage ssr=SsrMode::Async />
+            </ParentRoute>
+        </Routes>
     }
 }

@@ -3,9 +3,9 @@
 
 use crate::error::AppError;
 use crate::i18n::LANG_COOKIE;
+use backend::DatabaseConnection;
 use backend::accounts::{self, AccountId, Principal};
 use backend::throttle::LoginLimits;
-use backend::DatabaseConnection;
 use domain::Locale;
 use http::HeaderMap;
 use http::header::{ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
@@ -69,7 +69,10 @@ pub async fn principal() -> Result<Principal, AppError> {
 pub async fn start_session(account: AccountId) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await.map_err(session_err)?;
-    session.insert(ACCOUNT_KEY, account.0).await.map_err(session_err)?;
+    session
+        .insert(ACCOUNT_KEY, account.0)
+        .await
+        .map_err(session_err)?;
     Ok(())
 }
 

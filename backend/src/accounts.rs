@@ -41,10 +41,15 @@ pub struct Principal {
 
 /// Creates a tenant and its first account. The first account of the platform becomes
 /// the operator, and may sign up even when self-service sign-up is off.
-pub async fn sign_up(db: &DatabaseConnection, input: SignupInput) -> Result<AccountId, ServiceError> {
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    input: SignupInput,
+) -> Result<AccountId, ServiceError> {
     let email = Email::parse(&input.email).map_err(ServiceError::validation("email"))?;
-    let company = DisplayName::parse(&input.company).map_err(ServiceError::validation("company"))?;
-    let password = Password::parse(&input.password).map_err(ServiceError::validation("password"))?;
+    let company =
+        DisplayName::parse(&input.company).map_err(ServiceError::validation("company"))?;
+    let password =
+        Password::parse(&input.password).map_err(ServiceError::validation("password"))?;
 
     let first = accounts::Entity::find().count(db).await? == 0;
     if !first && !platform::signup_enabled(db).await? {
@@ -193,7 +198,10 @@ pub async fn set_account_locale(
     locale: Locale,
 ) -> Result<(), ServiceError> {
     accounts::Entity::update_many()
-        .col_expr(accounts::Column::Locale, sea_orm::sea_query::Expr::value(locale.tag()))
+        .col_expr(
+            accounts::Column::Locale,
+            sea_orm::sea_query::Expr::value(locale.tag()),
+        )
         .filter(accounts::Column::Id.eq(scope.account_id))
         .filter(accounts::Column::TenantId.eq(scope.tenant_id))
         .exec(db)
@@ -234,8 +242,10 @@ pub async fn update_settings(
 ) -> Result<TenantSettings, ServiceError> {
     let company = DisplayName::parse(company).map_err(ServiceError::validation("company"))?;
     let time_zone = parse_time_zone(time_zone).map_err(ServiceError::validation("time_zone"))?;
-    let bot_locale = Locale::from_tag(bot_locale)
-        .ok_or(ServiceError::Validation { field: "bot_locale", error: ValidationError::UnsupportedLanguage })?;
+    let bot_locale = Locale::from_tag(bot_locale).ok_or(ServiceError::Validation {
+        field: "bot_locale",
+        error: ValidationError::UnsupportedLanguage,
+    })?;
     let tenant = tenants::Entity::find_by_id(scope.tenant_id)
         .one(db)
         .await?

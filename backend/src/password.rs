@@ -57,14 +57,28 @@ mod tests {
 
     #[tokio::test]
     async fn hash_then_verify() {
-        let h = hash(Password::parse("correct horse").unwrap()).await.unwrap();
+        let h = hash(Password::parse("correct horse").unwrap())
+            .await
+            .unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify(Password::parse("correct horse").unwrap(), Some(h.clone())).await.unwrap());
-        assert!(!verify(Password::parse("wrong horse!").unwrap(), Some(h)).await.unwrap());
+        assert!(
+            verify(Password::parse("correct horse").unwrap(), Some(h.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify(Password::parse("wrong horse!").unwrap(), Some(h))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn unknown_account_never_verifies() {
-        assert!(!verify(Password::parse("anything at all").unwrap(), None).await.unwrap());
+        assert!(
+            !verify(Password::parse("anything at all").unwrap(), None)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Platform-wide settings the operator controls.
 
+use crate::ServiceError;
 use crate::entities::platform_settings as ps;
 use crate::tenancy::OperatorScope;
-use crate::ServiceError;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 
@@ -33,7 +33,11 @@ pub async fn set_signup_enabled(
     )
     .exec_without_returning(db)
     .await?;
-    tracing::info!(operator = operator.account_id, enabled, "sign-up setting changed");
+    tracing::info!(
+        operator = operator.account_id,
+        enabled,
+        "sign-up setting changed"
+    );
     Ok(())
 }
 

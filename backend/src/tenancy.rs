@@ -11,7 +11,10 @@ pub struct TenantScope {
 
 impl TenantScope {
     pub(crate) fn new(tenant_id: i32, account_id: i32) -> Self {
-        Self { tenant_id, account_id }
+        Self {
+            tenant_id,
+            account_id,
+        }
     }
 
     /// The tenant's row id, for logs and for the services of this crate.

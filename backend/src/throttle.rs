@@ -1,8 +1,8 @@
 //! Login throttling, per account and per client IP, in the database so that every server
 //! process sharing it enforces the same limit.
 
-use crate::entities::login_failures as lf;
 use crate::ServiceError;
+use crate::entities::login_failures as lf;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -82,7 +82,9 @@ pub(crate) async fn record_failure(
         at: Set(now),
         ..Default::default()
     });
-    lf::Entity::insert_many(rows).exec_without_returning(db).await?;
+    lf::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

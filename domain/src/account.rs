@@ -49,7 +49,9 @@ impl Email {
             || domain.ends_with('.')
             || domain.contains("..")
             || !local.chars().all(ok_char)
-            || !domain.chars().all(|c| ok_char(c) && !matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"'))
+            || !domain
+                .chars()
+                .all(|c| ok_char(c) && !matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"'))
         {
             return Err(ValidationError::InvalidEmail);
         }
@@ -165,12 +167,32 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
-        assert_eq!(Email::parse("张三@例子.中国").unwrap().as_str(), "张三@例子.中国");
-        for bad in ["", "   ", "no-at", "@x.com", "a@b", "a@.com", "a@com.", "a b@x.com", "a@x..com", "a@x\u{0}.com"] {
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        assert_eq!(
+            Email::parse("张三@例子.中国").unwrap().as_str(),
+            "张三@例子.中国"
+        );
+        for bad in [
+            "",
+            "   ",
+            "no-at",
+            "@x.com",
+            "a@b",
+            "a@.com",
+            "a@com.",
+            "a b@x.com",
+            "a@x..com",
+            "a@x\u{0}.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
-        assert_eq!(Email::parse(&format!("{}@x.com", "a".repeat(300))), Err(ValidationError::TooLong));
+        assert_eq!(
+            Email::parse(&format!("{}@x.com", "a".repeat(300))),
+            Err(ValidationError::TooLong)
+        );
     }
 
     #[test]
@@ -182,21 +204,48 @@ mod tests {
     #[test]
     fn password_rules() {
         assert_eq!(Password::parse("").unwrap_err(), ValidationError::Required);
-        assert_eq!(Password::parse("short").unwrap_err(), ValidationError::TooShort);
-        assert_eq!(Password::parse(&"x".repeat(2000)).unwrap_err(), ValidationError::TooLong);
-        assert_eq!(Password::parse("abc\u{7}defghij").unwrap_err(), ValidationError::ForbiddenCharacters);
-        assert!(Password::parse("密码密码密码密码").is_ok(), "eight CJK characters are eight characters");
+        assert_eq!(
+            Password::parse("short").unwrap_err(),
+            ValidationError::TooShort
+        );
+        assert_eq!(
+            Password::parse(&"x".repeat(2000)).unwrap_err(),
+            ValidationError::TooLong
+        );
+        assert_eq!(
+            Password::parse("abc\u{7}defghij").unwrap_err(),
+            ValidationError::ForbiddenCharacters
+        );
+        assert!(
+            Password::parse("密码密码密码密码").is_ok(),
+            "eight CJK characters are eight characters"
+        );
         assert!(Password::for_login("short").is_ok());
-        assert_eq!(format!("{:?}", Password::parse("hunter22hunter").unwrap()), "Password([redacted])");
+        assert_eq!(
+            format!("{:?}", Password::parse("hunter22hunter").unwrap()),
+            "Password([redacted])"
+        );
     }
 
     #[test]
     fn display_name_rules() {
-        assert_eq!(DisplayName::parse("  Acme \n  Shop ").unwrap().as_str(), "Acme Shop");
-        assert_eq!(DisplayName::parse(" \t ").unwrap_err(), ValidationError::Required);
-        assert_eq!(DisplayName::parse(&"店".repeat(81)).unwrap_err(), ValidationError::TooLong);
+        assert_eq!(
+            DisplayName::parse("  Acme \n  Shop ").unwrap().as_str(),
+            "Acme Shop"
+        );
+        assert_eq!(
+            DisplayName::parse(" \t ").unwrap_err(),
+            ValidationError::Required
+        );
+        assert_eq!(
+            DisplayName::parse(&"店".repeat(81)).unwrap_err(),
+            ValidationError::TooLong
+        );
         assert!(DisplayName::parse(&"店".repeat(80)).is_ok());
-        assert_eq!(DisplayName::parse("evil\u{202E}gnp.exe").unwrap_err(), ValidationError::ForbiddenCharacters);
+        assert_eq!(
+            DisplayName::parse("evil\u{202E}gnp.exe").unwrap_err(),
+            ValidationError::ForbiddenCharacters
+        );
         assert!(DisplayName::parse("🎁 抽奖小铺").is_ok());
     }
 }

@@ -85,8 +85,14 @@ mod tests {
 
     #[test]
     fn negotiation_honours_q_values() {
-        assert_eq!(Locale::negotiate("en-US,en;q=0.9,zh;q=0.8"), Some(Locale::En));
-        assert_eq!(Locale::negotiate("fr;q=1, zh-CN;q=0.5, en;q=0.4"), Some(Locale::ZhCn));
+        assert_eq!(
+            Locale::negotiate("en-US,en;q=0.9,zh;q=0.8"),
+            Some(Locale::En)
+        );
+        assert_eq!(
+            Locale::negotiate("fr;q=1, zh-CN;q=0.5, en;q=0.4"),
+            Some(Locale::ZhCn)
+        );
         assert_eq!(Locale::negotiate("en;q=0, zh;q=0.1"), Some(Locale::ZhCn));
         assert_eq!(Locale::negotiate("de, fr"), None);
         assert_eq!(Locale::negotiate(";;;,,,q=abc"), None);

@@ -22,16 +22,56 @@ pub struct KeyDoc {
 }
 
 pub const KEYS: &[KeyDoc] = &[
-    KeyDoc { key: "database-url", default: "sqlite://data/tombola.db", meaning: "SQLite file or postgres:// URL; migrations run at start-up" },
-    KeyDoc { key: "public-url", default: "http://<site-addr>", meaning: "the URL people and Telegram reach the server at; https turns on Secure cookies" },
-    KeyDoc { key: "secret-key-file", default: "data/secret.key", meaning: "file holding the 32-byte master key (hex); generated with a warning when missing, except in production" },
-    KeyDoc { key: "production", default: "false", meaning: "refuse to start without a secret key; never generate one" },
-    KeyDoc { key: "trust-forwarded-for", default: "false", meaning: "take the client IP from the last X-Forwarded-For entry (only behind your own proxy)" },
-    KeyDoc { key: "login-max-failures-per-account", default: "5", meaning: "failed logins allowed per account within the window" },
-    KeyDoc { key: "login-max-failures-per-ip", default: "30", meaning: "failed logins allowed per client IP within the window" },
-    KeyDoc { key: "login-window-secs", default: "900", meaning: "the login-throttle window, in seconds" },
-    KeyDoc { key: "session-days", default: "7", meaning: "a session ends after this many days without activity" },
-    KeyDoc { key: "log", default: "info", meaning: "tracing filter, e.g. info,backend=debug (RUST_LOG wins when set)" },
+    KeyDoc {
+        key: "database-url",
+        default: "sqlite://data/tombola.db",
+        meaning: "SQLite file or postgres:// URL; migrations run at start-up",
+    },
+    KeyDoc {
+        key: "public-url",
+        default: "http://<site-addr>",
+        meaning: "the URL people and Telegram reach the server at; https turns on Secure cookies",
+    },
+    KeyDoc {
+        key: "secret-key-file",
+        default: "data/secret.key",
+        meaning: "file holding the 32-byte master key (hex); generated with a warning when missing, except in production",
+    },
+    KeyDoc {
+        key: "production",
+        default: "false",
+        meaning: "refuse to start without a secret key; never generate one",
+    },
+    KeyDoc {
+        key: "trust-forwarded-for",
+        default: "false",
+        meaning: "take the client IP from the last X-Forwarded-For entry (only behind your own proxy)",
+    },
+    KeyDoc {
+        key: "login-max-failures-per-account",
+        default: "5",
+        meaning: "failed logins allowed per account within the window",
+    },
+    KeyDoc {
+        key: "login-max-failures-per-ip",
+        default: "30",
+        meaning: "failed logins allowed per client IP within the window",
+    },
+    KeyDoc {
+        key: "login-window-secs",
+        default: "900",
+        meaning: "the login-throttle window, in seconds",
+    },
+    KeyDoc {
+        key: "session-days",
+        default: "7",
+        meaning: "a session ends after this many days without activity",
+    },
+    KeyDoc {
+        key: "log",
+        default: "info",
+        meaning: "tracing filter, e.g. info,backend=debug (RUST_LOG wins when set)",
+    },
 ];
 
 /// The master key. Never printed: `Debug` is redacted by `secrecy`.
@@ -100,10 +140,11 @@ impl Config {
 
         let mut get = |key: &'static str| -> anyhow::Result<Option<String>> {
             let env_name = format!("TOMBOLA_{}", key.replace('-', "_").to_uppercase());
+            let from_file = ours.remove(key);
             if let Some(v) = env(&env_name) {
                 return Ok(Some(v));
             }
-            match ours.remove(key) {
+            match from_file {
                 None => Ok(None),
                 Some(toml::Value::String(s)) => Ok(Some(s)),
                 Some(toml::Value::Integer(i)) => Ok(Some(i.to_string())),
@@ -111,15 +152,28 @@ impl Config {
                 Some(other) => bail!("Leptos.toml [tombola] `{key}`: unexpected value {other}"),
             }
         };
-        let database_url = get("database-url")?.unwrap_or_else(|| "sqlite://data/tombola.db".into());
+        let database_url =
+            get("database-url")?.unwrap_or_else(|| "sqlite://data/tombola.db".into());
         let public_url = get("public-url")?
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| format!("http://{}", leptos.site_addr));
-        let secret_key_file = PathBuf::from(get("secret-key-file")?.unwrap_or_else(|| "data/secret.key".into()));
+        let secret_key_file =
+            PathBuf::from(get("secret-key-file")?.unwrap_or_else(|| "data/secret.key".into()));
         let production = parse_bool("production", get("production")?, false)?;
-        let trust_forwarded_for = parse_bool("trust-forwarded-for", get("trust-forwarded-for")?, false)?;
-        let per_account = parse_num("login-max-failures-per-account", get("login-max-failures-per-account")?, 5, 1)?;
-        let per_ip = parse_num("login-max-failures-per-ip", get("login-max-failures-per-ip")?, 30, 1)?;
+        let trust_forwarded_for =
+            parse_bool("trust-forwarded-for", get("trust-forwarded-for")?, false)?;
+        let per_account = parse_num(
+            "login-max-failures-per-account",
+            get("login-max-failures-per-account")?,
+            5,
+            1,
+        )?;
+        let per_ip = parse_num(
+            "login-max-failures-per-ip",
+            get("login-max-failures-per-ip")?,
+            30,
+            1,
+        )?;
         let window = parse_num("login-window-secs", get("login-window-secs")?, 900, 1)?;
         let session_days = parse_num("session-days", get("session-days")?, 7, 1)?;
         let log = get("log")?.unwrap_or_else(|| "info".into());
@@ -128,7 +182,10 @@ impl Config {
             bail!("Leptos.toml [tombola]: unknown key `{k}`");
         }
         validate_public_url(&public_url)?;
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             bail!("database-url (TOMBOLA_DATABASE_URL): expected sqlite:… or postgres://…");
         }
         Ok(Config {
@@ -185,7 +242,9 @@ impl Config {
                 );
                 Ok(SecretBox::new(Box::new(key)))
             }
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", self.secret_key_file.display())),
+            Err(e) => {
+                Err(e).with_context(|| format!("cannot read {}", self.secret_key_file.display()))
+            }
         }
     }
 }
@@ -199,7 +258,9 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     f.write_all(b"\n")?;
     Ok(())
@@ -236,7 +297,11 @@ fn validate_public_url(url: &str) -> anyhow::Result<()> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| anyhow!("public-url (TOMBOLA_PUBLIC_URL): must start with http:// or https://, got {url:?}"))?;
+        .ok_or_else(|| {
+            anyhow!(
+                "public-url (TOMBOLA_PUBLIC_URL): must start with http:// or https://, got {url:?}"
+            )
+        })?;
     let host = rest.split('/').next().unwrap_or("");
     if host.is_empty() || host.contains(['?', '#', ' ', '@']) {
         bail!("public-url (TOMBOLA_PUBLIC_URL): no valid host in {url:?}");
@@ -261,7 +326,11 @@ mod tests {
     use super::*;
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -276,7 +345,15 @@ mod tests {
     #[test]
     fn file_values_then_env_overrides() {
         let toml = "[leptos]\nsite-addr = \"127.0.0.1:4000\"\n[tombola]\nlogin-window-secs = 60\npublic-url = \"https://giveaways.example.com/\"\n";
-        let c = Config::from_toml_and_env(toml, env(&[("TOMBOLA_LOGIN_WINDOW_SECS", "120")])).unwrap();
+        let c = Config::from_toml_and_env(
+            toml,
+            env(&[
+                ("TOMBOLA_LOGIN_WINDOW_SECS", "120"),
+                ("TOMBOLA_LOG", "debug"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.log, "debug");
         assert_eq!(c.leptos.site_addr.port(), 4000);
         assert_eq!(c.login_limits.window, Duration::from_secs(120));
         assert_eq!(c.public_url, "https://giveaways.example.com");
@@ -287,11 +364,19 @@ mod tests {
     #[test]
     fn malformed_values_name_their_key() {
         let err = |toml: &str, vars: &[(&str, &str)]| {
-            format!("{:#}", Config::from_toml_and_env(toml, env(vars)).err().expect("must fail"))
+            format!(
+                "{:#}",
+                Config::from_toml_and_env(toml, env(vars))
+                    .err()
+                    .expect("must fail")
+            )
         };
         assert!(err("", &[("TOMBOLA_SESSION_DAYS", "soon")]).contains("session-days"));
         assert!(err("[tombola]\nproduction = \"maybe\"\n", &[]).contains("production"));
-        assert!(err("[tombola]\nlogin-max-failures-per-ip = 0\n", &[]).contains("login-max-failures-per-ip"));
+        assert!(
+            err("[tombola]\nlogin-max-failures-per-ip = 0\n", &[])
+                .contains("login-max-failures-per-ip")
+        );
         assert!(err("[tombola]\npublic-url = \"ftp://x\"\n", &[]).contains("public-url"));
         assert!(err("[tombola]\ndatabase-url = \"mysql://x\"\n", &[]).contains("database-url"));
         assert!(err("[tombola]\ntypo-key = 1\n", &[]).contains("typo-key"));
@@ -302,7 +387,10 @@ mod tests {
     fn production_refuses_to_start_without_a_key() {
         let dir = std::env::temp_dir().join(format!("tombola-key-{}", rand::random::<u64>()));
         let file = dir.join("secret.key");
-        let toml = format!("[tombola]\nproduction = true\nsecret-key-file = \"{}\"\n", file.display());
+        let toml = format!(
+            "[tombola]\nproduction = true\nsecret-key-file = \"{}\"\n",
+            file.display()
+        );
         let c = Config::from_toml_and_env(&toml, env(&[])).unwrap();
         let e = c.secret_key(None).err().expect("must refuse");
         assert!(format!("{e:#}").contains("TOMBOLA_SECRET_KEY"));

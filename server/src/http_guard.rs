@@ -62,7 +62,9 @@ pub async fn same_origin(
         Some(Ok(origin)) => {
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
             origin == cfg.public_origin
-                || host.is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"))
+                || host.is_some_and(|h| {
+                    origin == format!("http://{h}") || origin == format!("https://{h}")
+                })
         }
         Some(Err(_)) => false,
         None => headers
@@ -74,6 +76,10 @@ pub async fn same_origin(
         next.run(req).await
     } else {
         tracing::warn!(path = %req.uri().path(), "cross-origin request refused");
-        (StatusCode::FORBIDDEN, "Forbidden: cross-origin request refused\n").into_response()
+        (
+            StatusCode::FORBIDDEN,
+            "Forbidden: cross-origin request refused\n",
+        )
+            .into_response()
     }
 }

@@ -9,10 +9,19 @@ use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "tombola", version, about = "Tombola: multi-tenant Telegram giveaways")]
+#[command(
+    name = "tombola",
+    version,
+    about = "Tombola: multi-tenant Telegram giveaways"
+)]
 struct Cli {
     /// The configuration file.
-    #[arg(long, env = "TOMBOLA_CONFIG", default_value = "Leptos.toml", global = true)]
+    #[arg(
+        long,
+        env = "TOMBOLA_CONFIG",
+        default_value = "Leptos.toml",
+        global = true
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Option<Command>,
@@ -43,9 +52,26 @@ enum AdminCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the whole chain on one line: "configuration: session-days: …".
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&cli.config).context("configuration")?;
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| config.log.clone());
     tracing_subscriber::fmt()
@@ -65,7 +91,9 @@ async fn main() -> anyhow::Result<()> {
             backend::db::connect_and_migrate(&config.database_url).await?;
             println!("database is up to date");
         }
-        Command::Admin { command: AdminCommand::Create { email, company } } => {
+        Command::Admin {
+            command: AdminCommand::Create { email, company },
+        } => {
             let password = match std::env::var("TOMBOLA_ADMIN_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {

@@ -2,19 +2,20 @@
 
 use crate::config::Config;
 use crate::http_guard::{self, GuardConfig};
+use app::error::AppError;
 use app::server::ServerContext;
 use app::{App, shell};
 use axum::Router;
-use axum::extract::{FromRef, Request, State};
-use app::error::AppError;
+use axum::extract::{FromRef, Request};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::StatusCode;
 use axum::routing::get;
-use backend::session_store::SeaOrmSessionStore;
 use backend::DatabaseConnection;
+use backend::session_store::SeaOrmSessionStore;
+use http::StatusCode;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,11 +51,17 @@ impl Application {
         let listener = TcpListener::bind(config.leptos.site_addr).await?;
         let router = router(&config, db.clone());
         spawn_upkeep(db.clone(), config.login_limits);
-        Ok(Application { listener, router, db })
+        Ok(Application {
+            listener,
+            router,
+            db,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -62,10 +69,14 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(
             self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
@@ -92,35 +103,43 @@ pub fn router(config: &Config, db: DatabaseConnection) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.https())
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(i64::from(config.session_days))));
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(i64::from(
+            config.session_days,
+        ))));
 
     let routes = generate_route_list(App);
     let ctx = state.ctx.clone();
     Router::new()
-        .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(ctx.clone()),
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
         .route("/healthz", get(|| async { "ok" }))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(guard.clone(), http_guard::same_origin))
+        .layer(axum::middleware::from_fn(server_fn_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            guard.clone(),
+            http_guard::same_origin,
+        ))
         .layer(sessions)
-        .layer(axum::middleware::from_fn_with_state(guard, http_guard::client_ip))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            http_guard::client_ip,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(state)
 }
 
-async fn server_fn_handler(State(state): State<AppState>, req: Request) -> Response {
-    let res = handle_server_fns_with_context(move || provide_context(state.ctx.clone()), req)
-        .await
-        .into_response();
-    with_error_status(res).await
+/// Server functions are routed by `leptos_routes_with_context` (each under `/api/`);
+/// this layer only gives their errors an HTTP status.
+async fn server_fn_errors(req: Request, next: Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if is_server_fn {
+        with_error_status(res).await
+    } else {
+        res
+    }
 }
 
 /// server_fn answers every error with 500. Give each [`AppError`] its HTTP meaning

@@ -12,7 +12,12 @@ pub async fn sign_up(email: String, password: String, company: String) -> Result
     let locale = use_context::<http::request::Parts>()
         .map(|p| server::locale_of(&p.headers))
         .unwrap_or_default();
-    let input = backend::accounts::SignupInput { email, password, company, locale };
+    let input = backend::accounts::SignupInput {
+        email,
+        password,
+        company,
+        locale,
+    };
     let account = backend::accounts::sign_up(&ctx.db, input).await?;
     server::start_session(account).await?;
     crate::server::redirect_plain_form("/");

@@ -6,7 +6,10 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 async fn operator() -> Result<backend::tenancy::OperatorScope, AppError> {
-    crate::server::principal().await?.operator.ok_or(AppError::Forbidden)
+    crate::server::principal()
+        .await?
+        .operator
+        .ok_or(AppError::Forbidden)
 }
 
 #[server(endpoint = "operator/overview")]

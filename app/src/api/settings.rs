@@ -10,7 +10,9 @@ fn to_dto(s: backend::accounts::TenantSettings) -> SettingsDto {
         company: s.company,
         time_zone: s.time_zone,
         bot_locale: s.bot_locale,
-        time_zones: backend::accounts::time_zone_names().map(str::to_owned).collect(),
+        time_zones: backend::accounts::time_zone_names()
+            .map(str::to_owned)
+            .collect(),
     }
 }
 
@@ -30,6 +32,7 @@ pub async fn save_settings(
     let p = crate::server::principal().await?;
     let db = crate::server::ctx()?.db;
     let saved =
-        backend::accounts::update_settings(&db, &p.scope, &company, &time_zone, &bot_locale).await?;
+        backend::accounts::update_settings(&db, &p.scope, &company, &time_zone, &bot_locale)
+            .await?;
     Ok(to_dto(saved))
 }

@@ -1,7 +1,8 @@
 //! Log in and sign up. Both are plain forms posting to server functions, so they work
 //! with JavaScript off; hydrated, they submit in place and show errors without a reload.
 
-use crate::auth::use_auth;
+use crate::api::auth::{LogIn, SignUp};
+use crate::auth::{reload_on_success, use_auth};
 use crate::components::{ErrorMessage, LangSwitch, action_error};
 use crate::i18n::{Key, use_i18n};
 use leptos::either::Either;
@@ -65,7 +66,8 @@ fn LabeledInput(
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
-    let action = use_auth().login;
+    let action = ServerAction::<LogIn>::new();
+    reload_on_success(action, "/");
     view! {
         <AuthFrame title=Key::PageTitleLogin>
             <ActionForm action attr:class="auth-form" attr:data-testid="login-form">
@@ -86,7 +88,8 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let i18n = use_i18n();
-    let action = use_auth().signup;
+    let action = ServerAction::<SignUp>::new();
+    reload_on_success(action, "/");
     view! {
         <AuthFrame title=Key::PageTitleSignup>
             <ActionForm action attr:class="auth-form" attr:data-testid="signup-form">

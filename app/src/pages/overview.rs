@@ -19,7 +19,11 @@ pub fn OverviewPage() -> impl IntoView {
     };
     let steps = [
         (Key::StepConnectBot, Key::StepConnectBotBody, Some("/bots")),
-        (Key::StepCreateGiveaway, Key::StepCreateGiveawayBody, Some("/giveaways")),
+        (
+            Key::StepCreateGiveaway,
+            Key::StepCreateGiveawayBody,
+            Some("/giveaways"),
+        ),
         (Key::StepShare, Key::StepShareBody, None),
     ];
     view! {

@@ -8,7 +8,9 @@ use domain::Locale;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use thaw::{Button, ButtonAppearance, ButtonType, Input, MessageBar, MessageBarBody, MessageBarIntent};
+use thaw::{
+    Button, ButtonAppearance, ButtonType, Input, MessageBar, MessageBarBody, MessageBarIntent,
+};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {

@@ -1,7 +1,8 @@
 //! The dashboard frame: top bar, side navigation, and the page in an error boundary.
 //! Visitors without a session are sent to the login page (a 302 when rendered on the server).
 
-use crate::auth::use_auth;
+use crate::api::auth::LogOut;
+use crate::auth::{reload_on_success, use_auth};
 use crate::components::LangSwitch;
 use crate::dto::CurrentUser;
 use crate::i18n::{Key, use_i18n};
@@ -37,7 +38,8 @@ const NAV: [(&str, Key); 5] = [
 #[component]
 fn Frame(user: CurrentUser) -> impl IntoView {
     let i18n = use_i18n();
-    let logout = use_auth().logout;
+    let logout = ServerAction::<LogOut>::new();
+    reload_on_success(logout, "/login");
     let pathname = use_location().pathname;
     let selected = RwSignal::new(Some(pathname.get_untracked()));
     Effect::new(move |_| selected.set(Some(pathname.get())));

@@ -26,7 +26,10 @@ macro_rules! db_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if $crate::helpers::postgres_url().is_none() {
-                    eprintln!("SKIPPED {}::postgres: TOMBOLA_TEST_POSTGRES_URL is not set", module_path!());
+                    eprintln!(
+                        "SKIPPED {}::postgres: TOMBOLA_TEST_POSTGRES_URL is not set",
+                        module_path!()
+                    );
                     return;
                 }
                 ($body)($crate::helpers::Db::Postgres).await;
@@ -37,12 +40,18 @@ macro_rules! db_test {
 pub(crate) use db_test;
 
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TOMBOLA_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("TOMBOLA_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// A fresh, empty database URL for one test.
 pub async fn fresh_database(db: Db) -> String {
-    let name = format!("tombola_t_{}_{:016x}", std::process::id(), rand::random::<u64>());
+    let name = format!(
+        "tombola_t_{}_{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    );
     match db {
         Db::Sqlite => {
             let dir = std::env::temp_dir().join("tombola-tests");
@@ -51,7 +60,9 @@ pub async fn fresh_database(db: Db) -> String {
         }
         Db::Postgres => {
             let base = postgres_url().expect("checked by the caller");
-            let admin = Database::connect(&base).await.expect("connect to TOMBOLA_TEST_POSTGRES_URL");
+            let admin = Database::connect(&base)
+                .await
+                .expect("connect to TOMBOLA_TEST_POSTGRES_URL");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
@@ -135,9 +146,14 @@ impl TestApp {
         let mut req = client
             .post(format!("{}/api/{endpoint}", self.base))
             .header("accept", "application/json")
-            .header("origin", &self.base)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(encode_form(form));
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("origin"))
+        {
+            req = req.header("origin", &self.base);
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -150,21 +166,39 @@ impl TestApp {
     }
 
     pub async fn sign_up(&self, email: &str, password: &str, company: &str) -> Answer {
-        self.call("auth/signup", &[("email", email), ("password", password), ("company", company)])
-            .await
+        self.call(
+            "auth/signup",
+            &[
+                ("email", email),
+                ("password", password),
+                ("company", company),
+            ],
+        )
+        .await
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> Answer {
-        self.call("auth/login", &[("email", email), ("password", password)]).await
+        self.call("auth/login", &[("email", email), ("password", password)])
+            .await
     }
 
     pub async fn me(&self) -> Option<HashMap<String, serde_json::Value>> {
         self.call("auth/me", &[]).await.json()
     }
 
-    pub async fn get_page(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
-        let res = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
-        (res.status(), res.headers().clone(), res.text().await.unwrap())
+    pub async fn get_page(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .unwrap();
+        (
+            res.status(),
+            res.headers().clone(),
+            res.text().await.unwrap(),
+        )
     }
 
     pub async fn count(&self, table: &str) -> i64 {
@@ -192,7 +226,9 @@ pub fn encode_form(pairs: &[(&str, &str)]) -> String {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -16,7 +16,14 @@ db_test!(pages_render_and_guard, |db| async move {
     assert!(html.contains("登录"));
     assert!(html.contains("/pkg/tombola.js"), "hydration script linked");
 
-    let res = app.client.get(format!("{}/signup", app.base)).header("accept-language", "en-US,en;q=0.9").send().await.unwrap();
+    let res = app
+        .client
+        .get(format!("{}/signup", app.base))
+        .header("accept", "text/html")
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
     let html = res.text().await.unwrap();
     assert!(html.contains("lang=\"en\"") && html.contains("Create account"));
 
@@ -24,16 +31,24 @@ db_test!(pages_render_and_guard, |db| async move {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("404"));
 
-    app.sign_up("pages@example.com", PASSWORD, "Pages & Co <b>").await;
+    app.sign_up("pages@example.com", PASSWORD, "Pages & Co <b>")
+        .await;
     let (status, _, html) = app.get_page("/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Pages &amp; Co &lt;b&gt;"), "names are escaped");
+    assert!(
+        html.contains("Pages &amp; Co &lt;b&gt;"),
+        "names are escaped"
+    );
     for path in ["/bots", "/giveaways", "/usage", "/settings", "/operator"] {
         let (status, _, _) = app.get_page(path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
     }
     let (status, headers, _) = app.get_page("/login").await;
-    assert_eq!(status, StatusCode::FOUND, "logged-in visitors skip the login page");
+    assert_eq!(
+        status,
+        StatusCode::FOUND,
+        "logged-in visitors skip the login page"
+    );
     assert_eq!(headers["location"], "/");
 
     let (status, _, body) = app.get_page("/healthz").await;
