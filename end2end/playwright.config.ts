@@ -11,6 +11,10 @@ const port = process.env.TOMBOLA_E2E_PORT ?? '3100';
 const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tombola-e2e-'));
 const bin = process.env.TOMBOLA_BIN ?? path.join(root, 'target', 'debug', 'tombola');
+const databaseUrl = `sqlite://${dataDir}/e2e.db`;
+// For global-setup.ts, which creates the operator account with the admin CLI.
+process.env.TOMBOLA_E2E_BIN = bin;
+process.env.TOMBOLA_E2E_DATABASE_URL = databaseUrl;
 
 const chromium = {
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -22,6 +26,7 @@ const chromium = {
 
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './global-setup.ts',
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -49,13 +54,13 @@ export default defineConfig({
     env: {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: process.env.TOMBOLA_SITE_ROOT ?? path.join(root, 'target', 'site'),
-      TOMBOLA_DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      TOMBOLA_DATABASE_URL: databaseUrl,
       TOMBOLA_SECRET_KEY_FILE: `${dataDir}/secret.key`,
       TOMBOLA_PUBLIC_URL: baseURL,
       // Every spec logs in from 127.0.0.1; the per-IP limit is covered by the Rust tests.
       TOMBOLA_LOGIN_MAX_FAILURES_PER_IP: '10000',
       TOMBOLA_LOGIN_MAX_FAILURES_PER_ACCOUNT: '5',
-      TOMBOLA_LOG: 'warn',
+      TOMBOLA_LOG: process.env.TOMBOLA_E2E_LOG ?? 'warn',
     },
   },
 });

@@ -29,61 +29,132 @@ pub struct ClientIp(pub Option<IpAddr>);
 
 const ACCOUNT_KEY: &str = "account";
 
-pub fn ctx() -> Result<ServerContext, AppError> {
-    use_context::<ServerContext>().ok_or_else(|| {
-        tracing::error!("ServerContext missing from the server-function context");
-        AppError::Internal
-    })
+/// Everything a server function needs from its request, read once at its start.
+///
+/// Leptos provides these as context, but a server function that the server calls for
+/// itself while rendering a page can resume after an `.await` outside that context;
+/// reading them all up front makes every later step independent of it.
+#[derive(Clone)]
+pub struct Call {
+    pub ctx: ServerContext,
+    parts: http::request::Parts,
+    response: Option<leptos_axum::ResponseOptions>,
 }
 
-pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(|e| {
-        tracing::error!(error = ?e, "session layer missing");
-        AppError::Internal
-    })
+impl Call {
+    /// Reads the request's context. Call before the first `.await`.
+    #[track_caller]
+    pub fn start() -> Result<Call, AppError> {
+        let caller = std::panic::Location::caller();
+        let (Some(ctx), Some(parts)) = (
+            use_context::<ServerContext>(),
+            use_context::<http::request::Parts>(),
+        ) else {
+            tracing::error!(%caller, "server function called without its request context");
+            return Err(AppError::Internal);
+        };
+        Ok(Call {
+            ctx,
+            parts,
+            response: use_context::<leptos_axum::ResponseOptions>(),
+        })
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.ctx.db
+    }
+
+    fn session(&self) -> Result<Session, AppError> {
+        self.parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| {
+                tracing::error!("session layer missing");
+                AppError::Internal
+            })
+    }
+
+    /// The authenticated caller, or `Unauthorized`.
+    pub async fn principal(&self) -> Result<Principal, AppError> {
+        let session = self.session()?;
+        let Some(id) = session.get::<i32>(ACCOUNT_KEY).await.map_err(session_err)? else {
+            return Err(AppError::Unauthorized);
+        };
+        match accounts::resolve_session(self.db(), AccountId(id)).await? {
+            Some(p) => Ok(p),
+            None => {
+                // The account is gone: the session must not linger.
+                session.flush().await.map_err(session_err)?;
+                Err(AppError::Unauthorized)
+            }
+        }
+    }
+
+    /// Puts an account into the session with a fresh id (no session fixation).
+    pub async fn start_session(&self, account: AccountId) -> Result<(), AppError> {
+        let session = self.session()?;
+        session.cycle_id().await.map_err(session_err)?;
+        session
+            .insert(ACCOUNT_KEY, account.0)
+            .await
+            .map_err(session_err)?;
+        Ok(())
+    }
+
+    pub async fn end_session(&self) -> Result<(), AppError> {
+        self.session()?.flush().await.map_err(session_err)
+    }
+
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.parts.extensions.get::<ClientIp>().and_then(|c| c.0)
+    }
+
+    /// The request's locale (see [`locale_of`]).
+    pub fn locale(&self) -> Locale {
+        locale_of(&self.parts.headers)
+    }
+
+    /// Sets the language cookie on the response (a year; readable by the server only).
+    pub fn set_lang_cookie(&self, locale: Locale) {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{}",
+            locale.tag(),
+            if self.ctx.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            }
+        );
+        if let (Some(opts), Ok(value)) = (&self.response, http::HeaderValue::from_str(&cookie)) {
+            opts.append_header(SET_COOKIE, value);
+        }
+    }
+
+    /// Redirects a plain HTML form post (no JS) to `path`. A hydrated page calls the
+    /// server function with `fetch` and moves on by itself (see `auth::reload_on_success`),
+    /// so it gets no redirect header that its router would follow.
+    pub fn redirect_plain_form(&self, path: &str) {
+        let plain_form = self
+            .parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        if let (true, Some(opts), Ok(location)) = (
+            plain_form,
+            &self.response,
+            http::HeaderValue::from_str(path),
+        ) {
+            opts.set_status(http::StatusCode::FOUND);
+            opts.insert_header(http::header::LOCATION, location);
+        }
+    }
 }
 
 fn session_err(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session store");
     AppError::Internal
-}
-
-/// The authenticated caller, or `Unauthorized`.
-pub async fn principal() -> Result<Principal, AppError> {
-    let ctx = ctx()?;
-    let session = session().await?;
-    let Some(id) = session.get::<i32>(ACCOUNT_KEY).await.map_err(session_err)? else {
-        return Err(AppError::Unauthorized);
-    };
-    match accounts::resolve_session(&ctx.db, AccountId(id)).await? {
-        Some(p) => Ok(p),
-        None => {
-            // The account is gone: the session must not linger.
-            session.flush().await.map_err(session_err)?;
-            Err(AppError::Unauthorized)
-        }
-    }
-}
-
-/// Puts an account into the session with a fresh id (no session fixation).
-pub async fn start_session(account: AccountId) -> Result<(), AppError> {
-    let session = session().await?;
-    session.cycle_id().await.map_err(session_err)?;
-    session
-        .insert(ACCOUNT_KEY, account.0)
-        .await
-        .map_err(session_err)?;
-    Ok(())
-}
-
-pub async fn end_session() -> Result<(), AppError> {
-    session().await?.flush().await.map_err(session_err)
-}
-
-pub fn client_ip() -> Option<IpAddr> {
-    use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<ClientIp>().copied())
-        .and_then(|c| c.0)
 }
 
 /// The locale of a request: the language cookie, then `Accept-Language`, then zh-CN.
@@ -105,22 +176,6 @@ pub fn locale_of(headers: &HeaderMap) -> Locale {
         .unwrap_or_default()
 }
 
-/// Sets the language cookie on the response (a year; readable by the server only).
-pub fn set_lang_cookie(locale: Locale) {
-    let secure = ctx().map(|c| c.secure_cookies).unwrap_or(false);
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{}",
-        locale.tag(),
-        if secure { "; Secure" } else { "" }
-    );
-    if let (Some(opts), Ok(value)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(&cookie),
-    ) {
-        opts.append_header(SET_COOKIE, value);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,20 +190,5 @@ mod tests {
         assert_eq!(locale_of(&h), Locale::ZhCn);
         h.insert(COOKIE, "tombola_lang=klingon".parse().unwrap());
         assert_eq!(locale_of(&h), Locale::En);
-    }
-}
-
-/// Redirects a plain HTML form post (no JS) to `path`. A hydrated page calls the server
-/// function with `fetch` and moves on by itself (see `auth::provide_auth`), so it gets
-/// no redirect header that its router would follow.
-pub fn redirect_plain_form(path: &str) {
-    let plain_form = use_context::<http::request::Parts>().is_some_and(|p| {
-        p.headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
-    });
-    if plain_form {
-        leptos_axum::redirect(path);
     }
 }

@@ -1,6 +1,7 @@
 import { expect, Page, TestInfo } from '@playwright/test';
 
 export const PASSWORD = 'correct horse battery';
+export const OPERATOR_EMAIL = 'operator@tombola.test';
 
 /** A unique address per call, so specs never collide in the shared database. */
 export function uniqueEmail(prefix: string): string {

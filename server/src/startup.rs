@@ -109,13 +109,19 @@ pub fn router(config: &Config, db: DatabaseConnection) -> Router {
 
     let routes = generate_route_list(App);
     let ctx = state.ctx.clone();
+    let fallback_ctx = state.ctx.clone();
     Router::new()
         .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
         .route("/healthz", get(|| async { "ok" }))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            move || provide_context(fallback_ctx.clone()), shell
+        ))
         .layer(axum::middleware::from_fn(server_fn_errors))
         .layer(axum::middleware::from_fn_with_state(
             guard.clone(),
@@ -127,6 +133,7 @@ pub fn router(config: &Config, db: DatabaseConnection) -> Router {
             http_guard::client_ip,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 

@@ -7,60 +7,51 @@ use leptos::prelude::*;
 /// Creates a tenant and its account, logs it in and goes to the dashboard.
 #[server(endpoint = "auth/signup")]
 pub async fn sign_up(email: String, password: String, company: String) -> Result<(), AppError> {
-    use crate::server;
-    let ctx = server::ctx()?;
-    let locale = use_context::<http::request::Parts>()
-        .map(|p| server::locale_of(&p.headers))
-        .unwrap_or_default();
+    let call = crate::server::Call::start()?;
     let input = backend::accounts::SignupInput {
         email,
         password,
         company,
-        locale,
+        locale: call.locale(),
     };
-    let account = backend::accounts::sign_up(&ctx.db, input).await?;
-    server::start_session(account).await?;
-    crate::server::redirect_plain_form("/");
+    let account = backend::accounts::sign_up(call.db(), input).await?;
+    call.start_session(account).await?;
+    call.redirect_plain_form("/");
     Ok(())
 }
 
 /// Checks the credentials (throttled), starts a session and goes to the dashboard.
 #[server(endpoint = "auth/login")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server;
-    let ctx = server::ctx()?;
-    let account = backend::accounts::log_in(
-        &ctx.db,
-        &ctx.login_limits,
-        &email,
-        &password,
-        server::client_ip(),
-    )
-    .await?;
-    server::start_session(account).await?;
+    let call = crate::server::Call::start()?;
+    let limits = call.ctx.login_limits;
+    let account =
+        backend::accounts::log_in(call.db(), &limits, &email, &password, call.client_ip()).await?;
+    call.start_session(account).await?;
     // The dashboard opens in the language this account chose last.
-    if let Some(locale) = backend::accounts::resolve_session(&ctx.db, account)
+    if let Some(locale) = backend::accounts::resolve_session(call.db(), account)
         .await?
         .and_then(|p| p.locale)
     {
-        server::set_lang_cookie(locale);
+        call.set_lang_cookie(locale);
     }
-    crate::server::redirect_plain_form("/");
+    call.redirect_plain_form("/");
     Ok(())
 }
 
 /// Ends the session.
 #[server(endpoint = "auth/logout")]
 pub async fn log_out() -> Result<(), AppError> {
-    crate::server::end_session().await?;
-    crate::server::redirect_plain_form("/login");
+    let call = crate::server::Call::start()?;
+    call.end_session().await?;
+    call.redirect_plain_form("/login");
     Ok(())
 }
 
 /// The logged-in account, or `None`.
 #[server(endpoint = "auth/me")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
-    match crate::server::principal().await {
+    match crate::server::Call::start()?.principal().await {
         Ok(p) => Ok(Some(CurrentUser {
             email: p.email,
             tenant_name: p.tenant_name,

@@ -5,32 +5,30 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-async fn operator() -> Result<backend::tenancy::OperatorScope, AppError> {
-    crate::server::principal()
-        .await?
-        .operator
-        .ok_or(AppError::Forbidden)
+async fn operator(call: &crate::server::Call) -> Result<backend::tenancy::OperatorScope, AppError> {
+    call.principal().await?.operator.ok_or(AppError::Forbidden)
 }
 
 #[server(endpoint = "operator/overview")]
 pub async fn get_operator_overview() -> Result<OperatorOverview, AppError> {
-    let op = operator().await?;
-    let db = crate::server::ctx()?.db;
+    let call = crate::server::Call::start()?;
+    let op = operator(&call).await?;
     Ok(OperatorOverview {
-        signup_enabled: backend::platform::signup_enabled(&db).await?,
-        tenants: backend::platform::tenant_count(&db, &op).await?,
+        signup_enabled: backend::platform::signup_enabled(call.db()).await?,
+        tenants: backend::platform::tenant_count(call.db(), &op).await?,
     })
 }
 
 /// `enabled` is "true" or "false": two submit buttons, so the form works without JS.
 #[server(endpoint = "operator/signup")]
 pub async fn set_signup_enabled(enabled: String) -> Result<bool, AppError> {
-    let op = operator().await?;
+    let call = crate::server::Call::start()?;
+    let op = operator(&call).await?;
     let enabled = match enabled.as_str() {
         "true" => true,
         "false" => false,
         _ => return Err(AppError::BadRequest),
     };
-    backend::platform::set_signup_enabled(&crate::server::ctx()?.db, &op, enabled).await?;
+    backend::platform::set_signup_enabled(call.db(), &op, enabled).await?;
     Ok(enabled)
 }

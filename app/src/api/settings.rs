@@ -18,9 +18,11 @@ fn to_dto(s: backend::accounts::TenantSettings) -> SettingsDto {
 
 #[server(endpoint = "settings/get")]
 pub async fn get_settings() -> Result<SettingsDto, AppError> {
-    let p = crate::server::principal().await?;
-    let db = crate::server::ctx()?.db;
-    Ok(to_dto(backend::accounts::settings(&db, &p.scope).await?))
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    Ok(to_dto(
+        backend::accounts::settings(call.db(), &p.scope).await?,
+    ))
 }
 
 #[server(endpoint = "settings/save")]
@@ -29,10 +31,10 @@ pub async fn save_settings(
     time_zone: String,
     bot_locale: String,
 ) -> Result<SettingsDto, AppError> {
-    let p = crate::server::principal().await?;
-    let db = crate::server::ctx()?.db;
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
     let saved =
-        backend::accounts::update_settings(&db, &p.scope, &company, &time_zone, &bot_locale)
+        backend::accounts::update_settings(call.db(), &p.scope, &company, &time_zone, &bot_locale)
             .await?;
     Ok(to_dto(saved))
 }

@@ -16,7 +16,7 @@ use thaw::{
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
     let save = ServerAction::<SaveSettings>::new();
-    let settings = Resource::new(move || save.version().get(), |_| get_settings());
+    let settings = Resource::new_blocking(|| (), |_| get_settings());
     view! {
         <Title text=move || i18n.t(Key::SettingsTitle) />
         <h1>{move || i18n.t(Key::SettingsTitle)}</h1>

@@ -1,0 +1,40 @@
+import { expect, test } from '@playwright/test';
+import { logIn, open, OPERATOR_EMAIL, ready, signUp, uniqueEmail } from './helpers';
+
+test('the operator turns self-service sign-up off and on', async ({ page, browser }, testInfo) => {
+  await logIn(page, testInfo, OPERATOR_EMAIL);
+  await expect(page).toHaveURL(/\/$/);
+  await ready(page, testInfo);
+  // `admin create` accounts start in zh-CN and a login brings the account's language along.
+  await page.getByRole('button', { name: 'English' }).click();
+  await expect(page.getByRole('link', { name: 'Operator' })).toBeVisible();
+  await page.getByRole('link', { name: 'Operator' }).click();
+  await expect(page).toHaveURL(/\/operator$/);
+  await ready(page, testInfo);
+  await expect(page.getByTestId('tenant-count')).toHaveText(/^\d+$/);
+  await expect(page.getByTestId('signup-state')).toHaveText('Anyone can sign up for a new tenant account.');
+
+  await page.getByRole('button', { name: 'Turn sign-up off' }).click();
+  await expect(page.getByTestId('signup-state')).toHaveText(/Self-service sign-up is off/);
+
+  const stranger = await browser.newContext({ locale: 'en-US', javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
+  const sp = await stranger.newPage();
+  await signUp(sp, testInfo, 'Too Late', uniqueEmail('late'));
+  await expect(sp.getByTestId('form-error')).toHaveText('Self-service sign-up is closed. Please contact the platform operator.');
+
+  await open(page, testInfo, '/operator');
+  await page.getByRole('button', { name: 'Turn sign-up on' }).click();
+  await expect(page.getByTestId('signup-state')).toHaveText('Anyone can sign up for a new tenant account.');
+  await signUp(sp, testInfo, 'Just In Time', uniqueEmail('intime'));
+  await expect(sp.getByTestId('tenant-name')).toHaveText('Just In Time');
+  await stranger.close();
+});
+
+test('tenants have no operator page', async ({ page }, testInfo) => {
+  await signUp(page, testInfo, 'Plain Tenant', uniqueEmail('plain'));
+  await expect(page).toHaveURL(/\/$/);
+  await ready(page, testInfo);
+  await expect(page.getByRole('link', { name: 'Operator' })).toHaveCount(0);
+  await open(page, testInfo, '/operator');
+  await expect(page.getByTestId('form-error')).toHaveText('You are not allowed to do this.');
+});
