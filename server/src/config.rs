@@ -177,7 +177,6 @@ impl Config {
         let window = parse_num("login-window-secs", get("login-window-secs")?, 900, 1)?;
         let session_days = parse_num("session-days", get("session-days")?, 7, 1)?;
         let log = get("log")?.unwrap_or_else(|| "info".into());
-        drop(get);
         if let Some(k) = ours.keys().next() {
             bail!("Leptos.toml [tombola]: unknown key `{k}`");
         }
@@ -366,9 +365,7 @@ mod tests {
         let err = |toml: &str, vars: &[(&str, &str)]| {
             format!(
                 "{:#}",
-                Config::from_toml_and_env(toml, env(vars))
-                    .err()
-                    .expect("must fail")
+                Config::from_toml_and_env(toml, env(vars)).expect_err("must fail")
             )
         };
         assert!(err("", &[("TOMBOLA_SESSION_DAYS", "soon")]).contains("session-days"));
@@ -392,7 +389,7 @@ mod tests {
             file.display()
         );
         let c = Config::from_toml_and_env(&toml, env(&[])).unwrap();
-        let e = c.secret_key(None).err().expect("must refuse");
+        let e = c.secret_key(None).expect_err("must refuse");
         assert!(format!("{e:#}").contains("TOMBOLA_SECRET_KEY"));
         assert!(!file.exists());
     }

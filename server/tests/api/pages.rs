@@ -69,3 +69,26 @@ db_test!(session_cookie_is_http_only_and_same_site, |db| async move {
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http in tests: {cookie}");
 });
+
+db_test!(https_public_url_makes_cookies_secure, |db| async move {
+    let app = spawn(db, "public-url = \"https://giveaways.example.com\"\n").await;
+    // The browser's Origin is the public URL's.
+    let a = app
+        .call_with(
+            &app.client,
+            "auth/signup",
+            &[
+                ("email", "secure@example.com"),
+                ("password", PASSWORD),
+                ("company", "Secure"),
+            ],
+            &[("origin", "https://giveaways.example.com")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let cookie = a.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("tombola_session=") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+});
