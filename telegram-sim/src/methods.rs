@@ -27,7 +27,7 @@ pub fn call(sim: &Sim, bot_id: i64, method: &str, p: &Params) -> Result<Value, A
             with_bot(sim, bot_id, |_, b| {
                 b.webhook = None;
                 if drop_pending {
-                    b.queue.retain(|q| q.in_flight);
+                    b.queue.clear();
                 }
                 Ok(json!(true))
             })
@@ -286,7 +286,7 @@ fn set_webhook(sim: &Sim, bot_id: i64, p: &Params) -> Result<Value, ApiError> {
     }
     let res = with_bot(sim, bot_id, |_, b| {
         if drop_pending {
-            b.queue.retain(|q| q.in_flight);
+            b.queue.clear();
         }
         if url.is_empty() {
             b.webhook = None;

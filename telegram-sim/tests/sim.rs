@@ -964,8 +964,11 @@ async fn polling_offsets_long_polls_and_conflicts() {
 #[tokio::test]
 async fn rate_limits_answer_429_with_retry_after() {
     let t = start(SimConfig::default()).await;
+    // Assertions allow for the tokens that flow in while the requests run, so a slow
+    // machine cannot make them flaky: at least the burst passes, at most burst + refill.
     let user = t.started_user("Ida").await;
     let mut results = Vec::new();
+    let started = Instant::now();
     for i in 0..6 {
         results.push(
             t.api(
@@ -975,11 +978,20 @@ async fn rate_limits_answer_429_with_retry_after() {
             .await,
         );
     }
+    let refill = started.elapsed().as_secs_f64().ceil() as usize;
     let ok = results.iter().filter(|r| r.0 == 200).count();
-    assert_eq!(ok, 3, "a burst of 3 per chat, then about one a second");
-    let limited = results.iter().find(|r| r.0 == 429).unwrap();
+    assert!(
+        ok >= 3 && ok <= 3 + refill,
+        "a burst of 3 per chat, then about one a second: {ok} ok"
+    );
+    assert!(results[..3].iter().all(|r| r.0 == 200));
+    let limited = results
+        .iter()
+        .find(|r| r.0 == 429)
+        .expect("the burst is limited");
     assert_eq!(limited.1["parameters"]["retry_after"], 1);
     assert_eq!(limited.1["description"], "Too Many Requests: retry after 1");
+    let private_limited = 6 - ok;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
         t.api("sendMessage", json!({"chat_id": user, "text": "later"}))
@@ -1026,24 +1038,31 @@ async fn rate_limits_answer_429_with_retry_after() {
         users.push(t.started_user(&format!("U{i}")).await);
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let mut limited = 0;
+    let started = Instant::now();
+    let mut bulk_ok = 0;
     for u in &users {
         if t.api("sendMessage", json!({"chat_id": u, "text": "bulk"}))
             .await
             .0
-            == 429
+            == 200
         {
-            limited += 1;
+            bulk_ok += 1;
         }
     }
+    let refill = (started.elapsed().as_secs_f64() * 30.0).ceil() as usize;
     assert!(
-        (3..=6).contains(&limited),
-        "30/s per bot: {limited} of 35 limited"
+        bulk_ok >= 30,
+        "the per-bot burst of 30 goes through: {bulk_ok}"
+    );
+    assert!(
+        bulk_ok <= 30 + refill,
+        "no more than 30/s per bot: {bulk_ok} in {:?}",
+        started.elapsed()
     );
     let calls = t.get(&format!("/sim/bots/{TOKEN}/calls")).await;
     assert_eq!(
         calls["sendMessage"]["too_many_requests"].as_u64().unwrap() as usize,
-        3 + 1 + limited
+        private_limited + 1 + (35 - bulk_ok)
     );
 }
 
@@ -1138,4 +1157,39 @@ async fn teloxide_works_unchanged() {
             || format!("{err:?}").contains("ButtonDataInvalid"),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn drop_pending_updates_clears_the_queue() {
+    let t = start(quick()).await;
+    let user = t.user("Kai").await;
+    for text in ["a", "b", "c"] {
+        t.ctl(
+            &format!("/sim/users/{user}/send"),
+            json!({"bot": TOKEN, "text": text}),
+        )
+        .await;
+    }
+    // Nothing listens on port 9: the updates would wait there.
+    t.ok("setWebhook", json!({"url": "http://127.0.0.1:9/hook"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        t.ok("getWebhookInfo", json!({})).await["pending_update_count"],
+        3
+    );
+    t.ok(
+        "setWebhook",
+        json!({"url": "http://127.0.0.1:9/hook", "drop_pending_updates": true}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        t.ok("getWebhookInfo", json!({})).await["pending_update_count"],
+        0
+    );
+    t.ok("deleteWebhook", json!({"drop_pending_updates": true}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(t.ok("getUpdates", json!({})).await, json!([]));
 }

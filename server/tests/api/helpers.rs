@@ -33,6 +33,7 @@ macro_rules! db_test {
                     return;
                 }
                 ($body)($crate::helpers::Db::Postgres).await;
+                eprintln!("ran on PostgreSQL: {}", module_path!());
             }
         }
     };
