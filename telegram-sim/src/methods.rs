@@ -469,11 +469,9 @@ fn send(sim: &Sim, bot_id: i64, p: &Params, kind: SendKind) -> Result<Value, Api
             }
         }
     }
-    let mut w = sim.world();
-    let mut bot = w.bots.remove(&bot_id).ok_or_else(ApiError::unauthorized)?;
-    let result = (|| {
-        let (chat, is_group) = destination(&w, &bot, chat_id)?;
-        sim.check_rate(&mut bot, chat_id, is_group)?;
+    with_bot(sim, bot_id, |w, bot| {
+        let (chat, is_group) = destination(w, bot, chat_id)?;
+        sim.check_rate(bot, chat_id, is_group)?;
         let message_id = bot.next_message_id(chat_id);
         message["message_id"] = json!(message_id);
         message["from"] = bot.user_json();
@@ -491,16 +489,12 @@ fn send(sim: &Sim, bot_id: i64, p: &Params, kind: SendKind) -> Result<Value, Api
                 deleted: false,
             },
         );
-        Ok(message.clone())
-    })();
-    w.bots.insert(bot_id, bot);
-    if let Ok(m) = &result {
         w.events.entry(chat_id).or_default().push(Event::Message {
             bot_id,
-            message: m.clone(),
+            message: message.clone(),
         });
-    }
-    result
+        Ok(message.clone())
+    })
 }
 
 fn edit(sim: &Sim, bot_id: i64, p: &Params, text: bool) -> Result<Value, ApiError> {
@@ -528,10 +522,8 @@ fn edit(sim: &Sim, bot_id: i64, p: &Params, text: bool) -> Result<Value, ApiErro
     } else {
         None
     };
-    let mut w = sim.world();
-    let mut bot = w.bots.remove(&bot_id).ok_or_else(ApiError::unauthorized)?;
-    let result = (|| {
-        destination(&w, &bot, chat_id)?;
+    with_bot(sim, bot_id, |w, bot| {
+        destination(w, bot, chat_id)?;
         let stored = bot
             .messages
             .get(&(chat_id, message_id))
@@ -564,16 +556,12 @@ fn edit(sim: &Sim, bot_id: i64, p: &Params, text: bool) -> Result<Value, ApiErro
                 deleted: false,
             },
         );
-        Ok(updated)
-    })();
-    w.bots.insert(bot_id, bot);
-    if let Ok(m) = &result {
         w.events.entry(chat_id).or_default().push(Event::Edit {
             bot_id,
-            message: m.clone(),
+            message: updated.clone(),
         });
-    }
-    result
+        Ok(updated)
+    })
 }
 
 /// getUpdates: long polling with offsets; 409 while a webhook is set or when a newer
