@@ -5,6 +5,7 @@
 //! [`tenancy::TenantScope`], which can only be built from an authenticated account.
 
 pub mod accounts;
+pub mod crypto;
 pub mod db;
 pub mod entities;
 pub mod error;

@@ -2,7 +2,9 @@
 //! compiled to wasm, in the browser (the verify page, form validation).
 
 pub mod account;
+pub mod bot_token;
 pub mod locale;
 
 pub use account::{DisplayName, Email, Password, ValidationError};
+pub use bot_token::{BotToken, BotTokenError};
 pub use locale::Locale;

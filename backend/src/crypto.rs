@@ -1,0 +1,243 @@
+//! Bot tokens at rest: encrypted with XChaCha20-Poly1305 under a key derived from
+//! `TOMBOLA_SECRET_KEY` (HKDF-SHA256), bound to the bot by the AAD, labelled with a key id
+//! so keys can rotate; and a keyed fingerprint (HMAC-SHA256) that finds a token connected
+//! twice without decrypting anything.
+//!
+//! Sealed form: `v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use domain::BotToken;
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+const NONCE_LEN: usize = 24;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("sealed token is malformed")]
+    Malformed,
+    #[error("sealed with unknown key id {0}")]
+    UnknownKey(String),
+    #[error("sealed token does not open (wrong key or bot, or tampered)")]
+    Unauthentic,
+}
+
+struct KeyPair {
+    id: String,
+    cipher: XChaCha20Poly1305,
+}
+
+/// Seals and opens bot tokens. Build once at start-up from the master key(s).
+pub struct TokenCipher {
+    current: KeyPair,
+    previous: Vec<KeyPair>,
+    fingerprint_key: [u8; 32],
+}
+
+impl std::fmt::Debug for TokenCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenCipher(key {})", self.current.id)
+    }
+}
+
+fn derive(master: &[u8; 32], info: &[u8]) -> [u8; 32] {
+    let hk = Hkdf::<Sha256>::new(Some(b"tombola"), master);
+    let mut out = [0u8; 32];
+    hk.expand(info, &mut out)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    out
+}
+
+/// A short public id of a master key: the first bytes of a derived value, never the key.
+fn key_id(master: &[u8; 32]) -> String {
+    hex::encode(&derive(master, b"tombola/key-id/v1")[..4])
+}
+
+fn key_pair(master: &[u8; 32]) -> KeyPair {
+    let key = derive(master, b"tombola/bot-token/v1");
+    KeyPair {
+        id: key_id(master),
+        cipher: XChaCha20Poly1305::new(&Key::from(key)),
+    }
+}
+
+impl TokenCipher {
+    /// `master` seals new tokens; `previous` masters still open old ones (rotation).
+    /// The fingerprint key stays with the first key ever used, so duplicate detection
+    /// survives a rotation: pass it as `fingerprint_master` (usually the oldest master).
+    pub fn new(
+        master: &[u8; 32],
+        previous: &[[u8; 32]],
+        fingerprint_master: &[u8; 32],
+    ) -> TokenCipher {
+        TokenCipher {
+            current: key_pair(master),
+            previous: previous.iter().map(key_pair).collect(),
+            fingerprint_key: derive(fingerprint_master, b"tombola/bot-token-fingerprint/v1"),
+        }
+    }
+
+    /// A cipher with one master key for everything.
+    pub fn single(master: &[u8; 32]) -> TokenCipher {
+        TokenCipher::new(master, &[], master)
+    }
+
+    /// Encrypts `token` for the bot whose stable id is `bot_ref` (the AAD).
+    pub fn seal(&self, bot_ref: &str, token: &BotToken) -> String {
+        let nonce = XNonce::generate();
+        let ct = self
+            .current
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: token.expose().as_bytes(),
+                    aad: bot_ref.as_bytes(),
+                },
+            )
+            .expect("XChaCha20-Poly1305 encryption of a short message cannot fail");
+        let mut blob = nonce.to_vec();
+        blob.extend_from_slice(&ct);
+        format!("v1.{}.{}", self.current.id, B64.encode(blob))
+    }
+
+    /// Decrypts a sealed token for `bot_ref`; any mismatch is an error, never a panic.
+    pub fn open(&self, bot_ref: &str, sealed: &str) -> Result<BotToken, CryptoError> {
+        let mut parts = sealed.splitn(3, '.');
+        let (Some("v1"), Some(kid), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(CryptoError::Malformed);
+        };
+        let pair = std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|p| p.id == kid)
+            .ok_or_else(|| CryptoError::UnknownKey(kid.to_owned()))?;
+        let blob = B64.decode(data).map_err(|_| CryptoError::Malformed)?;
+        if blob.len() <= NONCE_LEN {
+            return Err(CryptoError::Malformed);
+        }
+        let (nonce, ct) = blob.split_at(NONCE_LEN);
+        let nonce = XNonce::try_from(nonce).map_err(|_| CryptoError::Malformed)?;
+        let plain = pair
+            .cipher
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: ct,
+                    aad: bot_ref.as_bytes(),
+                },
+            )
+            .map_err(|_| CryptoError::Unauthentic)?;
+        let text = String::from_utf8(plain).map_err(|_| CryptoError::Unauthentic)?;
+        BotToken::parse(&text).map_err(|_| CryptoError::Unauthentic)
+    }
+
+    /// Whether `sealed` was made with an older key and should be sealed again.
+    pub fn needs_reseal(&self, sealed: &str) -> bool {
+        sealed.split('.').nth(1) != Some(self.current.id.as_str())
+    }
+
+    /// HMAC-SHA256 of the token, hex: equal tokens give equal fingerprints.
+    pub fn fingerprint(&self, token: &BotToken) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.fingerprint_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(token.expose().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
+
+    fn token() -> BotToken {
+        BotToken::parse(TOKEN).unwrap()
+    }
+
+    #[test]
+    fn seals_and_opens_for_the_same_bot_only() {
+        let c = TokenCipher::single(&[7; 32]);
+        let sealed = c.seal("bot-a", &token());
+        assert!(sealed.starts_with("v1."));
+        assert!(
+            !sealed.contains("AAHd") && !sealed.contains("123456789"),
+            "{sealed}"
+        );
+        assert_eq!(c.open("bot-a", &sealed).unwrap(), token());
+        assert_eq!(
+            c.open("bot-b", &sealed),
+            Err(CryptoError::Unauthentic),
+            "AAD binds the bot"
+        );
+        assert_ne!(sealed, c.seal("bot-a", &token()), "a fresh nonce each time");
+    }
+
+    #[test]
+    fn tampering_and_garbage_are_errors() {
+        let c = TokenCipher::single(&[7; 32]);
+        let sealed = c.seal("bot-a", &token());
+        let mut bytes = sealed.clone().into_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        assert_eq!(c.open("bot-a", &tampered), Err(CryptoError::Unauthentic));
+        for junk in [
+            "",
+            "v1",
+            "v1.x.y",
+            "v2.a.b",
+            "v1..",
+            &format!("v1.{}.!!!", c.current.id),
+            &format!("v1.{}.AAAA", c.current.id),
+        ] {
+            assert!(c.open("bot-a", junk).is_err(), "{junk}");
+        }
+        let other = TokenCipher::single(&[8; 32]);
+        assert!(matches!(
+            other.open("bot-a", &sealed),
+            Err(CryptoError::UnknownKey(_))
+        ));
+    }
+
+    #[test]
+    fn keys_rotate() {
+        let old = TokenCipher::single(&[1; 32]);
+        let sealed = old.seal("bot-a", &token());
+        let new = TokenCipher::new(&[2; 32], &[[1; 32]], &[1; 32]);
+        assert_eq!(new.open("bot-a", &sealed).unwrap(), token());
+        assert!(new.needs_reseal(&sealed));
+        let resealed = new.seal("bot-a", &token());
+        assert!(!new.needs_reseal(&resealed));
+        assert_eq!(
+            old.fingerprint(&token()),
+            new.fingerprint(&token()),
+            "fingerprints survive rotation"
+        );
+    }
+
+    #[test]
+    fn fingerprints_find_duplicates_without_revealing() {
+        let c = TokenCipher::single(&[7; 32]);
+        let other = BotToken::parse("987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0").unwrap();
+        assert_eq!(
+            c.fingerprint(&token()),
+            c.fingerprint(&BotToken::parse(&format!(" {TOKEN} ")).unwrap())
+        );
+        assert_ne!(c.fingerprint(&token()), c.fingerprint(&other));
+        assert_ne!(
+            c.fingerprint(&token()),
+            TokenCipher::single(&[9; 32]).fingerprint(&token()),
+            "keyed"
+        );
+        assert_eq!(c.fingerprint(&token()).len(), 64);
+        assert_eq!(
+            format!("{c:?}"),
+            format!("TokenCipher(key {})", c.current.id)
+        );
+    }
+}
