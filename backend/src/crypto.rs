@@ -140,6 +140,17 @@ impl TokenCipher {
         sealed.split('.').nth(1) != Some(self.current.id.as_str())
     }
 
+    /// The `secret_token` Telegram sends back with every delivery to `/tg/<webhook id>`:
+    /// derived, not stored, so the database alone cannot forge a delivery. 43 characters
+    /// of A-Z a-z 0-9 _ - as setWebhook requires.
+    pub fn webhook_secret(&self, webhook_id: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.fingerprint_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(b"tombola/webhook-secret/v1\0");
+        mac.update(webhook_id.as_bytes());
+        B64.encode(mac.finalize().into_bytes())
+    }
+
     /// HMAC-SHA256 of the token, hex: equal tokens give equal fingerprints.
     pub fn fingerprint(&self, token: &BotToken) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.fingerprint_key)
@@ -217,6 +228,20 @@ mod tests {
             old.fingerprint(&token()),
             new.fingerprint(&token()),
             "fingerprints survive rotation"
+        );
+    }
+
+    #[test]
+    fn webhook_secrets_are_stable_distinct_and_telegram_safe() {
+        let c = TokenCipher::single(&[7; 32]);
+        let s = c.webhook_secret("wh-1");
+        assert_eq!(s, c.webhook_secret("wh-1"));
+        assert_ne!(s, c.webhook_secret("wh-2"));
+        assert_ne!(s, TokenCipher::single(&[8; 32]).webhook_secret("wh-1"));
+        assert_eq!(s.len(), 43);
+        assert!(
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         );
     }
 

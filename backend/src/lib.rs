@@ -5,11 +5,13 @@
 //! [`tenancy::TenantScope`], which can only be built from an authenticated account.
 
 pub mod accounts;
+pub mod bots;
 pub mod crypto;
 pub mod db;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod inbox;
 pub mod password;
 pub mod platform;
 pub mod session_store;

@@ -315,7 +315,7 @@ pub fn origin_of(url: &str) -> String {
     format!("{scheme}://{host}")
 }
 
-/// Used by tests and `ExposeSecret` users: the raw key bytes.
+/// The raw key bytes, for deriving sub-keys. Keep the result out of logs.
 pub fn key_bytes(key: &SecretKey) -> &[u8; 32] {
     key.expose_secret()
 }

@@ -4,3 +4,4 @@
 pub mod config;
 pub mod http_guard;
 pub mod startup;
+pub mod webhook;

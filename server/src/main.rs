@@ -80,9 +80,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let _key = config.secret_key(std::env::var("TOMBOLA_SECRET_KEY").ok())?;
+            let key = config.secret_key(std::env::var("TOMBOLA_SECRET_KEY").ok())?;
             let public_url = config.public_url.clone();
-            let app = Application::build(config).await?;
+            let app = Application::build(config, &key).await?;
             tracing::info!(addr = %app.local_addr(), %public_url, "serving");
             app.run(shutdown_signal()).await?;
             tracing::info!("stopped");

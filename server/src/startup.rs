@@ -1,7 +1,8 @@
 //! Builds the application: database, migrations, sessions, routes, background upkeep.
 
-use crate::config::Config;
+use crate::config::{Config, SecretKey, key_bytes};
 use crate::http_guard::{self, GuardConfig};
+use crate::webhook::{self, WebhookState};
 use app::error::AppError;
 use app::server::ServerContext;
 use app::{App, shell};
@@ -11,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use backend::DatabaseConnection;
+use backend::crypto::TokenCipher;
 use backend::session_store::SeaOrmSessionStore;
 use http::StatusCode;
 use leptos::config::LeptosOptions;
@@ -46,10 +48,11 @@ pub struct Application {
 impl Application {
     /// Connects and migrates the database, then binds `config.leptos.site_addr`
     /// (port 0 picks a free port).
-    pub async fn build(config: Config) -> anyhow::Result<Application> {
+    pub async fn build(config: Config, master_key: &SecretKey) -> anyhow::Result<Application> {
         let db = backend::db::connect_and_migrate(&config.database_url).await?;
         let listener = TcpListener::bind(config.leptos.site_addr).await?;
-        let router = router(&config, db.clone());
+        let cipher = Arc::new(TokenCipher::single(key_bytes(master_key)));
+        let router = router(&config, db.clone(), cipher);
         spawn_upkeep(db.clone(), config.login_limits);
         Ok(Application {
             listener,
@@ -83,8 +86,9 @@ impl Application {
     }
 }
 
-/// The HTTP routes: server functions, the Leptos pages, static files, health.
-pub fn router(config: &Config, db: DatabaseConnection) -> Router {
+/// The HTTP routes: server functions, the Leptos pages, static files, health, and the
+/// Telegram webhook (outside the dashboard's session, origin and body-size layers).
+pub fn router(config: &Config, db: DatabaseConnection, cipher: Arc<TokenCipher>) -> Router {
     let leptos_options = config.leptos.clone();
     let state = AppState {
         leptos_options: leptos_options.clone(),
@@ -98,6 +102,7 @@ pub fn router(config: &Config, db: DatabaseConnection) -> Router {
         public_origin: config.public_origin(),
         trust_forwarded_for: config.trust_forwarded_for,
     });
+    let db_for_webhook = db.clone();
     let sessions = SessionManagerLayer::new(SeaOrmSessionStore::new(db))
         .with_name("tombola_session")
         .with_http_only(true)
@@ -133,8 +138,12 @@ pub fn router(config: &Config, db: DatabaseConnection) -> Router {
             http_guard::client_ip,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+        .merge(webhook::router(WebhookState {
+            db: db_for_webhook,
+            cipher,
+        }))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 /// Server functions are routed by `leptos_routes_with_context` (each under `/api/`);

@@ -2,6 +2,8 @@
 //! Queries live in the services, never here.
 
 pub mod accounts;
+pub mod bots;
+pub mod inbox;
 pub mod login_failures;
 pub mod platform_settings;
 pub mod sessions;

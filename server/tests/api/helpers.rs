@@ -92,7 +92,8 @@ pub async fn spawn_on(database_url: String, tombola_toml: &str) -> TestApp {
         "[leptos]\nsite-addr = \"127.0.0.1:0\"\n[tombola]\ndatabase-url = \"{database_url}\"\n{tombola_toml}"
     );
     let config = Config::from_toml_and_env(&toml, |_| None).expect("test config");
-    let app = Application::build(config).await.expect("build app");
+    let key = secrecy::SecretBox::new(Box::new(TEST_MASTER_KEY));
+    let app = Application::build(config, &key).await.expect("build app");
     let addr = app.local_addr();
     let db = app.db().clone();
     tokio::spawn(app.run(std::future::pending()));
@@ -236,3 +237,6 @@ fn urlencode(s: &str) -> String {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// The master key of every test server (tests derive the same sub-keys from it).
+pub const TEST_MASTER_KEY: [u8; 32] = [42; 32];

@@ -6,3 +6,4 @@ mod helpers;
 mod accounts;
 mod guards;
 mod pages;
+mod webhook;

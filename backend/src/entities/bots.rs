@@ -1,0 +1,56 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "bots")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub public_id: String,
+    pub tenant_id: i32,
+    pub telegram_id: i64,
+    pub username: String,
+    pub token_sealed: String,
+    #[sea_orm(unique)]
+    pub token_fingerprint: String,
+    #[sea_orm(unique)]
+    pub webhook_id: String,
+    pub enabled: bool,
+    pub mode: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub poll_offset: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The sealed token and the webhook id (a capability) stay out of logs.
+        f.debug_struct("Bot")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("username", &self.username)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::tenants::Entity",
+        from = "Column::TenantId",
+        to = "super::tenants::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Tenant,
+}
+
+impl Related<super::tenants::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tenant.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

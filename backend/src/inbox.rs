@@ -1,0 +1,129 @@
+//! The durable inbox: every update Telegram delivers (by webhook or polling) is written
+//! here, keyed (bot, update_id), before Telegram is told it arrived.
+
+use crate::ServiceError;
+use crate::entities::inbox;
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use serde_json::Value;
+
+/// Why a delivery body is not an update.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadUpdate {
+    #[error("not JSON")]
+    NotJson,
+    #[error("not a JSON object")]
+    NotObject,
+    #[error("no valid update_id")]
+    NoUpdateId,
+}
+
+/// An update as the inbox stores it: the raw JSON, and what ordering needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingUpdate {
+    pub update_id: i64,
+    /// The chat it belongs to, when it has one: workers keep each chat in order.
+    pub chat_id: Option<i64>,
+    /// `message`, `callback_query`, … or any kind Telegram adds later (stored all the same).
+    pub kind: String,
+    pub payload: String,
+}
+
+impl IncomingUpdate {
+    pub fn parse(body: &[u8]) -> Result<IncomingUpdate, BadUpdate> {
+        let value: Value = serde_json::from_slice(body).map_err(|_| BadUpdate::NotJson)?;
+        let obj = value.as_object().ok_or(BadUpdate::NotObject)?;
+        let update_id = obj
+            .get("update_id")
+            .and_then(Value::as_i64)
+            .filter(|id| *id >= 0)
+            .ok_or(BadUpdate::NoUpdateId)?;
+        let kind = obj
+            .keys()
+            .find(|k| k.as_str() != "update_id")
+            .map(|k| k.chars().take(64).collect::<String>())
+            .unwrap_or_default();
+        let inner = obj.get(&kind);
+        let chat_id = inner.and_then(|u| {
+            u.pointer("/chat/id")
+                .or_else(|| u.pointer("/message/chat/id"))
+                .or_else(|| u.pointer("/from/id"))
+                .or_else(|| u.pointer("/user/id"))
+                .and_then(Value::as_i64)
+        });
+        Ok(IncomingUpdate {
+            update_id,
+            chat_id,
+            kind,
+            payload: String::from_utf8_lossy(body).into_owned(),
+        })
+    }
+}
+
+/// Stores an update once. `Ok(false)` means it was there already (a replay).
+pub async fn store(
+    db: &impl ConnectionTrait,
+    bot_id: i32,
+    update: IncomingUpdate,
+) -> Result<bool, ServiceError> {
+    let row = inbox::ActiveModel {
+        bot_id: Set(bot_id),
+        update_id: Set(update.update_id),
+        chat_id: Set(update.chat_id),
+        kind: Set(update.kind),
+        payload: Set(update.payload),
+        received_at: Set(Utc::now()),
+        processed_at: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
+        ..Default::default()
+    };
+    let res = inbox::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([inbox::Column::BotId, inbox::Column::UpdateId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(res > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_kinds_and_chats() {
+        let u = IncomingUpdate::parse(
+            br#"{"update_id":7,"message":{"message_id":1,"chat":{"id":-100},"text":"hi"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (u.update_id, u.chat_id, u.kind.as_str()),
+            (7, Some(-100), "message")
+        );
+        let u = IncomingUpdate::parse(br#"{"update_id":8,"callback_query":{"id":"x","from":{"id":5},"message":{"chat":{"id":5}}}}"#).unwrap();
+        assert_eq!((u.chat_id, u.kind.as_str()), (Some(5), "callback_query"));
+        let u = IncomingUpdate::parse(br#"{"update_id":9,"brand_new_kind":{"whatever":true}}"#)
+            .unwrap();
+        assert_eq!((u.chat_id, u.kind.as_str()), (None, "brand_new_kind"));
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_update() {
+        assert_eq!(IncomingUpdate::parse(b"{nope"), Err(BadUpdate::NotJson));
+        assert_eq!(IncomingUpdate::parse(b"[1,2]"), Err(BadUpdate::NotObject));
+        assert_eq!(IncomingUpdate::parse(b"{}"), Err(BadUpdate::NoUpdateId));
+        assert_eq!(
+            IncomingUpdate::parse(br#"{"update_id":"7"}"#),
+            Err(BadUpdate::NoUpdateId)
+        );
+        assert_eq!(
+            IncomingUpdate::parse(br#"{"update_id":-1}"#),
+            Err(BadUpdate::NoUpdateId)
+        );
+        assert_eq!(IncomingUpdate::parse(b""), Err(BadUpdate::NotJson));
+    }
+}

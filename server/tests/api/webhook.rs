@@ -1,0 +1,162 @@
+//! `POST /tg/<webhook id>`: the door Telegram knocks on.
+
+use crate::helpers::*;
+use backend::crypto::TokenCipher;
+use backend::entities::{bots, tenants};
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, Set};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/updates");
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
+}
+
+/// A tenant with one bot row, as connecting a bot will leave it; returns its webhook id.
+async fn bot_row(app: &TestApp, enabled: bool) -> String {
+    let now = chrono::Utc::now();
+    let tenant = tenants::ActiveModel {
+        public_id: Set(backend::ids::new_public_id()),
+        name: Set("Hook Shop".into()),
+        time_zone: Set("UTC".into()),
+        bot_locale: Set("en".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let webhook_id = backend::ids::new_public_id();
+    bots::ActiveModel {
+        public_id: Set(backend::ids::new_public_id()),
+        tenant_id: Set(tenant.id),
+        telegram_id: Set(123456789),
+        username: Set("hook_bot".into()),
+        token_sealed: Set("v1.test.sealed".into()),
+        token_fingerprint: Set(backend::ids::new_public_id()),
+        webhook_id: Set(webhook_id.clone()),
+        enabled: Set(enabled),
+        mode: Set("webhook".into()),
+        status: Set("live".into()),
+        status_reason: Set(None),
+        poll_offset: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    webhook_id
+}
+
+fn secret(webhook_id: &str) -> String {
+    TokenCipher::single(&TEST_MASTER_KEY).webhook_secret(webhook_id)
+}
+
+async fn deliver(
+    app: &TestApp,
+    webhook_id: &str,
+    secret: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> StatusCode {
+    let mut req = app
+        .client
+        .post(format!("{}/tg/{webhook_id}", app.base))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(s) = secret {
+        req = req.header("X-Telegram-Bot-Api-Secret-Token", s);
+    }
+    req.send().await.unwrap().status()
+}
+
+db_test!(deliveries_are_checked_then_stored_once, |db| async move {
+    let app = spawn(db, "").await;
+    let hook = bot_row(&app, true).await;
+    let good = secret(&hook);
+    let start = fixture("message_start.json");
+
+    assert_eq!(
+        deliver(&app, "no-such-hook", Some(&good), start.clone()).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        deliver(&app, &"x".repeat(500), Some(&good), start.clone()).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        deliver(&app, &hook, None, start.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        deliver(&app, &hook, Some("wrong"), start.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        deliver(&app, &hook, Some(&secret("another-hook")), start.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        deliver(&app, &hook, Some(&good), "{not json").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        deliver(&app, &hook, Some(&good), r#"{"message":{}}"#).await,
+        StatusCode::BAD_REQUEST
+    );
+    let huge = format!(
+        r#"{{"update_id":1,"message":{{"text":"{}"}}}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    assert_eq!(
+        deliver(&app, &hook, Some(&good), huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(app.count("inbox").await, 0, "nothing refused was stored");
+
+    assert_eq!(
+        deliver(&app, &hook, Some(&good), start.clone()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        deliver(&app, &hook, Some(&good), start.clone()).await,
+        StatusCode::OK,
+        "a replay is acknowledged"
+    );
+    assert_eq!(app.count("inbox").await, 1, "and stored once");
+
+    for name in [
+        "callback_query.json",
+        "channel_post.json",
+        "edited_message.json",
+        "group_message.json",
+        "message_start_deeplink.json",
+        "my_chat_member_blocked.json",
+        "unknown_kind.json",
+    ] {
+        assert_eq!(
+            deliver(&app, &hook, Some(&good), fixture(name)).await,
+            StatusCode::OK,
+            "{name}"
+        );
+    }
+    assert_eq!(app.count("inbox").await, 8);
+});
+
+db_test!(a_disabled_bot_has_no_webhook, |db| async move {
+    let app = spawn(db, "").await;
+    let hook = bot_row(&app, false).await;
+    assert_eq!(
+        deliver(
+            &app,
+            &hook,
+            Some(&secret(&hook)),
+            fixture("message_start.json")
+        )
+        .await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.count("inbox").await, 0);
+});
