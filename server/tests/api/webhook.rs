@@ -14,6 +14,10 @@ fn fixture(name: &str) -> String {
 
 /// A tenant with one bot row, as connecting a bot will leave it; returns its webhook id.
 async fn bot_row(app: &TestApp, enabled: bool) -> String {
+    insert_bot(&app.db, enabled).await
+}
+
+async fn insert_bot(db: &sea_orm::DatabaseConnection, enabled: bool) -> String {
     let now = chrono::Utc::now();
     let tenant = tenants::ActiveModel {
         public_id: Set(backend::ids::new_public_id()),
@@ -24,7 +28,7 @@ async fn bot_row(app: &TestApp, enabled: bool) -> String {
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&app.db)
+    .insert(db)
     .await
     .unwrap();
     let webhook_id = backend::ids::new_public_id();
@@ -45,7 +49,7 @@ async fn bot_row(app: &TestApp, enabled: bool) -> String {
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&app.db)
+    .insert(db)
     .await
     .unwrap();
     webhook_id
@@ -159,4 +163,64 @@ db_test!(a_disabled_bot_has_no_webhook, |db| async move {
         StatusCode::NOT_FOUND
     );
     assert_eq!(app.count("inbox").await, 0);
+});
+
+db_test!(an_acknowledged_update_survives_kill_9, |db| async move {
+    let database_url = fresh_database(db).await;
+    let setup = backend::db::connect_and_migrate(&database_url)
+        .await
+        .unwrap();
+    let hook = insert_bot(&setup, true).await;
+    setup.close().await.unwrap();
+
+    // The real binary, in a process of its own, so it can really be killed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("tombola-kill-{}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tombola"))
+        .current_dir(&dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_SITE_ROOT", &dir)
+        .env("TOMBOLA_DATABASE_URL", &database_url)
+        .env("TOMBOLA_SECRET_KEY", hex::encode(TEST_MASTER_KEY))
+        .env("TOMBOLA_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = new_client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let status = client
+        .post(format!("{base}/tg/{hook}"))
+        .header("X-Telegram-Bot-Api-Secret-Token", secret(&hook))
+        .body(fixture("callback_query.json"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    child.wait().unwrap();
+
+    let after = backend::db::connect(&database_url).await.unwrap();
+    let app = TestApp {
+        base,
+        client,
+        db: after,
+        database_url,
+    };
+    assert_eq!(
+        app.count("inbox").await,
+        1,
+        "the acknowledged update is on disk"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 });
