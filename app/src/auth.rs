@@ -29,10 +29,11 @@ pub fn use_auth() -> Auth {
 /// error of a plain form post, which comes back in the URL.
 pub fn reload_on_success<S>(action: ServerAction<S>, path: &'static str)
 where
-    S: ServerFn<Output = (), Error = AppError> + Send + Sync + Clone + 'static,
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Send + Sync + 'static,
 {
     Effect::new(move |_| {
-        if matches!(action.value().get(), Some(Ok(()))) {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
             #[cfg(feature = "hydrate")]
             {
                 let _ = window().location().assign(path);

@@ -26,3 +26,17 @@ pub struct OperatorOverview {
     pub signup_enabled: bool,
     pub tenants: u64,
 }
+
+/// A bot on the Bots page. Never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotDto {
+    pub id: String,
+    pub username: String,
+    pub enabled: bool,
+    /// "webhook" or "polling"
+    pub mode: String,
+    /// "live", "stopped", "revoked" or "error"
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub webhook_url: Option<String>,
+}

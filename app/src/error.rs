@@ -31,6 +31,15 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// Telegram said the bot token is wrong or revoked.
+    #[error("telegram rejected the token")]
+    TelegramRejectedToken,
+    /// Telegram could not be reached, or asked us to slow down.
+    #[error("telegram unavailable")]
+    TelegramUnavailable,
+    /// Telegram refused the request for another reason.
+    #[error("telegram refused")]
+    TelegramRefused,
     /// The request could not be read: a missing or malformed argument, a network error.
     #[error("bad request")]
     BadRequest,
@@ -66,10 +75,17 @@ impl AppError {
                     ValidationError::ForbiddenCharacters => Key::ErrForbiddenCharacters,
                     ValidationError::UnknownTimeZone => Key::ErrUnknownTimeZone,
                     ValidationError::UnsupportedLanguage => Key::ErrUnsupportedLanguage,
+                    ValidationError::InvalidBotToken => Key::ErrInvalidBotToken,
                 };
                 i18n.t(key).replace("{field}", i18n.t(field_label(field)))
             }
             AppError::Conflict { what } if what == "email" => i18n.t(Key::ErrEmailTaken).to_owned(),
+            AppError::Conflict { what } if what == "bot" => {
+                i18n.t(Key::ErrBotAlreadyYours).to_owned()
+            }
+            AppError::Conflict { what } if what == "bot_elsewhere" => {
+                i18n.t(Key::ErrBotElsewhere).to_owned()
+            }
             AppError::Conflict { .. } => i18n.t(Key::ErrConflict).to_owned(),
             AppError::InvalidCredentials => i18n.t(Key::ErrInvalidCredentials).to_owned(),
             AppError::RateLimited { retry_after_secs } => i18n.t(Key::ErrRateLimited).replace(
@@ -80,6 +96,9 @@ impl AppError {
             AppError::Unauthorized => i18n.t(Key::ErrUnauthorized).to_owned(),
             AppError::Forbidden => i18n.t(Key::ErrForbidden).to_owned(),
             AppError::NotFound => i18n.t(Key::ErrNotFound).to_owned(),
+            AppError::TelegramRejectedToken => i18n.t(Key::ErrTelegramRejectedToken).to_owned(),
+            AppError::TelegramUnavailable => i18n.t(Key::ErrTelegramUnavailable).to_owned(),
+            AppError::TelegramRefused => i18n.t(Key::ErrTelegramRefused).to_owned(),
             AppError::BadRequest => i18n.t(Key::ErrBadRequest).to_owned(),
             AppError::Internal => i18n.t(Key::ErrInternal).to_owned(),
         }
@@ -93,6 +112,7 @@ fn field_label(field: &str) -> Key {
         "company" => Key::Company,
         "time_zone" => Key::TimeZone,
         "bot_locale" => Key::BotLanguage,
+        "token" => Key::BotToken,
         _ => Key::ErrBadRequest,
     }
 }
@@ -114,6 +134,14 @@ impl From<backend::ServiceError> for AppError {
             S::SignupDisabled => AppError::SignupDisabled,
             S::NotFound => AppError::NotFound,
             S::Forbidden => AppError::Forbidden,
+            S::Telegram(t) => {
+                use backend::telegram::TelegramError as T;
+                match t {
+                    T::TokenRejected => AppError::TelegramRejectedToken,
+                    T::Unavailable | T::RetryAfter(_) => AppError::TelegramUnavailable,
+                    T::Refused => AppError::TelegramRefused,
+                }
+            }
             S::Database(e) => {
                 tracing::error!(error = %e, "database error in a server function");
                 AppError::Internal

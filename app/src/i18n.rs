@@ -102,6 +102,31 @@ texts! {
     ErrForbiddenCharacters => "{field}：包含不允许的字符。", "{field}: contains characters that are not allowed.";
     ErrUnknownTimeZone => "{field}：未知的时区。", "{field}: unknown time zone.";
     ErrUnsupportedLanguage => "{field}：不支持的语言。", "{field}: unsupported language.";
+    BotsTitle => "机器人", "Bots";
+    BotsIntro => "连接你自己的 Telegram 机器人。你的用户在 Telegram 里与它对话：参与抽奖、查看我的抽奖、收到中奖通知。", "Connect your own Telegram bot. Your audience talks to it in Telegram: they join giveaways, see theirs, and hear when they win.";
+    BotsHowTo => "如何获取令牌", "How to get a token";
+    BotsStep1 => "在 Telegram 中打开 @BotFather。", "Open @BotFather in Telegram.";
+    BotsStep2 => "发送 /newbot，按提示填写机器人的名称和以 bot 结尾的用户名。", "Send /newbot, then give your bot a name and a username ending in \"bot\".";
+    BotsStep3 => "复制 BotFather 回复中的令牌（形如 123456789:AA…），粘贴到下面。", "Copy the token from BotFather's answer (it looks like 123456789:AA…) and paste it below.";
+    BotToken => "机器人令牌", "Bot token";
+    BotTokenHint => "令牌只用于连接，加密保存，之后不会再显示。", "The token is only used to connect; it is stored encrypted and never shown again.";
+    ConnectBot => "连接机器人", "Connect bot";
+    Connected => "已连接 @{username}。", "Connected @{username}.";
+    BotStatusLive => "运行中", "Live";
+    BotStatusStopped => "已停止", "Stopped";
+    BotStatusRevoked => "令牌已失效", "Token revoked";
+    BotStatusError => "出错", "Error";
+    BotByWebhook => "通过 Webhook", "by webhook";
+    BotByPolling => "通过轮询", "by polling";
+    WebhookUrl => "Webhook 地址", "Webhook URL";
+    BotReasonStarting => "正在启动…", "Starting…";
+    BotReasonTokenUnreadable => "无法解密令牌（密钥已更换？），请重新粘贴令牌。", "The stored token cannot be decrypted (was the secret key changed?); paste the token again.";
+    ErrInvalidBotToken => "{field}：格式不对，应形如 123456789:AA…（数字、冒号和 35 个字符）。", "{field}: that is not a bot token; it looks like 123456789:AA… (digits, a colon and 35 characters).";
+    ErrBotAlreadyYours => "这个机器人已经连接到你的账户。", "This bot is already connected to your account.";
+    ErrBotElsewhere => "这个机器人已连接到另一个账户。如果它属于你，请在 @BotFather 中重新生成令牌（/revoke）后再连接。", "This bot is already connected to another account. If it is yours, issue a new token in @BotFather (/revoke) and connect again.";
+    ErrTelegramRejectedToken => "Telegram 拒绝了这个令牌：它可能有误或已被撤销。", "Telegram rejected this token: it is wrong or has been revoked.";
+    ErrTelegramUnavailable => "暂时无法连接 Telegram，请稍后重试。", "Telegram cannot be reached right now. Please try again in a moment.";
+    ErrTelegramRefused => "Telegram 拒绝了请求，请稍后重试。", "Telegram refused the request. Please try again later.";
     Hydrated => "已就绪", "Ready";
 }
 

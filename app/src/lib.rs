@@ -89,7 +89,7 @@ fn AppRoutes() -> impl IntoView {
             <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
             <ParentRoute path=path!("") view=pages::shell::DashboardShell ssr=SsrMode::Async>
                 <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async />
-                <Route path=path!("bots") view=pages::placeholder::BotsPage ssr=SsrMode::Async />
+                <Route path=path!("bots") view=pages::bots::BotsPage ssr=SsrMode::Async />
                 <Route path=path!("giveaways") view=pages::placeholder::GiveawaysPage ssr=SsrMode::Async />
                 <Route path=path!("usage") view=pages::placeholder::UsagePage ssr=SsrMode::Async />
                 <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />

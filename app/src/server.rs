@@ -17,6 +17,11 @@ use tower_sessions::Session;
 #[derive(Clone)]
 pub struct ServerContext {
     pub db: DatabaseConnection,
+    pub telegram: backend::telegram::TelegramApi,
+    pub cipher: std::sync::Arc<backend::crypto::TokenCipher>,
+    pub pollers: backend::poller::Pollers,
+    /// Without a trailing slash.
+    pub public_url: String,
     pub login_limits: LoginLimits,
     /// Whether cookies get `Secure` (the public URL is https).
     pub secure_cookies: bool,

@@ -30,3 +30,227 @@ pub async fn webhook_target(
             tenant_id: b.tenant_id,
         }))
 }
+
+// ----- connecting bots -----
+
+use crate::crypto::TokenCipher;
+use crate::error::on_unique;
+use crate::telegram::{TelegramApi, classify};
+use crate::tenancy::TenantScope;
+use chrono::Utc;
+use domain::{BotToken, ValidationError};
+use sea_orm::{ActiveModelTrait, QueryOrder, Set};
+use teloxide::prelude::Requester;
+use teloxide::types::AllowedUpdate;
+
+/// How a bot receives its updates.
+pub const MODE_WEBHOOK: &str = "webhook";
+pub const MODE_POLLING: &str = "polling";
+/// Status values shown on the Bots page.
+pub const STATUS_LIVE: &str = "live";
+pub const STATUS_STOPPED: &str = "stopped";
+pub const STATUS_REVOKED: &str = "revoked";
+pub const STATUS_ERROR: &str = "error";
+/// status_reason codes besides `TelegramError::code()`.
+pub const REASON_STARTING: &str = "starting";
+
+/// The update kinds Tombola's handlers use.
+pub fn allowed_updates() -> Vec<AllowedUpdate> {
+    vec![
+        AllowedUpdate::Message,
+        AllowedUpdate::CallbackQuery,
+        AllowedUpdate::MyChatMember,
+    ]
+}
+
+/// A bot as its tenant sees it. No token, no webhook secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotSummary {
+    /// The row id, for the server's own bookkeeping (pollers); never sent to a browser.
+    pub id: i32,
+    pub public_id: String,
+    pub username: String,
+    pub enabled: bool,
+    pub mode: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    /// The address Telegram delivers to, when the bot runs by webhook.
+    pub webhook_url: Option<String>,
+}
+
+fn summary(b: bots::Model, public_url: &str) -> BotSummary {
+    let webhook_url = (b.mode == MODE_WEBHOOK).then(|| format!("{public_url}/tg/{}", b.webhook_id));
+    BotSummary {
+        id: b.id,
+        public_id: b.public_id,
+        username: b.username,
+        enabled: b.enabled,
+        mode: b.mode,
+        status: b.status,
+        status_reason: b.status_reason,
+        webhook_url,
+    }
+}
+
+/// The tenant's bots, oldest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    public_url: &str,
+) -> Result<Vec<BotSummary>, ServiceError> {
+    Ok(bots::Entity::find()
+        .filter(bots::Column::TenantId.eq(scope.tenant_id))
+        .order_by_asc(bots::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| summary(b, public_url))
+        .collect())
+}
+
+/// What connecting a bot needs from the running server.
+#[derive(Clone, Copy)]
+pub struct Connector<'a> {
+    pub cipher: &'a TokenCipher,
+    pub api: &'a TelegramApi,
+    /// `https://…` → webhook at `<public_url>/tg/<id>`; anything else → long polling.
+    pub public_url: &'a str,
+}
+
+/// Connects a tenant's bot: checks the token's shape, refuses a token already connected
+/// (here or elsewhere), asks Telegram who the bot is, stores the token sealed, and sets
+/// the webhook (or leaves the bot to the poller when there is no public https URL).
+pub async fn connect(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    c: Connector<'_>,
+    raw_token: &str,
+) -> Result<BotSummary, ServiceError> {
+    let token = BotToken::parse(raw_token).map_err(|_| ServiceError::Validation {
+        field: "token",
+        error: ValidationError::InvalidBotToken,
+    })?;
+    let fingerprint = c.cipher.fingerprint(&token);
+    if let Some(existing) = bots::Entity::find()
+        .filter(bots::Column::TokenFingerprint.eq(fingerprint.as_str()))
+        .one(db)
+        .await?
+    {
+        return Err(ServiceError::Conflict(
+            if existing.tenant_id == scope.tenant_id {
+                "bot"
+            } else {
+                "bot_elsewhere"
+            },
+        ));
+    }
+    let bot = c.api.bot(&token);
+    let me = bot
+        .get_me()
+        .await
+        .map_err(|e| ServiceError::Telegram(classify(&e)))?;
+    let username = me.username.clone().unwrap_or_default();
+    let public_id = crate::ids::new_public_id();
+    let webhook_id = format!(
+        "{}{}",
+        crate::ids::new_public_id(),
+        crate::ids::new_public_id()
+    );
+    let by_webhook = c.public_url.starts_with("https://");
+    let now = Utc::now();
+    let row = bots::ActiveModel {
+        public_id: Set(public_id.clone()),
+        tenant_id: Set(scope.tenant_id),
+        telegram_id: Set(me.id.0 as i64),
+        username: Set(username),
+        token_sealed: Set(c.cipher.seal(&public_id, &token)),
+        token_fingerprint: Set(fingerprint),
+        webhook_id: Set(webhook_id.clone()),
+        enabled: Set(true),
+        mode: Set(if by_webhook {
+            MODE_WEBHOOK
+        } else {
+            MODE_POLLING
+        }
+        .to_owned()),
+        status: Set(STATUS_STOPPED.to_owned()),
+        status_reason: Set(None),
+        poll_offset: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(on_unique("bot_elsewhere"))?;
+    tracing::info!(
+        tenant = scope.tenant_id,
+        bot = row.id,
+        webhook = by_webhook,
+        "bot connected"
+    );
+
+    let (status, reason) = if by_webhook {
+        let url = format!("{}/tg/{webhook_id}", c.public_url)
+            .parse()
+            .map_err(|_| ServiceError::Internal("public URL does not form a webhook URL".into()))?;
+        let set = teloxide::payloads::SetWebhookSetters::secret_token(
+            teloxide::payloads::SetWebhookSetters::allowed_updates(
+                bot.set_webhook(url),
+                allowed_updates(),
+            ),
+            c.cipher.webhook_secret(&webhook_id),
+        )
+        .await;
+        match set {
+            Ok(_) => (STATUS_LIVE, None),
+            Err(e) => {
+                let e = classify(&e);
+                tracing::warn!(bot = row.id, error = %e, "setWebhook failed");
+                (STATUS_ERROR, Some(e.code().to_owned()))
+            }
+        }
+    } else {
+        // The poller marks it live once getUpdates answers.
+        (STATUS_STOPPED, Some(REASON_STARTING.to_owned()))
+    };
+    let mut active: bots::ActiveModel = row.into();
+    active.status = Set(status.to_owned());
+    active.status_reason = Set(reason);
+    active.updated_at = Set(Utc::now());
+    Ok(summary(active.update(db).await?, c.public_url))
+}
+
+/// Records a bot's state (live, error with a reason code, revoked).
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    bot_id: i32,
+    status: &str,
+    reason: Option<&str>,
+) -> Result<(), ServiceError> {
+    use sea_orm::sea_query::Expr;
+    bots::Entity::update_many()
+        .col_expr(bots::Column::Status, Expr::value(status))
+        .col_expr(
+            bots::Column::StatusReason,
+            Expr::value(reason.map(str::to_owned)),
+        )
+        .col_expr(bots::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(bots::Column::Id.eq(bot_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Enabled bots that receive updates by polling (the poller resumes them at start).
+pub async fn polling_bot_ids(db: &impl ConnectionTrait) -> Result<Vec<i32>, ServiceError> {
+    Ok(bots::Entity::find()
+        .filter(bots::Column::Enabled.eq(true))
+        .filter(bots::Column::Mode.eq(MODE_POLLING))
+        .filter(bots::Column::Status.ne(STATUS_REVOKED))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect())
+}

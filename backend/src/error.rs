@@ -27,6 +27,8 @@ pub enum ServiceError {
     NotFound,
     #[error("forbidden")]
     Forbidden,
+    #[error("telegram: {0}")]
+    Telegram(#[from] crate::telegram::TelegramError),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("internal: {0}")]

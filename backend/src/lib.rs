@@ -14,7 +14,9 @@ pub mod ids;
 pub mod inbox;
 pub mod password;
 pub mod platform;
+pub mod poller;
 pub mod session_store;
+pub mod telegram;
 pub mod tenancy;
 pub mod throttle;
 

@@ -21,6 +21,8 @@ pub enum ValidationError {
     UnknownTimeZone,
     #[error("unsupported language")]
     UnsupportedLanguage,
+    #[error("not a bot token")]
+    InvalidBotToken,
 }
 
 /// An e-mail address, trimmed and lower-cased (accounts are found case-insensitively).

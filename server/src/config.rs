@@ -33,6 +33,11 @@ pub const KEYS: &[KeyDoc] = &[
         meaning: "the URL people and Telegram reach the server at; https turns on Secure cookies",
     },
     KeyDoc {
+        key: "telegram-api-url",
+        default: "https://api.telegram.org",
+        meaning: "the Bot API server: Telegram's, a self-hosted telegram-bot-api, or the simulator",
+    },
+    KeyDoc {
         key: "secret-key-file",
         default: "data/secret.key",
         meaning: "file holding the 32-byte master key (hex); generated with a warning when missing, except in production",
@@ -81,6 +86,7 @@ pub struct Config {
     pub leptos: LeptosOptions,
     pub database_url: String,
     pub public_url: String,
+    pub telegram_api_url: String,
     pub secret_key_file: PathBuf,
     pub production: bool,
     pub trust_forwarded_for: bool,
@@ -157,6 +163,9 @@ impl Config {
         let public_url = get("public-url")?
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| format!("http://{}", leptos.site_addr));
+        let telegram_api_url = get("telegram-api-url")?
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "https://api.telegram.org".into());
         let secret_key_file =
             PathBuf::from(get("secret-key-file")?.unwrap_or_else(|| "data/secret.key".into()));
         let production = parse_bool("production", get("production")?, false)?;
@@ -181,6 +190,8 @@ impl Config {
             bail!("Leptos.toml [tombola]: unknown key `{k}`");
         }
         validate_public_url(&public_url)?;
+        backend::telegram::TelegramApi::new(&telegram_api_url)
+            .map_err(|e| anyhow!("{e} (TOMBOLA_TELEGRAM_API_URL)"))?;
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
@@ -191,6 +202,7 @@ impl Config {
             leptos,
             database_url,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            telegram_api_url: telegram_api_url.trim_end_matches('/').to_owned(),
             secret_key_file,
             production,
             trust_forwarded_for,
@@ -376,6 +388,7 @@ mod tests {
         );
         assert!(err("[tombola]\npublic-url = \"ftp://x\"\n", &[]).contains("public-url"));
         assert!(err("[tombola]\ndatabase-url = \"mysql://x\"\n", &[]).contains("database-url"));
+        assert!(err("", &[("TOMBOLA_TELEGRAM_API_URL", "not a url")]).contains("telegram-api-url"));
         assert!(err("[tombola]\ntypo-key = 1\n", &[]).contains("typo-key"));
         assert!(err("[leptos]\nsite-addr = \"nowhere\"\n", &[]).contains("leptos"));
     }

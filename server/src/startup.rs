@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use backend::DatabaseConnection;
 use backend::crypto::TokenCipher;
+use backend::poller::Pollers;
 use backend::session_store::SeaOrmSessionStore;
+use backend::telegram::TelegramApi;
 use http::StatusCode;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -52,7 +54,11 @@ impl Application {
         let db = backend::db::connect_and_migrate(&config.database_url).await?;
         let listener = TcpListener::bind(config.leptos.site_addr).await?;
         let cipher = Arc::new(TokenCipher::single(key_bytes(master_key)));
-        let router = router(&config, db.clone(), cipher);
+        let telegram = TelegramApi::new(&config.telegram_api_url).map_err(anyhow::Error::msg)?;
+        let pollers = Pollers::new(db.clone(), cipher.clone(), telegram.clone());
+        let resumed = pollers.resume_all().await?;
+        tracing::info!(bots = resumed, "pollers resumed");
+        let router = router(&config, db.clone(), cipher, telegram, pollers);
         spawn_upkeep(db.clone(), config.login_limits);
         Ok(Application {
             listener,
@@ -88,12 +94,22 @@ impl Application {
 
 /// The HTTP routes: server functions, the Leptos pages, static files, health, and the
 /// Telegram webhook (outside the dashboard's session, origin and body-size layers).
-pub fn router(config: &Config, db: DatabaseConnection, cipher: Arc<TokenCipher>) -> Router {
+pub fn router(
+    config: &Config,
+    db: DatabaseConnection,
+    cipher: Arc<TokenCipher>,
+    telegram: TelegramApi,
+    pollers: Pollers,
+) -> Router {
     let leptos_options = config.leptos.clone();
     let state = AppState {
         leptos_options: leptos_options.clone(),
         ctx: ServerContext {
             db: db.clone(),
+            telegram,
+            cipher: cipher.clone(),
+            pollers,
+            public_url: config.public_url.clone(),
             login_limits: config.login_limits,
             secure_cookies: config.https(),
         },
@@ -171,7 +187,11 @@ async fn with_error_status(res: Response) -> Response {
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = match err {
-            AppError::Validation { .. } | AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::Validation { .. }
+            | AppError::BadRequest
+            | AppError::TelegramRejectedToken
+            | AppError::TelegramRefused => StatusCode::BAD_REQUEST,
+            AppError::TelegramUnavailable => StatusCode::BAD_GATEWAY,
             AppError::InvalidCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::SignupDisabled => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,

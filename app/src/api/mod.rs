@@ -1,6 +1,7 @@
 //! Server functions: each resolves the caller, calls one service, maps the result.
 
 pub mod auth;
+pub mod bots;
 pub mod i18n;
 pub mod operator;
 pub mod settings;

@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod auth;
+pub mod bots;
 pub mod not_found;
 pub mod operator;
 pub mod overview;

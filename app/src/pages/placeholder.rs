@@ -15,11 +15,6 @@ fn EmptySection(title: Key, body: Key) -> impl IntoView {
 }
 
 #[component]
-pub fn BotsPage() -> impl IntoView {
-    view! { <EmptySection title=Key::NavBots body=Key::BotsEmpty /> }
-}
-
-#[component]
 pub fn GiveawaysPage() -> impl IntoView {
     view! { <EmptySection title=Key::NavGiveaways body=Key::GiveawaysEmpty /> }
 }

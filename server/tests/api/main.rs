@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod bots;
 mod guards;
 mod pages;
 mod webhook;

@@ -1,0 +1,114 @@
+//! The Bots page: how to get a token, connect a bot, see each bot's state.
+
+use crate::api::bots::{ConnectBot, list_bots};
+use crate::auth::reload_on_success;
+use crate::components::{ErrorMessage, action_error};
+use crate::dto::BotDto;
+use crate::i18n::{Key, use_i18n};
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use thaw::{Button, ButtonAppearance, ButtonType, Card, Input};
+
+#[component]
+pub fn BotsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let connect = ServerAction::<ConnectBot>::new();
+    reload_on_success(connect, "/bots");
+    let bots = Resource::new_blocking(|| (), |_| list_bots());
+    view! {
+        <Title text=move || i18n.t(Key::BotsTitle) />
+        <h1>{move || i18n.t(Key::BotsTitle)}</h1>
+        <p>{move || i18n.t(Key::BotsIntro)}</p>
+        <Card class="bots-connect">
+            <h2>{move || i18n.t(Key::BotsHowTo)}</h2>
+            <ol class="howto">
+                <li>{move || i18n.t(Key::BotsStep1)}</li>
+                <li>{move || i18n.t(Key::BotsStep2)}</li>
+                <li>{move || i18n.t(Key::BotsStep3)}</li>
+            </ol>
+            <ActionForm action=connect attr:class="connect-form" attr:data-testid="connect-form">
+                <div class="field">
+                    <label for="field-token">{move || i18n.t(Key::BotToken)}</label>
+                    <Input id="field-token" name="token" autocomplete="off" placeholder="123456789:AA…" />
+                    <small class="hint">{move || i18n.t(Key::BotTokenHint)}</small>
+                </div>
+                <ErrorMessage error=action_error(connect) />
+                <Button button_type=ButtonType::Submit appearance=ButtonAppearance::Primary loading=connect.pending()>
+                    {move || i18n.t(Key::ConnectBot)}
+                </Button>
+            </ActionForm>
+        </Card>
+        <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match bots.await {
+                    Ok(list) if list.is_empty() => Either::Left(Either::Left(view! {
+                        <p class="empty-state">{move || i18n.t(Key::BotsEmpty)}</p>
+                    })),
+                    Ok(list) => Either::Left(Either::Right(view! {
+                        <ul class="bot-list" data-testid="bot-list">
+                            {list.into_iter().map(|b| view! { <BotRow bot=b /> }).collect_view()}
+                        </ul>
+                    })),
+                    Err(e) => Either::Right(view! { <ErrorMessage error=Some(e) /> }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn BotRow(bot: BotDto) -> impl IntoView {
+    let i18n = use_i18n();
+    let status_key = match bot.status.as_str() {
+        "live" => Key::BotStatusLive,
+        "revoked" => Key::BotStatusRevoked,
+        "error" => Key::BotStatusError,
+        _ => Key::BotStatusStopped,
+    };
+    let mode_key = if bot.mode == "webhook" {
+        Key::BotByWebhook
+    } else {
+        Key::BotByPolling
+    };
+    let link = format!("https://t.me/{}", bot.username);
+    let status_class = format!("status-tag status-{}", bot.status);
+    view! {
+        <li class="bot-row" data-testid="bot-row">
+            <a class="bot-name" href=link target="_blank" rel="noopener">
+                "@"{bot.username.clone()}
+            </a>
+            <span class=status_class data-testid="bot-status">
+                {move || i18n.t(status_key)}
+                {(bot.status == "live").then(|| view! { " · " {move || i18n.t(mode_key)} })}
+            </span>
+            {bot
+                .status_reason
+                .as_deref()
+                .map(reason_key)
+                .map(|k| view! { <span class="status-reason">{move || i18n.t(k)}</span> })}
+            {bot
+                .webhook_url
+                .clone()
+                .map(|u| {
+                    view! {
+                        <div class="webhook-url">
+                            <span>{move || i18n.t(Key::WebhookUrl)} ": "</span>
+                            <code>{u}</code>
+                        </div>
+                    }
+                })}
+        </li>
+    }
+}
+
+/// The Bots page's words for a status reason code.
+fn reason_key(code: &str) -> Key {
+    match code {
+        "starting" => Key::BotReasonStarting,
+        "token_rejected" => Key::ErrTelegramRejectedToken,
+        "token_unreadable" => Key::BotReasonTokenUnreadable,
+        "unavailable" | "retry_after" => Key::ErrTelegramUnavailable,
+        _ => Key::ErrTelegramRefused,
+    }
+}

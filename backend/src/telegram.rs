@@ -1,0 +1,102 @@
+//! The Bot API client side: one shared HTTP client, a teloxide `Bot` built per call.
+//!
+//! teloxide's `Bot` and reqwest's errors carry the token (it is part of every URL):
+//! neither is ever formatted. Failures become [`TelegramError`], which holds no text
+//! from the request.
+
+use domain::BotToken;
+use teloxide::{ApiError, Bot, RequestError};
+
+/// Where the Bot API lives (`https://api.telegram.org`, a self-hosted
+/// telegram-bot-api server, or the simulator in tests) and the client that talks to it.
+#[derive(Clone)]
+pub struct TelegramApi {
+    url: reqwest::Url,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for TelegramApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TelegramApi({})", self.url)
+    }
+}
+
+/// How a Bot API call failed, without any of its text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TelegramError {
+    /// 401: the token is wrong or was revoked in @BotFather.
+    #[error("Telegram rejected the token")]
+    TokenRejected,
+    /// The Bot API could not be reached or answered with a server error.
+    #[error("Telegram is unreachable")]
+    Unavailable,
+    /// 429 with the seconds to wait.
+    #[error("Telegram asks to retry after {0} s")]
+    RetryAfter(u64),
+    /// Any other refusal (a 4xx with a description).
+    #[error("Telegram refused the request")]
+    Refused,
+}
+
+impl TelegramError {
+    /// A stable code for the Bots page to translate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TelegramError::TokenRejected => "token_rejected",
+            TelegramError::Unavailable => "unavailable",
+            TelegramError::RetryAfter(_) => "retry_after",
+            TelegramError::Refused => "refused",
+        }
+    }
+}
+
+impl TelegramApi {
+    /// `url` is the Bot API's base URL, e.g. `https://api.telegram.org`.
+    pub fn new(url: &str) -> Result<TelegramApi, String> {
+        let url = reqwest::Url::parse(url).map_err(|e| format!("telegram-api-url: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("telegram-api-url: must be http or https".into());
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(70))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(TelegramApi { url, http })
+    }
+
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// The shared HTTP client (for calls teloxide does not make for us).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// `<base>/bot<token>/<method>`. The result is a secret: never log it.
+    pub fn method_url(&self, token: &BotToken, method: &str) -> String {
+        format!(
+            "{}/bot{}/{method}",
+            self.url.as_str().trim_end_matches('/'),
+            token.expose()
+        )
+    }
+
+    /// A client for one bot. Cheap: the HTTP client and its connections are shared.
+    pub fn bot(&self, token: &BotToken) -> Bot {
+        Bot::with_client(token.expose(), self.http.clone()).set_api_url(self.url.clone())
+    }
+}
+
+/// Sorts a teloxide failure into a [`TelegramError`].
+pub fn classify(e: &RequestError) -> TelegramError {
+    match e {
+        RequestError::Api(ApiError::InvalidToken) => TelegramError::TokenRejected,
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => TelegramError::Refused,
+        RequestError::RetryAfter(s) => TelegramError::RetryAfter(u64::from(s.seconds())),
+        RequestError::Network(_) | RequestError::InvalidJson { .. } | RequestError::Io(_) => {
+            TelegramError::Unavailable
+        }
+    }
+}

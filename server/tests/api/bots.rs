@@ -1,0 +1,237 @@
+//! Connecting tenants' bots, against the Telegram simulator over real HTTP.
+
+use crate::helpers::*;
+use app::error::AppError;
+use domain::ValidationError;
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use telegram_sim::{RunningSim, SimConfig};
+
+const TOKEN_A: &str = "111111111:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
+const TOKEN_B: &str = "222222222:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
+
+async fn sim() -> RunningSim {
+    let sim = telegram_sim::start(SimConfig::default()).await.unwrap();
+    sim.sim()
+        .create_bot(Some(TOKEN_A.into()), "shop_a_bot", None)
+        .unwrap();
+    sim.sim()
+        .create_bot(Some(TOKEN_B.into()), "club_b_bot", None)
+        .unwrap();
+    sim
+}
+
+/// Signs up on `app` with its own cookie jar; returns that client.
+async fn tenant(app: &TestApp, email: &str, company: &str) -> reqwest::Client {
+    let client = new_client();
+    let a = app
+        .call_with(
+            &client,
+            "auth/signup",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("company", company),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    client
+}
+
+async fn connect(app: &TestApp, client: &reqwest::Client, token: &str) -> Answer {
+    app.call_with(client, "bots/connect", &[("token", token)], &[])
+        .await
+}
+
+async fn list(app: &TestApp, client: &reqwest::Client) -> Vec<Value> {
+    app.call_with(client, "bots/list", &[], &[]).await.json()
+}
+
+async fn sim_get(sim: &RunningSim, path: &str) -> Value {
+    reqwest::get(format!("{}{path}", sim.api_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+db_test!(
+    connect_by_webhook_checks_seals_and_isolates,
+    |db| async move {
+        let sim = sim().await;
+        // An https public URL means webhooks. Nothing listens on port 9, and nothing is
+        // queued for delivery here, so the simulator never needs to reach it.
+        let toml = format!(
+            "public-url = \"https://127.0.0.1:9\"\ntelegram-api-url = \"{}\"\n",
+            sim.api_url()
+        );
+        let app = spawn(db, &toml).await;
+        let a = tenant(&app, "a@example.com", "Shop A").await;
+        let b = tenant(&app, "b@example.com", "Club B").await;
+
+        let bad = connect(&app, &a, "not a token").await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            bad.error(),
+            AppError::Validation {
+                field: "token".into(),
+                code: ValidationError::InvalidBotToken
+            }
+        );
+        let unknown = connect(&app, &a, "333333333:CCHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0").await;
+        assert_eq!(unknown.error(), AppError::TelegramRejectedToken);
+        assert_eq!(app.count("bots").await, 0);
+
+        let ok = connect(&app, &a, &format!("  {TOKEN_A} ")).await;
+        let bot: Value = ok.json();
+        assert!(
+            !ok.body.contains(TOKEN_A) && !ok.body.contains("AAHdqTcv"),
+            "the token never comes back: {}",
+            ok.body
+        );
+        assert_eq!(bot["username"], "shop_a_bot");
+        assert_eq!(bot["mode"], "webhook");
+        assert_eq!(bot["status"], "live", "{bot}");
+        let hook_url = bot["webhook_url"].as_str().unwrap().to_owned();
+        assert!(
+            hook_url.starts_with("https://127.0.0.1:9/tg/"),
+            "{hook_url}"
+        );
+
+        // Telegram (the simulator) holds the webhook with a secret and our update kinds.
+        let state = sim_get(&sim, &format!("/sim/bots/{TOKEN_A}/state")).await;
+        assert_eq!(state["webhook"]["url"], hook_url.as_str());
+        assert_eq!(state["has_secret_token"], true);
+        assert_eq!(
+            state["webhook"]["allowed_updates"],
+            json!(["message", "callback_query", "my_chat_member"])
+        );
+
+        // The same token again: from its owner, and from another tenant.
+        assert_eq!(
+            connect(&app, &a, TOKEN_A).await.error(),
+            AppError::Conflict { what: "bot".into() }
+        );
+        let stolen = connect(&app, &b, TOKEN_A).await;
+        assert_eq!(stolen.status, StatusCode::CONFLICT);
+        assert_eq!(
+            stolen.error(),
+            AppError::Conflict {
+                what: "bot_elsewhere".into()
+            }
+        );
+        assert_eq!(app.count("bots").await, 1);
+
+        // Each tenant sees only its own bots.
+        assert_eq!(list(&app, &a).await.len(), 1);
+        assert_eq!(list(&app, &b).await, Vec::<Value>::new());
+        let b_bot: Value = connect(&app, &b, TOKEN_B).await.json();
+        assert_eq!(
+            list(&app, &a)
+                .await
+                .iter()
+                .map(|x| x["username"].clone())
+                .collect::<Vec<_>>(),
+            vec![json!("shop_a_bot")]
+        );
+        assert_ne!(b_bot["webhook_url"], bot["webhook_url"]);
+
+        // No column of the stored row holds the token in clear.
+        let rows = app
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT * FROM bots".to_owned(),
+            ))
+            .await
+            .unwrap();
+        for row in rows {
+            let text = format!("{row:?}");
+            assert!(
+                !text.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0") && !text.contains("BBHdqTcv"),
+                "token in clear: {text}"
+            );
+        }
+    }
+);
+
+db_test!(telegram_unreachable_is_a_clear_error, |db| async move {
+    let app = spawn(db, "telegram-api-url = \"http://127.0.0.1:9\"\n").await;
+    let a = tenant(&app, "a@example.com", "Shop A").await;
+    let res = connect(&app, &a, TOKEN_A).await;
+    assert_eq!(res.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(res.error(), AppError::TelegramUnavailable);
+    assert_eq!(app.count("bots").await, 0);
+});
+
+db_test!(
+    without_https_the_bot_is_polled_into_the_inbox,
+    |db| async move {
+        let sim = sim().await;
+        let app = spawn(db, &format!("telegram-api-url = \"{}\"\n", sim.api_url())).await;
+        let a = tenant(&app, "a@example.com", "Shop A").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        assert_eq!(bot["mode"], "polling");
+        assert!(bot["webhook_url"].is_null());
+
+        // The poller marks it live once getUpdates answers.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while list(&app, &a).await[0]["status"] != "live" {
+            assert!(Instant::now() < deadline, "the poller never went live");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // A user writes to the bot: the update lands in the inbox, once.
+        let user = sim
+            .sim()
+            .create_user(None, "小明".into(), None, None, Some("zh-hans".into()))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let bot_id = sim.sim().bot_id("@shop_a_bot").unwrap();
+        sim.sim().user_sends(user, bot_id, "/start", None).unwrap();
+        sim.sim().user_sends(user, bot_id, "/help", None).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while app.count("inbox").await < 2 {
+            assert!(Instant::now() < deadline, "updates never reached the inbox");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            app.count("inbox").await,
+            2,
+            "confirmed updates are not fetched again"
+        );
+        let calls = sim_get(&sim, &format!("/sim/bots/{TOKEN_A}/calls")).await;
+        assert!(calls["getUpdates"]["ok"].as_u64().unwrap() >= 2);
+        assert!(
+            calls.get("setWebhook").is_none(),
+            "no webhook without https"
+        );
+    }
+);
+
+db_test!(a_revoked_token_shows_on_the_bots_page, |db| async move {
+    let sim = sim().await;
+    let app = spawn(db, &format!("telegram-api-url = \"{}\"\n", sim.api_url())).await;
+    let a = tenant(&app, "a@example.com", "Shop A").await;
+    connect(&app, &a, TOKEN_A).await.json::<Value>();
+    sim.sim().revoke(TOKEN_A).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let bots = list(&app, &a).await;
+        if bots[0]["status"] == "revoked" {
+            assert_eq!(bots[0]["status_reason"], "token_rejected");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "revocation never noticed: {bots:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+});
