@@ -12,6 +12,10 @@ const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tombola-e2e-'));
 const bin = process.env.TOMBOLA_BIN ?? path.join(root, 'target', 'debug', 'tombola');
 const databaseUrl = `sqlite://${dataDir}/e2e.db`;
+// The Telegram Bot API simulator the server talks to instead of api.telegram.org.
+const simPort = process.env.TOMBOLA_E2E_SIM_PORT ?? '3199';
+const simBin = process.env.TOMBOLA_SIM_BIN ?? path.join(root, 'target', 'debug', 'telegram-sim');
+process.env.TOMBOLA_E2E_SIM_URL = `http://127.0.0.1:${simPort}`;
 // For global-setup.ts, which creates the operator account with the admin CLI.
 process.env.TOMBOLA_E2E_BIN = bin;
 process.env.TOMBOLA_E2E_DATABASE_URL = databaseUrl;
@@ -43,7 +47,14 @@ export default defineConfig({
     { name: 'hydrated', use: { javaScriptEnabled: true } },
     { name: 'no-js', use: { javaScriptEnabled: false } },
   ],
-  webServer: {
+  webServer: [
+  {
+    command: `${simBin} --listen 127.0.0.1:${simPort}`,
+    url: `http://127.0.0.1:${simPort}/sim/config`,
+    timeout: 30_000,
+    reuseExistingServer: false,
+  },
+  {
     command: bin,
     cwd: root,
     url: `${baseURL}/healthz`,
@@ -61,6 +72,8 @@ export default defineConfig({
       TOMBOLA_LOGIN_MAX_FAILURES_PER_IP: '10000',
       TOMBOLA_LOGIN_MAX_FAILURES_PER_ACCOUNT: '5',
       TOMBOLA_LOG: process.env.TOMBOLA_E2E_LOG ?? 'warn',
+      TOMBOLA_TELEGRAM_API_URL: `http://127.0.0.1:${simPort}`,
     },
   },
+  ],
 });

@@ -1,0 +1,60 @@
+import { expect, Page, test, TestInfo } from '@playwright/test';
+import { open, signUp, uniqueEmail } from './helpers';
+
+const sim = () => process.env.TOMBOLA_E2E_SIM_URL!;
+
+/** A bot that exists in the simulator, with a fresh token and username. */
+async function simBot(page: Page, name: string): Promise<{ token: string; username: string }> {
+  const id = 100000000 + Math.floor(Math.random() * 800000000);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
+  const secret = Array.from({ length: 35 }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+  const username = `${name}_${id}_bot`;
+  const res = await page.request.post(`${sim()}/sim/bots`, { data: { token: `${id}:${secret}`, username } });
+  expect(res.ok()).toBeTruthy();
+  return { token: `${id}:${secret}`, username };
+}
+
+async function connect(page: Page, testInfo: TestInfo, token: string) {
+  await open(page, testInfo, '/bots');
+  await page.getByLabel('Bot token').fill(token);
+  await page.getByRole('button', { name: 'Connect bot' }).click();
+}
+
+test('tenants connect their own bots, and a token cannot be taken twice', async ({ page, browser }, testInfo) => {
+  const botA = await simBot(page, 'shop');
+  await signUp(page, testInfo, 'Bot Shop A', uniqueEmail('bots-a'));
+  await expect(page).toHaveURL(/\/$/);
+
+  await connect(page, testInfo, 'definitely-not-a-token');
+  await expect(page.getByTestId('form-error')).toContainText('that is not a bot token');
+
+  await connect(page, testInfo, botA.token);
+  await expect(page).toHaveURL(/\/bots$/);
+  const rowA = page.getByTestId('bot-row').filter({ hasText: `@${botA.username}` });
+  await expect(rowA).toBeVisible();
+  await expect(rowA.getByRole('link', { name: `@${botA.username}` })).toHaveAttribute('href', `https://t.me/${botA.username}`);
+  // No public https URL in this run: the bot is polled, and goes live.
+  await expect(async () => {
+    await page.reload();
+    await expect(rowA.getByTestId('bot-status')).toHaveText('Live · by polling', { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(page.locator('body')).not.toContainText(botA.token.split(':')[1]);
+
+  const other = await browser.newContext({ locale: 'en-US', javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
+  const pb = await other.newPage();
+  await signUp(pb, testInfo, 'Bot Club B', uniqueEmail('bots-b'));
+  await expect(pb).toHaveURL(/\/$/);
+  await connect(pb, testInfo, botA.token);
+  await expect(pb.getByTestId('form-error')).toHaveText(
+    'This bot is already connected to another account. If it is yours, issue a new token in @BotFather (/revoke) and connect again.',
+  );
+  const botB = await simBot(pb, 'club');
+  await connect(pb, testInfo, botB.token);
+  await expect(pb.getByTestId('bot-row').filter({ hasText: `@${botB.username}` })).toBeVisible();
+  await expect(pb.locator('body')).not.toContainText(botA.username);
+
+  await open(page, testInfo, '/bots');
+  await expect(page.getByTestId('bot-row')).toHaveCount(1);
+  await expect(page.locator('body')).not.toContainText(botB.username);
+  await other.close();
+});
