@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod handlers;
 pub mod ids;
 pub mod inbox;
 pub mod password;

@@ -24,6 +24,8 @@ pub struct Pollers {
     cipher: Arc<TokenCipher>,
     api: TelegramApi,
     tasks: Arc<Mutex<HashMap<i32, JoinHandle<()>>>>,
+    /// Wakes the inbox workers when updates were stored.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Pollers {
@@ -33,12 +35,18 @@ impl std::fmt::Debug for Pollers {
 }
 
 impl Pollers {
-    pub fn new(db: DatabaseConnection, cipher: Arc<TokenCipher>, api: TelegramApi) -> Pollers {
+    pub fn new(
+        db: DatabaseConnection,
+        cipher: Arc<TokenCipher>,
+        api: TelegramApi,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Pollers {
         Pollers {
             db,
             cipher,
             api,
             tasks: Arc::default(),
+            wake,
         }
     }
 
@@ -187,6 +195,9 @@ impl Pollers {
                 return Ok(());
             }
             next = next.max(id + 1);
+        }
+        if !updates.is_empty() {
+            self.wake.notify_one();
         }
         if next != row.poll_offset {
             let mut active: bot_rows::ActiveModel = row.into();

@@ -2,6 +2,7 @@
 //! compiled to wasm, in the browser (the verify page, form validation).
 
 pub mod account;
+pub mod bot_text;
 pub mod bot_token;
 pub mod locale;
 

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_accounts;
 mod m20261126_000002_bots_inbox;
+mod m20261126_000003_telegram_users;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_accounts::Migration),
             Box::new(m20261126_000002_bots_inbox::Migration),
+            Box::new(m20261126_000003_telegram_users::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use backend::DatabaseConnection;
 use backend::crypto::TokenCipher;
+use backend::handlers::Workers;
 use backend::poller::Pollers;
 use backend::session_store::SeaOrmSessionStore;
 use backend::telegram::TelegramApi;
@@ -55,10 +56,13 @@ impl Application {
         let listener = TcpListener::bind(config.leptos.site_addr).await?;
         let cipher = Arc::new(TokenCipher::single(key_bytes(master_key)));
         let telegram = TelegramApi::new(&config.telegram_api_url).map_err(anyhow::Error::msg)?;
-        let pollers = Pollers::new(db.clone(), cipher.clone(), telegram.clone());
+        let workers = Workers::new(db.clone(), cipher.clone(), telegram.clone());
+        let wake = workers.wake.clone();
+        workers.spawn();
+        let pollers = Pollers::new(db.clone(), cipher.clone(), telegram.clone(), wake.clone());
         let resumed = pollers.resume_all().await?;
         tracing::info!(bots = resumed, "pollers resumed");
-        let router = router(&config, db.clone(), cipher, telegram, pollers);
+        let router = router(&config, db.clone(), cipher, telegram, pollers, wake);
         spawn_upkeep(db.clone(), config.login_limits);
         Ok(Application {
             listener,
@@ -100,6 +104,7 @@ pub fn router(
     cipher: Arc<TokenCipher>,
     telegram: TelegramApi,
     pollers: Pollers,
+    wake: Arc<tokio::sync::Notify>,
 ) -> Router {
     let leptos_options = config.leptos.clone();
     let state = AppState {
@@ -158,6 +163,7 @@ pub fn router(
         .merge(webhook::router(WebhookState {
             db: db_for_webhook,
             cipher,
+            wake,
         }))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

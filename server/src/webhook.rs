@@ -24,6 +24,8 @@ pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 pub struct WebhookState {
     pub db: DatabaseConnection,
     pub cipher: Arc<TokenCipher>,
+    /// Wakes the inbox workers after a new update was stored.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: WebhookState) -> Router {
@@ -69,6 +71,9 @@ async fn receive(
     let update_id = update.update_id;
     match backend::inbox::store(&state.db, target.bot_id, update).await {
         Ok(new) => {
+            if new {
+                state.wake.notify_one();
+            }
             tracing::debug!(
                 bot = target.bot_id,
                 tenant = target.tenant_id,

@@ -7,4 +7,5 @@ pub mod inbox;
 pub mod login_failures;
 pub mod platform_settings;
 pub mod sessions;
+pub mod telegram_users;
 pub mod tenants;

@@ -235,3 +235,126 @@ db_test!(a_revoked_token_shows_on_the_bots_page, |db| async move {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 });
+
+/// Waits until the simulated chat holds `n` bot messages; returns the chat's events.
+async fn bot_messages(sim: &RunningSim, chat: i64, bot_token: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events: Vec<Value> = serde_json::from_value(
+            sim_get(sim, &format!("/sim/chats/{chat}/events?bot={bot_token}")).await,
+        )
+        .unwrap();
+        let messages: Vec<Value> = events
+            .into_iter()
+            .filter(|e| e["kind"] == "message")
+            .collect();
+        if messages.len() >= n {
+            return messages;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} bot messages arrived",
+            messages.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+db_test!(
+    start_gets_each_tenants_menu_in_the_users_language,
+    |db| async move {
+        let sim = sim().await;
+        let app = spawn(db, &format!("telegram-api-url = \"{}\"\n", sim.api_url())).await;
+        let a = tenant(&app, "a@example.com", "幸运小铺").await;
+        let b = tenant(&app, "b@example.com", "Club B").await;
+        connect(&app, &a, TOKEN_A).await.json::<Value>();
+        connect(&app, &b, TOKEN_B).await.json::<Value>();
+        let s = sim.sim();
+        let zh = s
+            .create_user(None, "小明".into(), None, None, Some("zh-hans".into()))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let en = s
+            .create_user(None, "Ann".into(), None, None, Some("en".into()))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let bot_b = s.bot_id("@club_b_bot").unwrap();
+
+        s.user_sends(zh, bot_a, "/start", None).unwrap();
+        let menu = &bot_messages(&sim, zh, TOKEN_A, 1).await[0]["message"];
+        assert_eq!(menu["text"], "👋 你好，小明！欢迎来到「幸运小铺」的抽奖。");
+        let buttons: Vec<(String, String)> = menu["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    row[0]["text"].as_str().unwrap().to_owned(),
+                    row[0]["callback_data"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            buttons,
+            [
+                ("🎁 参与抽奖", "m:join"),
+                ("🎊 我的抽奖", "m:mine"),
+                ("❓ 帮助", "m:help")
+            ]
+            .map(|(t, d)| (t.to_owned(), d.to_owned()))
+        );
+
+        // Help, answered at once, then back to the menu.
+        let press = s
+            .user_presses(
+                zh,
+                bot_a,
+                zh,
+                menu["message_id"].as_i64().unwrap(),
+                "m:help",
+            )
+            .unwrap();
+        let messages = bot_messages(&sim, zh, TOKEN_A, 2).await;
+        assert!(
+            messages[1]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("点「🎁 参与抽奖」")
+        );
+        let events: Vec<Value> =
+            serde_json::from_value(sim_get(&sim, &format!("/sim/chats/{zh}/events")).await)
+                .unwrap();
+        assert!(events.iter().any(|e| e["kind"] == "callback_answer"
+            && e["callback_query_id"] == press["callback_query_id"]));
+        let back = messages[1]["message"]["message_id"].as_i64().unwrap();
+        s.user_presses(zh, bot_a, zh, back, "m:menu").unwrap();
+        assert!(
+            bot_messages(&sim, zh, TOKEN_A, 3).await[2]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("👋 你好")
+        );
+
+        // Another user, another language; another tenant's bot, its own name.
+        s.user_sends(en, bot_a, "/start", None).unwrap();
+        assert_eq!(
+            bot_messages(&sim, en, TOKEN_A, 1).await[0]["message"]["text"],
+            "👋 Hi Ann! Welcome to 幸运小铺's giveaways."
+        );
+        s.user_sends(en, bot_b, "/start", None).unwrap();
+        assert_eq!(
+            bot_messages(&sim, en, TOKEN_B, 1).await[0]["message"]["text"],
+            "👋 Hi Ann! Welcome to Club B's giveaways."
+        );
+
+        // Each tenant knows its own audience.
+        assert_eq!(
+            app.count("telegram_users").await,
+            3,
+            "小明 and Ann for A, Ann for B"
+        );
+    }
+);

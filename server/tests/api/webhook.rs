@@ -76,6 +76,25 @@ async fn deliver(
     req.send().await.unwrap().status()
 }
 
+/// Like `deliver`, for bodies the server may refuse before reading them all: it answers
+/// 413 and closes, and the client may see either the 413 or the closed connection.
+async fn deliver_oversized(
+    app: &TestApp,
+    webhook_id: &str,
+    secret: &str,
+    body: String,
+) -> Option<StatusCode> {
+    app.client
+        .post(format!("{}/tg/{webhook_id}", app.base))
+        .header("content-type", "application/json")
+        .header("X-Telegram-Bot-Api-Secret-Token", secret)
+        .body(body)
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status())
+}
+
 db_test!(deliveries_are_checked_then_stored_once, |db| async move {
     let app = spawn(db, "").await;
     let hook = bot_row(&app, true).await;
@@ -114,9 +133,10 @@ db_test!(deliveries_are_checked_then_stored_once, |db| async move {
         r#"{{"update_id":1,"message":{{"text":"{}"}}}}"#,
         "x".repeat(2 * 1024 * 1024)
     );
-    assert_eq!(
-        deliver(&app, &hook, Some(&good), huge).await,
-        StatusCode::PAYLOAD_TOO_LARGE
+    let refused = deliver_oversized(&app, &hook, &good, huge).await;
+    assert!(
+        matches!(refused, None | Some(StatusCode::PAYLOAD_TOO_LARGE)),
+        "{refused:?}"
     );
     assert_eq!(app.count("inbox").await, 0, "nothing refused was stored");
 

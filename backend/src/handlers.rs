@@ -1,0 +1,286 @@
+//! Inbox workers: take stored updates in order, answer them, mark them done.
+//!
+//! A batch is processed one update at a time in inbox order, which keeps every
+//! (bot, chat) in update order. The handlers answer through teloxide; a failed answer is
+//! retried with the row (up to `MAX_ATTEMPTS`), never lost, never endless.
+
+use crate::ServiceError;
+use crate::crypto::TokenCipher;
+use crate::entities::{bots, inbox, telegram_users, tenants};
+use crate::telegram::{TelegramApi, TelegramError, classify};
+use chrono::Utc;
+use domain::Locale;
+use domain::bot_text::{BotText, locale_for};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use teloxide::Bot;
+use teloxide::payloads::SendMessageSetters;
+use teloxide::prelude::Requester;
+use teloxide::types::{
+    ChatId, ChatMemberKind, InlineKeyboardButton, InlineKeyboardMarkup, Update, UpdateKind, User,
+};
+use tokio::sync::Notify;
+
+/// After this many failed attempts an update is set aside with its last error.
+pub const MAX_ATTEMPTS: i32 = 5;
+const BATCH: u64 = 50;
+
+/// Callback data of the main menu's buttons (well under Telegram's 64 bytes).
+pub const CB_JOIN: &str = "m:join";
+pub const CB_MINE: &str = "m:mine";
+pub const CB_HELP: &str = "m:help";
+pub const CB_MENU: &str = "m:menu";
+
+#[derive(Clone)]
+pub struct Workers {
+    db: DatabaseConnection,
+    cipher: Arc<TokenCipher>,
+    api: TelegramApi,
+    /// Woken when an update is stored, so answers do not wait for the next tick.
+    pub wake: Arc<Notify>,
+}
+
+impl Workers {
+    pub fn new(db: DatabaseConnection, cipher: Arc<TokenCipher>, api: TelegramApi) -> Workers {
+        Workers {
+            db,
+            cipher,
+            api,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Runs forever: a batch whenever woken, and at least every half second.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                let notified = self.wake.notified();
+                match self.run_once().await {
+                    Ok(n) if n > 0 => continue,
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "inbox batch failed"),
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(500), notified).await;
+            }
+        })
+    }
+
+    /// Processes up to one batch of pending updates; returns how many were handled.
+    pub async fn run_once(&self) -> Result<usize, ServiceError> {
+        let rows = inbox::Entity::find()
+            .filter(inbox::Column::ProcessedAt.is_null())
+            .order_by_asc(inbox::Column::Id)
+            .limit(BATCH)
+            .all(&self.db)
+            .await?;
+        let n = rows.len();
+        for row in rows {
+            let outcome = self.handle(&row).await;
+            let mut active: inbox::ActiveModel = row.clone().into();
+            match outcome {
+                Ok(()) => active.processed_at = Set(Some(Utc::now())),
+                Err(e) => {
+                    let attempts = row.attempts + 1;
+                    tracing::warn!(bot = row.bot_id, update = row.update_id, attempts, error = %e, "update not handled");
+                    active.attempts = Set(attempts);
+                    active.last_error = Set(Some(e.to_string()));
+                    if attempts >= MAX_ATTEMPTS {
+                        active.processed_at = Set(Some(Utc::now()));
+                    } else {
+                        // Keep order: the rest of this batch waits for the next round.
+                        active.update(&self.db).await?;
+                        break;
+                    }
+                }
+            }
+            active.update(&self.db).await?;
+        }
+        Ok(n)
+    }
+
+    async fn handle(&self, row: &inbox::Model) -> Result<(), ServiceError> {
+        let Ok(update) = serde_json::from_str::<Update>(&row.payload) else {
+            return Ok(()); // a kind we do not know: stored, acknowledged, ignored
+        };
+        let Some((bot_row, tenant)) = bots::Entity::find_by_id(row.bot_id)
+            .find_also_related(tenants::Entity)
+            .one(&self.db)
+            .await?
+            .and_then(|(b, t)| t.map(|t| (b, t)))
+        else {
+            return Ok(()); // the bot was removed meanwhile
+        };
+        if !bot_row.enabled {
+            return Ok(());
+        }
+        let token = self
+            .cipher
+            .open(&bot_row.public_id, &bot_row.token_sealed)
+            .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", bot_row.id)))?;
+        let bot = self.api.bot(&token);
+        let ctx = Ctx {
+            bot: &bot,
+            db: &self.db,
+            tenant: &tenant,
+            default_locale: Locale::from_tag(&tenant.bot_locale).unwrap_or_default(),
+        };
+        let res = match update.kind {
+            UpdateKind::Message(m) if m.chat.is_private() => {
+                let Some(from) = m.from.as_ref() else {
+                    return Ok(());
+                };
+                ctx.remember(from, false).await?;
+                let text = m.text().unwrap_or_default();
+                if text.starts_with("/help") {
+                    ctx.help(m.chat.id, from).await
+                } else {
+                    ctx.menu(m.chat.id, from).await
+                }
+            }
+            UpdateKind::CallbackQuery(q) => {
+                ctx.remember(&q.from, false).await?;
+                let l = ctx.locale(&q.from);
+                let chat = ChatId(q.from.id.0 as i64);
+                let known = matches!(
+                    q.data.as_deref(),
+                    Some(CB_JOIN | CB_MINE | CB_HELP | CB_MENU)
+                );
+                // Answer first: the user's client spins until we do.
+                let mut answer = bot.answer_callback_query(q.id.clone());
+                if !known {
+                    answer = teloxide::payloads::AnswerCallbackQuerySetters::text(
+                        answer,
+                        BotText::StaleButton.text(l),
+                    );
+                }
+                answer.await.map_err(|e| classify(&e))?;
+                match q.data.as_deref() {
+                    Some(CB_JOIN) => {
+                        ctx.say(chat, BotText::NoneOpen.text(l), Some(ctx.back(l)))
+                            .await
+                    }
+                    Some(CB_MINE) => {
+                        ctx.say(chat, BotText::NoneJoined.text(l), Some(ctx.back(l)))
+                            .await
+                    }
+                    Some(CB_HELP) => ctx.help(chat, &q.from).await,
+                    Some(CB_MENU) => ctx.menu(chat, &q.from).await,
+                    _ => Ok(()),
+                }
+            }
+            UpdateKind::MyChatMember(m) if m.chat.is_private() => {
+                let blocked = matches!(m.new_chat_member.kind, ChatMemberKind::Banned(_));
+                ctx.remember(&m.from, blocked).await?;
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        match res {
+            Ok(()) => Ok(()),
+            // The user blocked the bot or never started it: nothing to retry.
+            Err(TelegramError::Refused) => Ok(()),
+            Err(e) => Err(ServiceError::Telegram(e)),
+        }
+    }
+}
+
+struct Ctx<'a> {
+    bot: &'a Bot,
+    db: &'a DatabaseConnection,
+    tenant: &'a tenants::Model,
+    default_locale: Locale,
+}
+
+impl Ctx<'_> {
+    fn locale(&self, user: &User) -> Locale {
+        locale_for(user.language_code.as_deref(), self.default_locale)
+    }
+
+    /// Records (or refreshes) the Telegram user for this tenant.
+    async fn remember(&self, user: &User, blocked: bool) -> Result<(), ServiceError> {
+        let now = Utc::now();
+        let row = telegram_users::ActiveModel {
+            tenant_id: Set(self.tenant.id),
+            telegram_user_id: Set(user.id.0 as i64),
+            first_name: Set(user.first_name.chars().take(256).collect()),
+            username: Set(user.username.clone()),
+            language_code: Set(user.language_code.clone()),
+            blocked_bot: Set(blocked),
+            first_seen_at: Set(now),
+            last_seen_at: Set(now),
+            ..Default::default()
+        };
+        telegram_users::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    telegram_users::Column::TenantId,
+                    telegram_users::Column::TelegramUserId,
+                ])
+                .update_columns([
+                    telegram_users::Column::FirstName,
+                    telegram_users::Column::Username,
+                    telegram_users::Column::LanguageCode,
+                    telegram_users::Column::BlockedBot,
+                    telegram_users::Column::LastSeenAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(self.db)
+            .await?;
+        Ok(())
+    }
+
+    fn back(&self, l: Locale) -> InlineKeyboardMarkup {
+        InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
+            BotText::ButtonMenu.text(l),
+            CB_MENU,
+        )]])
+    }
+
+    async fn say(
+        &self,
+        chat: ChatId,
+        text: &str,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), TelegramError> {
+        let mut req = self.bot.send_message(chat, text);
+        if let Some(k) = keyboard {
+            req = req.reply_markup(k);
+        }
+        req.await.map(|_| ()).map_err(|e| classify(&e))
+    }
+
+    async fn menu(&self, chat: ChatId, user: &User) -> Result<(), TelegramError> {
+        let l = self.locale(user);
+        let text = BotText::Welcome
+            .text(l)
+            .replace("{name}", &user.first_name)
+            .replace("{shop}", &self.tenant.name);
+        let keyboard = InlineKeyboardMarkup::new([
+            [InlineKeyboardButton::callback(
+                BotText::ButtonJoin.text(l),
+                CB_JOIN,
+            )],
+            [InlineKeyboardButton::callback(
+                BotText::ButtonMine.text(l),
+                CB_MINE,
+            )],
+            [InlineKeyboardButton::callback(
+                BotText::ButtonHelp.text(l),
+                CB_HELP,
+            )],
+        ]);
+        self.say(chat, &text, Some(keyboard)).await
+    }
+
+    async fn help(&self, chat: ChatId, user: &User) -> Result<(), TelegramError> {
+        let l = self.locale(user);
+        self.say(chat, BotText::Help.text(l), Some(self.back(l)))
+            .await
+    }
+}
