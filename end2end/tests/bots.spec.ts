@@ -40,6 +40,16 @@ test('tenants connect their own bots, and a token cannot be taken twice', async 
   }).toPass({ timeout: 15_000 });
   await expect(page.locator('body')).not.toContainText(botA.token.split(':')[1]);
 
+  // A Telegram user sends /start and gets this tenant's menu.
+  const user = await (await page.request.post(`${sim()}/sim/users`, { data: { first_name: 'Ann', language_code: 'en' } })).json();
+  await page.request.post(`${sim()}/sim/users/${user.id}/start`, { data: { bot: `@${botA.username}` } });
+  await expect(async () => {
+    const events = await (await page.request.get(`${sim()}/sim/chats/${user.id}/events?bot=@${botA.username}`)).json();
+    const menu = events.find((e: any) => e.kind === 'message');
+    expect(menu?.message?.text).toBe("👋 Hi Ann! Welcome to Bot Shop A's giveaways.");
+    expect(menu.message.reply_markup.inline_keyboard.map((row: any) => row[0].text)).toEqual(['🎁 Join', '🎊 My giveaways', '❓ Help']);
+  }).toPass({ timeout: 10_000 });
+
   const other = await browser.newContext({ locale: 'en-US', javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
   const pb = await other.newPage();
   await signUp(pb, testInfo, 'Bot Club B', uniqueEmail('bots-b'));
@@ -51,6 +61,12 @@ test('tenants connect their own bots, and a token cannot be taken twice', async 
   const botB = await simBot(pb, 'club');
   await connect(pb, testInfo, botB.token);
   await expect(pb.getByTestId('bot-row').filter({ hasText: `@${botB.username}` })).toBeVisible();
+  // The same Telegram user, the other tenant's bot: the other tenant's menu.
+  await page.request.post(`${sim()}/sim/users/${user.id}/start`, { data: { bot: `@${botB.username}` } });
+  await expect(async () => {
+    const events = await (await page.request.get(`${sim()}/sim/chats/${user.id}/events?bot=@${botB.username}`)).json();
+    expect(events.find((e: any) => e.kind === 'message')?.message?.text).toBe("👋 Hi Ann! Welcome to Bot Club B's giveaways.");
+  }).toPass({ timeout: 10_000 });
   await expect(pb.locator('body')).not.toContainText(botA.username);
 
   await open(page, testInfo, '/bots');
