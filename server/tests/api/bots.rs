@@ -358,3 +358,49 @@ db_test!(
         );
     }
 );
+
+db_test!(a_restart_resumes_every_bot, |db| async move {
+    let sim = sim().await;
+    let database_url = fresh_database(db).await;
+    let env = [("TOMBOLA_TELEGRAM_API_URL", sim.api_url())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (mut first, base) = spawn_binary(&database_url, &env).await;
+    let client = new_client();
+    let app = TestApp {
+        base,
+        client: client.clone(),
+        db: backend::db::connect(&database_url).await.unwrap(),
+        database_url: database_url.clone(),
+    };
+    app.sign_up("restart@example.com", PASSWORD, "Restart Shop")
+        .await;
+    assert_eq!(
+        connect(&app, &client, TOKEN_A).await.json::<Value>()["mode"],
+        "polling"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while list(&app, &client).await[0]["status"] != "live" {
+        assert!(Instant::now() < deadline, "never live");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // While nobody polls, a user writes; a new process must pick the bot up by itself.
+    let s = sim.sim();
+    let user = s
+        .create_user(None, "Bo".into(), None, None, Some("en".into()))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    s.user_sends(user, s.bot_id("@shop_a_bot").unwrap(), "/start", None)
+        .unwrap();
+    let (mut second, _) = spawn_binary(&database_url, &env).await;
+    let menu = &bot_messages(&sim, user, TOKEN_A, 1).await[0]["message"];
+    assert_eq!(
+        menu["text"],
+        "👋 Hi Bo! Welcome to Restart Shop's giveaways."
+    );
+    second.kill().unwrap();
+    second.wait().unwrap();
+});

@@ -240,3 +240,39 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// The master key of every test server (tests derive the same sub-keys from it).
 pub const TEST_MASTER_KEY: [u8; 32] = [42; 32];
+
+/// The real `tombola` binary in a process of its own (so it can really be killed),
+/// on a free port, with the test master key. Returns the child and its base URL once
+/// `/healthz` answers.
+pub async fn spawn_binary(
+    database_url: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("tombola-bin-{}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tombola"));
+    cmd.current_dir(&dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_SITE_ROOT", &dir)
+        .env("TOMBOLA_DATABASE_URL", database_url)
+        .env("TOMBOLA_SECRET_KEY", hex::encode(TEST_MASTER_KEY))
+        .env("TOMBOLA_LOG", "warn")
+        .stdout(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = new_client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    (child, base)
+}

@@ -193,31 +193,8 @@ db_test!(an_acknowledged_update_survives_kill_9, |db| async move {
     let hook = insert_bot(&setup, true).await;
     setup.close().await.unwrap();
 
-    // The real binary, in a process of its own, so it can really be killed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!("tombola-kill-{}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tombola"))
-        .current_dir(&dir)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_SITE_ROOT", &dir)
-        .env("TOMBOLA_DATABASE_URL", &database_url)
-        .env("TOMBOLA_SECRET_KEY", hex::encode(TEST_MASTER_KEY))
-        .env("TOMBOLA_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut child, base) = spawn_binary(&database_url, &[]).await;
     let client = new_client();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(std::time::Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     let status = client
         .post(format!("{base}/tg/{hook}"))
         .header("X-Telegram-Bot-Api-Secret-Token", secret(&hook))
@@ -242,5 +219,4 @@ db_test!(an_acknowledged_update_survives_kill_9, |db| async move {
         1,
         "the acknowledged update is on disk"
     );
-    let _ = std::fs::remove_dir_all(dir);
 });
