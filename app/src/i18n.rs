@@ -119,6 +119,13 @@ texts! {
     BotByWebhook => "通过 Webhook", "by webhook";
     BotByPolling => "通过轮询", "by polling";
     WebhookUrl => "Webhook 地址", "Webhook URL";
+    DisableBot => "停用", "Disable";
+    EnableBot => "启用", "Enable";
+    RemoveBot => "移除", "Remove";
+    ConfirmDisable => "停用 @{username}？停用后它不再回复用户，直到你重新启用。数据不会删除。", "Disable @{username}? It stops answering until you enable it again. Nothing is deleted.";
+    ConfirmRemove => "移除 @{username}？Tombola 会忘记它的令牌和未处理的消息；之后可以随时重新连接。", "Remove @{username}? Tombola forgets its token and unprocessed updates; you can connect it again any time.";
+    YesDisable => "确认停用", "Yes, disable";
+    YesRemove => "确认移除", "Yes, remove";
     BotReasonStarting => "正在启动…", "Starting…";
     BotReasonTokenUnreadable => "无法解密令牌（密钥已更换？），请重新粘贴令牌。", "The stored token cannot be decrypted (was the secret key changed?); paste the token again.";
     ErrInvalidBotToken => "{field}：格式不对，应形如 123456789:AA…（数字、冒号和 35 个字符）。", "{field}: that is not a bot token; it looks like 123456789:AA… (digits, a colon and 35 characters).";

@@ -254,3 +254,97 @@ pub async fn polling_bot_ids(db: &impl ConnectionTrait) -> Result<Vec<i32>, Serv
         .map(|b| b.id)
         .collect())
 }
+
+// ----- enabling, disabling, removing -----
+
+async fn find_owned(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    public_id: &str,
+) -> Result<bots::Model, ServiceError> {
+    bots::Entity::find()
+        .filter(bots::Column::PublicId.eq(public_id))
+        .filter(bots::Column::TenantId.eq(scope.tenant_id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Stops or restarts a bot's traffic; its data stays. Webhook bots get their webhook
+/// deleted or set again; polling bots are started again by the caller (`Pollers`).
+pub async fn set_enabled(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    c: Connector<'_>,
+    public_id: &str,
+    enabled: bool,
+) -> Result<BotSummary, ServiceError> {
+    let row = find_owned(db, scope, public_id).await?;
+    let token = c
+        .cipher
+        .open(&row.public_id, &row.token_sealed)
+        .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", row.id)))?;
+    let bot = c.api.bot(&token);
+    let (status, reason) = match (enabled, row.mode.as_str()) {
+        (false, MODE_WEBHOOK) => match bot.delete_webhook().await {
+            Ok(_) => (STATUS_STOPPED, None),
+            // Telegram keeps delivering, but the route refuses a disabled bot (404).
+            Err(e) => (STATUS_STOPPED, Some(classify(&e).code().to_owned())),
+        },
+        (false, _) => (STATUS_STOPPED, None),
+        (true, MODE_WEBHOOK) => {
+            let url = format!("{}/tg/{}", c.public_url, row.webhook_id)
+                .parse()
+                .map_err(|_| {
+                    ServiceError::Internal("public URL does not form a webhook URL".into())
+                })?;
+            let set = teloxide::payloads::SetWebhookSetters::secret_token(
+                teloxide::payloads::SetWebhookSetters::allowed_updates(
+                    bot.set_webhook(url),
+                    allowed_updates(),
+                ),
+                c.cipher.webhook_secret(&row.webhook_id),
+            )
+            .await;
+            match set {
+                Ok(_) => (STATUS_LIVE, None),
+                Err(e) => (STATUS_ERROR, Some(classify(&e).code().to_owned())),
+            }
+        }
+        (true, _) => (STATUS_STOPPED, Some(REASON_STARTING.to_owned())),
+    };
+    let mut active: bots::ActiveModel = row.into();
+    active.enabled = Set(enabled);
+    active.status = Set(status.to_owned());
+    active.status_reason = Set(reason);
+    active.updated_at = Set(Utc::now());
+    let row = active.update(db).await?;
+    tracing::info!(
+        tenant = scope.tenant_id,
+        bot = row.id,
+        enabled,
+        "bot switched"
+    );
+    Ok(summary(row, c.public_url))
+}
+
+/// Disables a bot and forgets it: its token, its inbox. The same token can be connected
+/// again afterwards. Returns the row id (for the caller to stop its poller).
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    c: Connector<'_>,
+    public_id: &str,
+) -> Result<i32, ServiceError> {
+    let row = find_owned(db, scope, public_id).await?;
+    if row.enabled {
+        set_enabled(db, scope, c, public_id, false).await?;
+    }
+    crate::entities::inbox::Entity::delete_many()
+        .filter(crate::entities::inbox::Column::BotId.eq(row.id))
+        .exec(db)
+        .await?;
+    bots::Entity::delete_by_id(row.id).exec(db).await?;
+    tracing::info!(tenant = scope.tenant_id, bot = row.id, "bot removed");
+    Ok(row.id)
+}

@@ -73,4 +73,15 @@ test('tenants connect their own bots, and a token cannot be taken twice', async 
   await expect(page.getByTestId('bot-row')).toHaveCount(1);
   await expect(page.locator('body')).not.toContainText(botB.username);
   await other.close();
+
+  // Disable asks first, then stops the bot; Enable brings it back.
+  await rowA.getByText('Disable', { exact: true }).click();
+  await expect(rowA).toContainText(`Disable @${botA.username}? It stops answering until you enable it again.`);
+  await rowA.getByRole('button', { name: 'Yes, disable' }).click();
+  await expect(rowA.getByTestId('bot-status')).toHaveText('Stopped');
+  await rowA.getByRole('button', { name: 'Enable' }).click();
+  await expect(async () => {
+    await page.reload();
+    await expect(rowA.getByTestId('bot-status')).toHaveText('Live · by polling', { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
 });

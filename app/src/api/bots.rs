@@ -30,15 +30,53 @@ pub async fn list_bots() -> Result<Vec<BotDto>, AppError> {
 pub async fn connect_bot(token: String) -> Result<BotDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
-    let connector = backend::bots::Connector {
-        cipher: &call.ctx.cipher,
-        api: &call.ctx.telegram,
-        public_url: &call.ctx.public_url,
-    };
-    let bot = backend::bots::connect(call.db(), &p.scope, connector, &token).await?;
+    let bot = backend::bots::connect(call.db(), &p.scope, connector(&call), &token).await?;
     if bot.mode == backend::bots::MODE_POLLING {
         call.ctx.pollers.start(bot.id);
     }
     call.redirect_plain_form("/bots");
     Ok(to_dto(bot))
+}
+
+#[cfg(feature = "ssr")]
+fn connector(call: &crate::server::Call) -> backend::bots::Connector<'_> {
+    backend::bots::Connector {
+        cipher: &call.ctx.cipher,
+        api: &call.ctx.telegram,
+        public_url: &call.ctx.public_url,
+    }
+}
+
+/// Enables ("true") or disables ("false") a bot; its data stays.
+#[server(endpoint = "bots/enabled")]
+pub async fn set_bot_enabled(id: String, enabled: String) -> Result<BotDto, AppError> {
+    let call = crate::server::Call::start()?;
+    let enabled = match enabled.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    let p = call.principal().await?;
+    let bot =
+        backend::bots::set_enabled(call.db(), &p.scope, connector(&call), &id, enabled).await?;
+    if bot.mode == backend::bots::MODE_POLLING {
+        if enabled {
+            call.ctx.pollers.start(bot.id);
+        } else {
+            call.ctx.pollers.stop(bot.id);
+        }
+    }
+    call.redirect_plain_form("/bots");
+    Ok(to_dto(bot))
+}
+
+/// Disables a bot and forgets its token and inbox.
+#[server(endpoint = "bots/remove")]
+pub async fn remove_bot(id: String) -> Result<(), AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let row_id = backend::bots::remove(call.db(), &p.scope, connector(&call), &id).await?;
+    call.ctx.pollers.stop(row_id);
+    call.redirect_plain_form("/bots");
+    Ok(())
 }

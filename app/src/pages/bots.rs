@@ -1,6 +1,6 @@
 //! The Bots page: how to get a token, connect a bot, see each bot's state.
 
-use crate::api::bots::{ConnectBot, list_bots};
+use crate::api::bots::{ConnectBot, RemoveBot, SetBotEnabled, list_bots};
 use crate::auth::reload_on_success;
 use crate::components::{ErrorMessage, action_error};
 use crate::dto::BotDto;
@@ -60,6 +60,44 @@ pub fn BotsPage() -> impl IntoView {
 #[component]
 fn BotRow(bot: BotDto) -> impl IntoView {
     let i18n = use_i18n();
+    let switch = ServerAction::<SetBotEnabled>::new();
+    reload_on_success(switch, "/bots");
+    let remove = ServerAction::<RemoveBot>::new();
+    reload_on_success(remove, "/bots");
+    let id = bot.id.clone();
+    let username = bot.username.clone();
+    let confirm = move |key: Key| {
+        let username = username.clone();
+        move || i18n.t(key).replace("{username}", &username)
+    };
+    let remove_question = confirm(Key::ConfirmRemove);
+    let toggle_id = id.clone();
+    let toggle = if bot.enabled {
+        Either::Left(view! {
+            // <details> opens the confirmation without JavaScript.
+            <details class="confirm">
+                <summary class="link-button">{move || i18n.t(Key::DisableBot)}</summary>
+                <ActionForm action=switch>
+                    <p>{confirm(Key::ConfirmDisable)}</p>
+                    <input type="hidden" name="id" value=toggle_id />
+                    <input type="hidden" name="enabled" value="false" />
+                    <Button button_type=ButtonType::Submit loading=switch.pending()>
+                        {move || i18n.t(Key::YesDisable)}
+                    </Button>
+                </ActionForm>
+            </details>
+        })
+    } else {
+        Either::Right(view! {
+            <ActionForm action=switch>
+                <input type="hidden" name="id" value=toggle_id />
+                <input type="hidden" name="enabled" value="true" />
+                <Button button_type=ButtonType::Submit loading=switch.pending()>
+                    {move || i18n.t(Key::EnableBot)}
+                </Button>
+            </ActionForm>
+        })
+    };
     let status_key = match bot.status.as_str() {
         "live" => Key::BotStatusLive,
         "revoked" => Key::BotStatusRevoked,
@@ -98,6 +136,21 @@ fn BotRow(bot: BotDto) -> impl IntoView {
                         </div>
                     }
                 })}
+            <div class="bot-actions">
+                {toggle}
+                <details class="confirm">
+                    <summary class="link-button">{move || i18n.t(Key::RemoveBot)}</summary>
+                    <ActionForm action=remove>
+                        <p>{remove_question}</p>
+                        <input type="hidden" name="id" value=id.clone() />
+                        <Button button_type=ButtonType::Submit loading=remove.pending()>
+                            {move || i18n.t(Key::YesRemove)}
+                        </Button>
+                    </ActionForm>
+                </details>
+                <ErrorMessage error=action_error(switch) />
+                <ErrorMessage error=action_error(remove) />
+            </div>
         </li>
     }
 }

@@ -404,3 +404,108 @@ db_test!(a_restart_resumes_every_bot, |db| async move {
     second.kill().unwrap();
     second.wait().unwrap();
 });
+
+db_test!(
+    bots_are_disabled_enabled_and_removed_at_run_time,
+    |db| async move {
+        let sim = sim().await;
+        let toml = format!(
+            "public-url = \"https://127.0.0.1:9\"\ntelegram-api-url = \"{}\"\n",
+            sim.api_url()
+        );
+        let app = spawn(db, &toml).await;
+        let a = tenant(&app, "a@example.com", "Shop A").await;
+        let b = tenant(&app, "b@example.com", "Club B").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        let id = bot["id"].as_str().unwrap().to_owned();
+        let hook_url = bot["webhook_url"].as_str().unwrap().to_owned();
+        let hook_id = hook_url.rsplit('/').next().unwrap().to_owned();
+        let secret =
+            backend::crypto::TokenCipher::single(&TEST_MASTER_KEY).webhook_secret(&hook_id);
+        let deliver = |client: reqwest::Client, base: String| {
+            let (hook_id, secret) = (hook_id.clone(), secret.clone());
+            async move {
+                client
+                .post(format!("{base}/tg/{hook_id}"))
+                .header("X-Telegram-Bot-Api-Secret-Token", secret)
+                .body(r#"{"update_id":1,"message":{"message_id":1,"chat":{"id":1,"type":"private"},"date":0,"text":"x"}}"#)
+                .send()
+                .await
+                .unwrap()
+                .status()
+            }
+        };
+
+        // Another tenant cannot touch it.
+        let theirs = app
+            .call_with(
+                &b,
+                "bots/enabled",
+                &[("id", &id), ("enabled", "false")],
+                &[],
+            )
+            .await;
+        assert_eq!(theirs.error(), AppError::NotFound);
+        assert_eq!(
+            app.call_with(&b, "bots/remove", &[("id", &id)], &[])
+                .await
+                .error(),
+            AppError::NotFound
+        );
+
+        let off: Value = app
+            .call_with(
+                &a,
+                "bots/enabled",
+                &[("id", &id), ("enabled", "false")],
+                &[],
+            )
+            .await
+            .json();
+        assert_eq!(
+            (off["enabled"].clone(), off["status"].clone()),
+            (json!(false), json!("stopped"))
+        );
+        assert!(
+            sim_get(&sim, &format!("/sim/bots/{TOKEN_A}/state")).await["webhook"].is_null(),
+            "deleteWebhook was called"
+        );
+        assert_eq!(
+            deliver(app.client.clone(), app.base.clone()).await,
+            StatusCode::NOT_FOUND
+        );
+
+        let on: Value = app
+            .call_with(&a, "bots/enabled", &[("id", &id), ("enabled", "true")], &[])
+            .await
+            .json();
+        assert_eq!(on["status"], "live");
+        assert_eq!(
+            sim_get(&sim, &format!("/sim/bots/{TOKEN_A}/state")).await["webhook"]["url"],
+            hook_url.as_str()
+        );
+        assert_eq!(
+            deliver(app.client.clone(), app.base.clone()).await,
+            StatusCode::OK
+        );
+        assert_eq!(app.count("inbox").await, 1);
+
+        assert_eq!(
+            app.call_with(&a, "bots/remove", &[("id", &id)], &[])
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert_eq!(list(&app, &a).await, Vec::<Value>::new());
+        assert_eq!((app.count("bots").await, app.count("inbox").await), (0, 0));
+        assert_eq!(
+            deliver(app.client.clone(), app.base.clone()).await,
+            StatusCode::NOT_FOUND
+        );
+        // The token is free again.
+        assert_eq!(
+            connect(&app, &b, TOKEN_A).await.json::<Value>()["username"],
+            "shop_a_bot"
+        );
+    }
+);
