@@ -23,6 +23,7 @@ pub async fn webhook_target(
     Ok(bots::Entity::find()
         .filter(bots::Column::WebhookId.eq(webhook_id))
         .filter(bots::Column::Enabled.eq(true))
+        .filter(bots::Column::Status.ne(STATUS_REVOKED))
         .one(db)
         .await?
         .map(|b| WebhookTarget {
@@ -347,4 +348,60 @@ pub async fn remove(
     bots::Entity::delete_by_id(row.id).exec(db).await?;
     tracing::info!(tenant = scope.tenant_id, bot = row.id, "bot removed");
     Ok(row.id)
+}
+
+/// At start-up: every enabled webhook bot's webhook is checked with getWebhookInfo and
+/// set again when Telegram lost it or points elsewhere; a 401 marks the bot revoked.
+/// Returns how many bots were checked.
+pub async fn resume_webhooks(
+    db: &impl ConnectionTrait,
+    cipher: &TokenCipher,
+    api: &TelegramApi,
+    public_url: &str,
+) -> Result<usize, ServiceError> {
+    let rows = bots::Entity::find()
+        .filter(bots::Column::Enabled.eq(true))
+        .filter(bots::Column::Mode.eq(MODE_WEBHOOK))
+        .filter(bots::Column::Status.ne(STATUS_REVOKED))
+        .all(db)
+        .await?;
+    let n = rows.len();
+    for row in rows {
+        let Ok(token) = cipher.open(&row.public_id, &row.token_sealed) else {
+            set_status(db, row.id, STATUS_ERROR, Some("token_unreadable")).await?;
+            continue;
+        };
+        let bot = api.bot(&token);
+        let expected = format!("{public_url}/tg/{}", row.webhook_id);
+        let (status, reason) = match bot.get_webhook_info().await {
+            Ok(info) if info.url.as_ref().map(|u| u.as_str()) == Some(expected.as_str()) => {
+                (STATUS_LIVE, None)
+            }
+            Ok(_) => {
+                let url = expected
+                    .parse()
+                    .map_err(|_| ServiceError::Internal("bad webhook URL".into()))?;
+                let set = teloxide::payloads::SetWebhookSetters::secret_token(
+                    teloxide::payloads::SetWebhookSetters::allowed_updates(
+                        bot.set_webhook(url),
+                        allowed_updates(),
+                    ),
+                    cipher.webhook_secret(&row.webhook_id),
+                )
+                .await;
+                match set {
+                    Ok(_) => (STATUS_LIVE, None),
+                    Err(e) => (STATUS_ERROR, Some(classify(&e).code())),
+                }
+            }
+            Err(e) => match classify(&e) {
+                crate::telegram::TelegramError::TokenRejected => {
+                    (STATUS_REVOKED, Some("token_rejected"))
+                }
+                other => (STATUS_ERROR, Some(other.code())),
+            },
+        };
+        set_status(db, row.id, status, reason).await?;
+    }
+    Ok(n)
 }

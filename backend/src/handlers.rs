@@ -115,7 +115,7 @@ impl Workers {
         else {
             return Ok(()); // the bot was removed meanwhile
         };
-        if !bot_row.enabled {
+        if !bot_row.enabled || bot_row.status == crate::bots::STATUS_REVOKED {
             return Ok(());
         }
         let token = self
@@ -184,6 +184,18 @@ impl Workers {
             Ok(()) => Ok(()),
             // The user blocked the bot or never started it: nothing to retry.
             Err(TelegramError::Refused) => Ok(()),
+            Err(TelegramError::TokenRejected) => {
+                // Revoked in @BotFather: stop its traffic until the tenant pastes a new token.
+                tracing::warn!(bot = bot_row.id, "token revoked while answering");
+                crate::bots::set_status(
+                    &self.db,
+                    bot_row.id,
+                    crate::bots::STATUS_REVOKED,
+                    Some("token_rejected"),
+                )
+                .await?;
+                Ok(())
+            }
             Err(e) => Err(ServiceError::Telegram(e)),
         }
     }

@@ -62,6 +62,21 @@ impl Application {
         let pollers = Pollers::new(db.clone(), cipher.clone(), telegram.clone(), wake.clone());
         let resumed = pollers.resume_all().await?;
         tracing::info!(bots = resumed, "pollers resumed");
+        // Webhooks are checked in the background: a slow Telegram must not delay start-up.
+        {
+            let (db, cipher, telegram, public_url) = (
+                db.clone(),
+                cipher.clone(),
+                telegram.clone(),
+                config.public_url.clone(),
+            );
+            tokio::spawn(async move {
+                match backend::bots::resume_webhooks(&db, &cipher, &telegram, &public_url).await {
+                    Ok(n) => tracing::info!(bots = n, "webhooks checked"),
+                    Err(e) => tracing::warn!(error = %e, "webhook check at start-up failed"),
+                }
+            });
+        }
         let router = router(&config, db.clone(), cipher, telegram, pollers, wake);
         spawn_upkeep(db.clone(), config.login_limits);
         Ok(Application {

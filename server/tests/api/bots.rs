@@ -509,3 +509,43 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    start_up_checks_webhooks_and_notices_revoked_tokens,
+    |db| async move {
+        let sim = sim().await;
+        let toml = format!(
+            "public-url = \"https://127.0.0.1:9\"\ntelegram-api-url = \"{}\"\n",
+            sim.api_url()
+        );
+        let app = spawn(db, &toml).await;
+        let a = tenant(&app, "a@example.com", "Shop A").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        connect(&app, &a, TOKEN_B).await.json::<Value>();
+        // Telegram forgets A's webhook (someone called deleteWebhook), and B's token is revoked.
+        reqwest::Client::new()
+            .post(format!("{}/bot{TOKEN_A}/deleteWebhook", sim.api_url()))
+            .send()
+            .await
+            .unwrap();
+        sim.sim().revoke(TOKEN_B).unwrap();
+
+        let again = spawn_on(app.database_url.clone(), &toml).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let hook = sim_get(&sim, &format!("/sim/bots/{TOKEN_A}/state")).await["webhook"]["url"]
+                .clone();
+            let bots = list(&again, &a).await;
+            let b_status =
+                bots.iter().find(|x| x["username"] == "club_b_bot").unwrap()["status"].clone();
+            if hook == bot["webhook_url"] && b_status == "revoked" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "start-up did not restore the webhook ({hook}) or notice the revocation ({b_status})"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+);
