@@ -76,6 +76,7 @@ impl AppError {
                     ValidationError::UnknownTimeZone => Key::ErrUnknownTimeZone,
                     ValidationError::UnsupportedLanguage => Key::ErrUnsupportedLanguage,
                     ValidationError::InvalidBotToken => Key::ErrInvalidBotToken,
+                    ValidationError::DifferentBot => Key::ErrDifferentBot,
                 };
                 i18n.t(key).replace("{field}", i18n.t(field_label(field)))
             }

@@ -119,6 +119,9 @@ texts! {
     BotByWebhook => "通过 Webhook", "by webhook";
     BotByPolling => "通过轮询", "by polling";
     WebhookUrl => "Webhook 地址", "Webhook URL";
+    ErrDifferentBot => "{field}：这是另一个机器人的令牌。", "{field}: this token belongs to a different bot.";
+    ReplaceToken => "更换令牌", "Replace token";
+    ReplaceTokenHelp => "在 @BotFather 中 /revoke 之后，把同一个机器人的新令牌粘贴到这里。它的数据都会保留。", "After /revoke in @BotFather, paste the same bot's new token here. Everything it has is kept.";
     DisableBot => "停用", "Disable";
     EnableBot => "启用", "Enable";
     RemoveBot => "移除", "Remove";

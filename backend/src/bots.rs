@@ -405,3 +405,59 @@ pub async fn resume_webhooks(
     }
     Ok(n)
 }
+
+/// Puts a new token on an existing bot (after /revoke in @BotFather): it must be the same
+/// Telegram bot. The bot keeps its id, webhook id and data; its traffic restarts.
+pub async fn replace_token(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    c: Connector<'_>,
+    public_id: &str,
+    raw_token: &str,
+) -> Result<BotSummary, ServiceError> {
+    let row = find_owned(db, scope, public_id).await?;
+    let token = BotToken::parse(raw_token).map_err(|_| ServiceError::Validation {
+        field: "token",
+        error: ValidationError::InvalidBotToken,
+    })?;
+    if token.bot_id() != row.telegram_id as u64 {
+        return Err(ServiceError::Validation {
+            field: "token",
+            error: ValidationError::DifferentBot,
+        });
+    }
+    let fingerprint = c.cipher.fingerprint(&token);
+    if let Some(other) = bots::Entity::find()
+        .filter(bots::Column::TokenFingerprint.eq(fingerprint.as_str()))
+        .one(db)
+        .await?
+        && other.id != row.id
+    {
+        return Err(ServiceError::Conflict(
+            if other.tenant_id == scope.tenant_id {
+                "bot"
+            } else {
+                "bot_elsewhere"
+            },
+        ));
+    }
+    c.api
+        .bot(&token)
+        .get_me()
+        .await
+        .map_err(|e| ServiceError::Telegram(classify(&e)))?;
+    let was_enabled = row.enabled;
+    let mut active: bots::ActiveModel = row.into();
+    active.token_sealed = Set(c.cipher.seal(public_id, &token));
+    active.token_fingerprint = Set(fingerprint);
+    active.status = Set(STATUS_STOPPED.to_owned());
+    active.status_reason = Set(None);
+    active.updated_at = Set(Utc::now());
+    active
+        .update(db)
+        .await
+        .map_err(on_unique("bot_elsewhere"))?;
+    tracing::info!(tenant = scope.tenant_id, "bot token replaced");
+    // Re-run the enable path: setWebhook with the new token, or a fresh poller.
+    set_enabled(db, scope, c, public_id, was_enabled).await
+}

@@ -23,6 +23,8 @@ pub enum ValidationError {
     UnsupportedLanguage,
     #[error("not a bot token")]
     InvalidBotToken,
+    #[error("the token belongs to a different bot")]
+    DifferentBot,
 }
 
 /// An e-mail address, trimmed and lower-cased (accounts are found case-insensitively).

@@ -20,6 +20,7 @@ pub fn router(sim: Sim) -> axum::Router {
     axum::Router::new()
         .route("/sim/bots", post(create_bot))
         .route("/sim/bots/{bot}/revoke", post(revoke))
+        .route("/sim/bots/{bot}/token", post(reissue))
         .route("/sim/bots/{bot}/calls", get(calls))
         .route("/sim/bots/{bot}/state", get(bot_state))
         .route("/sim/users", post(create_user))
@@ -90,7 +91,7 @@ async fn bot_api(
         }
     };
     let result = if method.eq_ignore_ascii_case("getUpdates") {
-        methods::get_updates(&sim, bot_id, &params).await
+        methods::get_updates(&sim, bot_id, token, &params).await
     } else {
         methods::call(&sim, bot_id, &method, &params)
     };
@@ -175,6 +176,21 @@ async fn revoke(State(sim): State<Sim>, Path(bot): Path<String>) -> Ctl {
         .ok_or("no bot")?;
     sim.revoke(&token)?;
     Ok(Json(json!({"revoked": true})))
+}
+
+#[derive(Deserialize, Default)]
+struct NewToken {
+    token: Option<String>,
+}
+
+/// @BotFather's /revoke: a new token for the same bot.
+async fn reissue(
+    State(sim): State<Sim>,
+    Path(bot): Path<String>,
+    body: Option<Json<NewToken>>,
+) -> Ctl {
+    let id = bot_key(&sim, &bot)?;
+    Ok(Json(sim.reissue_token(id, body.and_then(|b| b.0.token))?))
 }
 
 async fn calls(State(sim): State<Sim>, Path(bot): Path<String>) -> Ctl {

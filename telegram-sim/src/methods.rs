@@ -566,7 +566,12 @@ fn edit(sim: &Sim, bot_id: i64, p: &Params, text: bool) -> Result<Value, ApiErro
 
 /// getUpdates: long polling with offsets; 409 while a webhook is set or when a newer
 /// getUpdates call replaces this one.
-pub async fn get_updates(sim: &Sim, bot_id: i64, p: &Params) -> Result<Value, ApiError> {
+pub async fn get_updates(
+    sim: &Sim,
+    bot_id: i64,
+    token: &str,
+    p: &Params,
+) -> Result<Value, ApiError> {
     let offset = p.i64("offset")?;
     let limit = match p.i64("limit")? {
         None => 100,
@@ -613,7 +618,8 @@ pub async fn get_updates(sim: &Sim, bot_id: i64, p: &Params) -> Result<Value, Ap
             let mut w = sim.world();
             let retention = Duration::from_millis(sim.config().retention_ms);
             let bot = w.bots.get_mut(&bot_id).ok_or_else(ApiError::unauthorized)?;
-            if bot.revoked {
+            // Revoked, or replaced by a new token (@BotFather's /revoke) while waiting.
+            if bot.revoked || bot.token != token {
                 return Err(ApiError::unauthorized());
             }
             if bot.poll_generation != generation {

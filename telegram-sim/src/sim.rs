@@ -270,6 +270,38 @@ impl Sim {
         Ok(())
     }
 
+    /// What @BotFather's /revoke does: the bot gets a new token, the old one stops working.
+    /// `token` must keep the bot's id before the colon; `None` generates one.
+    pub fn reissue_token(&self, bot_id: i64, token: Option<String>) -> Result<Value, String> {
+        let token = match token {
+            Some(t) => t,
+            None => {
+                const A: &[u8] =
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+                let secret: String = (0..35)
+                    .map(|_| A[rand::random::<u32>() as usize % A.len()] as char)
+                    .collect();
+                format!("{bot_id}:{secret}")
+            }
+        };
+        if !valid_token_shape(&token) || !token.starts_with(&format!("{bot_id}:")) {
+            return Err("the new token must be <bot id>:<35 characters>".into());
+        }
+        let mut w = self.world();
+        if w.tokens.contains_key(&token) {
+            return Err("token in use".into());
+        }
+        let bot = w.bots.get_mut(&bot_id).ok_or("no such bot")?;
+        let old = std::mem::replace(&mut bot.token, token.clone());
+        bot.revoked = false;
+        bot.webhook = None;
+        w.tokens.remove(&old);
+        w.tokens.insert(token.clone(), bot_id);
+        drop(w);
+        self.changed.notify_waiters();
+        Ok(json!({"id": bot_id, "token": token}))
+    }
+
     pub fn add_fault(&self, fault: Fault) {
         self.world().faults.push(fault);
     }

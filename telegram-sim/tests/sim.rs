@@ -1170,3 +1170,27 @@ async fn drop_pending_updates_clears_the_queue() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(t.ok("getUpdates", json!({})).await, json!([]));
 }
+
+#[tokio::test]
+async fn reissued_token_replaces_the_old_one() {
+    let t = start(SimConfig::default()).await;
+    let fresh = t.ctl(&format!("/sim/bots/{TOKEN}/token"), json!({})).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(fresh.starts_with("123456789:") && fresh != TOKEN);
+    assert_error(&t.api("getMe", json!({})).await, 401, "Unauthorized");
+    let (status, me) = t.api_as(&fresh, "getMe", json!({})).await;
+    assert_eq!(
+        (status, me["result"]["id"].clone()),
+        (200, json!(123456789))
+    );
+    let res = t
+        .http
+        .post(t.url(&format!("/sim/bots/{fresh}/token")))
+        .json(&json!({"token": "999:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "a new token keeps the bot's id");
+}

@@ -80,3 +80,18 @@ pub async fn remove_bot(id: String) -> Result<(), AppError> {
     call.redirect_plain_form("/bots");
     Ok(())
 }
+
+/// Puts a new token on an existing bot. The token never comes back.
+#[server(endpoint = "bots/token")]
+pub async fn replace_bot_token(id: String, token: String) -> Result<BotDto, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let bot =
+        backend::bots::replace_token(call.db(), &p.scope, connector(&call), &id, &token).await?;
+    if bot.mode == backend::bots::MODE_POLLING && bot.enabled {
+        call.ctx.pollers.stop(bot.id);
+        call.ctx.pollers.start(bot.id);
+    }
+    call.redirect_plain_form("/bots");
+    Ok(to_dto(bot))
+}

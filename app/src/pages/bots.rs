@@ -1,6 +1,6 @@
 //! The Bots page: how to get a token, connect a bot, see each bot's state.
 
-use crate::api::bots::{ConnectBot, RemoveBot, SetBotEnabled, list_bots};
+use crate::api::bots::{ConnectBot, RemoveBot, ReplaceBotToken, SetBotEnabled, list_bots};
 use crate::auth::reload_on_success;
 use crate::components::{ErrorMessage, action_error};
 use crate::dto::BotDto;
@@ -64,6 +64,8 @@ fn BotRow(bot: BotDto) -> impl IntoView {
     reload_on_success(switch, "/bots");
     let remove = ServerAction::<RemoveBot>::new();
     reload_on_success(remove, "/bots");
+    let replace = ServerAction::<ReplaceBotToken>::new();
+    reload_on_success(replace, "/bots");
     let id = bot.id.clone();
     let username = bot.username.clone();
     let confirm = move |key: Key| {
@@ -72,6 +74,8 @@ fn BotRow(bot: BotDto) -> impl IntoView {
     };
     let remove_question = confirm(Key::ConfirmRemove);
     let toggle_id = id.clone();
+    let token_field = format!("token-{id}");
+    let replace_id = id.clone();
     let toggle = if bot.enabled {
         Either::Left(view! {
             // <details> opens the confirmation without JavaScript.
@@ -138,11 +142,23 @@ fn BotRow(bot: BotDto) -> impl IntoView {
                 })}
             <div class="bot-actions">
                 {toggle}
+                <details class="confirm" open=bot.status == "revoked">
+                    <summary class="link-button">{move || i18n.t(Key::ReplaceToken)}</summary>
+                    <ActionForm action=replace>
+                        <p>{move || i18n.t(Key::ReplaceTokenHelp)}</p>
+                        <input type="hidden" name="id" value=replace_id />
+                        <label class="visually-hidden" for=token_field.clone()>{move || i18n.t(Key::BotToken)}</label>
+                        <Input id=token_field name="token" autocomplete="off" placeholder="123456789:AA…" />
+                        <Button button_type=ButtonType::Submit loading=replace.pending()>
+                            {move || i18n.t(Key::ReplaceToken)}
+                        </Button>
+                    </ActionForm>
+                </details>
                 <details class="confirm">
                     <summary class="link-button">{move || i18n.t(Key::RemoveBot)}</summary>
                     <ActionForm action=remove>
                         <p>{remove_question}</p>
-                        <input type="hidden" name="id" value=id.clone() />
+                        <input type="hidden" name="id" value=id />
                         <Button button_type=ButtonType::Submit loading=remove.pending()>
                             {move || i18n.t(Key::YesRemove)}
                         </Button>
@@ -150,6 +166,7 @@ fn BotRow(bot: BotDto) -> impl IntoView {
                 </details>
                 <ErrorMessage error=action_error(switch) />
                 <ErrorMessage error=action_error(remove) />
+                <ErrorMessage error=action_error(replace) />
             </div>
         </li>
     }

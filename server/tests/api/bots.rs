@@ -549,3 +549,62 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    a_revoked_bot_gets_a_new_token_and_keeps_its_data,
+    |db| async move {
+        let sim = sim().await;
+        let app = spawn(db, &format!("telegram-api-url = \"{}\"\n", sim.api_url())).await;
+        let a = tenant(&app, "a@example.com", "Shop A").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        let id = bot["id"].as_str().unwrap().to_owned();
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let user = s
+            .create_user(None, "Cy".into(), None, None, Some("en".into()))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        s.user_sends(user, bot_a, "/start", None).unwrap();
+        bot_messages(&sim, user, TOKEN_A, 1).await;
+
+        // /revoke in @BotFather: the old token dies, the poller notices.
+        let fresh = s.reissue_token(bot_a, None).unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while list(&app, &a).await[0]["status"] != "revoked" {
+            assert!(Instant::now() < deadline, "revocation not noticed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Another bot's token is refused; the new one of the same bot is taken.
+        let wrong = app
+            .call_with(&a, "bots/token", &[("id", &id), ("token", TOKEN_B)], &[])
+            .await;
+        assert_eq!(
+            wrong.error(),
+            AppError::Validation {
+                field: "token".into(),
+                code: ValidationError::DifferentBot
+            }
+        );
+        let replaced: Value = app
+            .call_with(&a, "bots/token", &[("id", &id), ("token", &fresh)], &[])
+            .await
+            .json();
+        assert_eq!(replaced["id"], bot["id"], "same bot, same id");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while list(&app, &a).await[0]["status"] != "live" {
+            assert!(Instant::now() < deadline, "not live again");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        s.user_sends(user, bot_a, "/start", None).unwrap();
+        bot_messages(&sim, user, &fresh, 2).await;
+        assert_eq!(
+            app.count("telegram_users").await,
+            1,
+            "its audience is still there"
+        );
+    }
+);
