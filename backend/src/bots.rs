@@ -109,6 +109,59 @@ pub async fn list(
         .collect())
 }
 
+fn parse_token(raw: &str) -> Result<BotToken, ServiceError> {
+    BotToken::parse(raw).map_err(|_| ServiceError::Validation {
+        field: "token",
+        error: ValidationError::InvalidBotToken,
+    })
+}
+
+/// Refuses a token whose fingerprint another bot row (other than `except`) already holds.
+async fn ensure_token_free(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    fingerprint: &str,
+    except: Option<i32>,
+) -> Result<(), ServiceError> {
+    match bots::Entity::find()
+        .filter(bots::Column::TokenFingerprint.eq(fingerprint))
+        .one(db)
+        .await?
+    {
+        Some(other) if Some(other.id) != except => Err(ServiceError::Conflict(
+            if other.tenant_id == scope.tenant_id {
+                "bot"
+            } else {
+                "bot_elsewhere"
+            },
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `<public_url>/tg/<webhook id>`, where Telegram delivers a webhook bot's updates.
+fn webhook_url(public_url: &str, webhook_id: &str) -> Result<reqwest::Url, ServiceError> {
+    format!("{public_url}/tg/{webhook_id}")
+        .parse()
+        .map_err(|_| ServiceError::Internal("public URL does not form a webhook URL".into()))
+}
+
+/// setWebhook with the webhook's derived secret and the update kinds Tombola handles.
+async fn set_webhook(
+    bot: &teloxide::Bot,
+    cipher: &TokenCipher,
+    url: reqwest::Url,
+    webhook_id: &str,
+) -> Result<(), crate::telegram::TelegramError> {
+    use teloxide::payloads::SetWebhookSetters;
+    bot.set_webhook(url)
+        .allowed_updates(allowed_updates())
+        .secret_token(cipher.webhook_secret(webhook_id))
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(&e))
+}
+
 /// What connecting a bot needs from the running server.
 #[derive(Clone, Copy)]
 pub struct Connector<'a> {
@@ -127,24 +180,9 @@ pub async fn connect(
     c: Connector<'_>,
     raw_token: &str,
 ) -> Result<BotSummary, ServiceError> {
-    let token = BotToken::parse(raw_token).map_err(|_| ServiceError::Validation {
-        field: "token",
-        error: ValidationError::InvalidBotToken,
-    })?;
+    let token = parse_token(raw_token)?;
     let fingerprint = c.cipher.fingerprint(&token);
-    if let Some(existing) = bots::Entity::find()
-        .filter(bots::Column::TokenFingerprint.eq(fingerprint.as_str()))
-        .one(db)
-        .await?
-    {
-        return Err(ServiceError::Conflict(
-            if existing.tenant_id == scope.tenant_id {
-                "bot"
-            } else {
-                "bot_elsewhere"
-            },
-        ));
-    }
+    ensure_token_free(db, scope, &fingerprint, None).await?;
     let bot = c.api.bot(&token);
     let me = bot
         .get_me()
@@ -192,21 +230,10 @@ pub async fn connect(
     );
 
     let (status, reason) = if by_webhook {
-        let url = format!("{}/tg/{webhook_id}", c.public_url)
-            .parse()
-            .map_err(|_| ServiceError::Internal("public URL does not form a webhook URL".into()))?;
-        let set = teloxide::payloads::SetWebhookSetters::secret_token(
-            teloxide::payloads::SetWebhookSetters::allowed_updates(
-                bot.set_webhook(url),
-                allowed_updates(),
-            ),
-            c.cipher.webhook_secret(&webhook_id),
-        )
-        .await;
-        match set {
-            Ok(_) => (STATUS_LIVE, None),
+        let url = webhook_url(c.public_url, &webhook_id)?;
+        match set_webhook(&bot, c.cipher, url, &webhook_id).await {
+            Ok(()) => (STATUS_LIVE, None),
             Err(e) => {
-                let e = classify(&e);
                 tracing::warn!(bot = row.id, error = %e, "setWebhook failed");
                 (STATUS_ERROR, Some(e.code().to_owned()))
             }
@@ -294,22 +321,10 @@ pub async fn set_enabled(
         },
         (false, _) => (STATUS_STOPPED, None),
         (true, MODE_WEBHOOK) => {
-            let url = format!("{}/tg/{}", c.public_url, row.webhook_id)
-                .parse()
-                .map_err(|_| {
-                    ServiceError::Internal("public URL does not form a webhook URL".into())
-                })?;
-            let set = teloxide::payloads::SetWebhookSetters::secret_token(
-                teloxide::payloads::SetWebhookSetters::allowed_updates(
-                    bot.set_webhook(url),
-                    allowed_updates(),
-                ),
-                c.cipher.webhook_secret(&row.webhook_id),
-            )
-            .await;
-            match set {
-                Ok(_) => (STATUS_LIVE, None),
-                Err(e) => (STATUS_ERROR, Some(classify(&e).code().to_owned())),
+            let url = webhook_url(c.public_url, &row.webhook_id)?;
+            match set_webhook(&bot, c.cipher, url, &row.webhook_id).await {
+                Ok(()) => (STATUS_LIVE, None),
+                Err(e) => (STATUS_ERROR, Some(e.code().to_owned())),
             }
         }
         (true, _) => (STATUS_STOPPED, Some(REASON_STARTING.to_owned())),
@@ -372,28 +387,13 @@ pub async fn resume_webhooks(
             continue;
         };
         let bot = api.bot(&token);
-        let expected = format!("{public_url}/tg/{}", row.webhook_id);
+        let expected = webhook_url(public_url, &row.webhook_id)?;
         let (status, reason) = match bot.get_webhook_info().await {
-            Ok(info) if info.url.as_ref().map(|u| u.as_str()) == Some(expected.as_str()) => {
-                (STATUS_LIVE, None)
-            }
-            Ok(_) => {
-                let url = expected
-                    .parse()
-                    .map_err(|_| ServiceError::Internal("bad webhook URL".into()))?;
-                let set = teloxide::payloads::SetWebhookSetters::secret_token(
-                    teloxide::payloads::SetWebhookSetters::allowed_updates(
-                        bot.set_webhook(url),
-                        allowed_updates(),
-                    ),
-                    cipher.webhook_secret(&row.webhook_id),
-                )
-                .await;
-                match set {
-                    Ok(_) => (STATUS_LIVE, None),
-                    Err(e) => (STATUS_ERROR, Some(classify(&e).code())),
-                }
-            }
+            Ok(info) if info.url.as_ref() == Some(&expected) => (STATUS_LIVE, None),
+            Ok(_) => match set_webhook(&bot, cipher, expected, &row.webhook_id).await {
+                Ok(()) => (STATUS_LIVE, None),
+                Err(e) => (STATUS_ERROR, Some(e.code())),
+            },
             Err(e) => match classify(&e) {
                 crate::telegram::TelegramError::TokenRejected => {
                     (STATUS_REVOKED, Some("token_rejected"))
@@ -416,10 +416,7 @@ pub async fn replace_token(
     raw_token: &str,
 ) -> Result<BotSummary, ServiceError> {
     let row = find_owned(db, scope, public_id).await?;
-    let token = BotToken::parse(raw_token).map_err(|_| ServiceError::Validation {
-        field: "token",
-        error: ValidationError::InvalidBotToken,
-    })?;
+    let token = parse_token(raw_token)?;
     if token.bot_id() != row.telegram_id as u64 {
         return Err(ServiceError::Validation {
             field: "token",
@@ -427,20 +424,7 @@ pub async fn replace_token(
         });
     }
     let fingerprint = c.cipher.fingerprint(&token);
-    if let Some(other) = bots::Entity::find()
-        .filter(bots::Column::TokenFingerprint.eq(fingerprint.as_str()))
-        .one(db)
-        .await?
-        && other.id != row.id
-    {
-        return Err(ServiceError::Conflict(
-            if other.tenant_id == scope.tenant_id {
-                "bot"
-            } else {
-                "bot_elsewhere"
-            },
-        ));
-    }
+    ensure_token_free(db, scope, &fingerprint, Some(row.id)).await?;
     c.api
         .bot(&token)
         .get_me()
