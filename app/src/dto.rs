@@ -40,3 +40,24 @@ pub struct BotDto {
     pub status_reason: Option<String>,
     pub webhook_url: Option<String>,
 }
+
+/// The Bots page: the tenant's bots and what its plan and the platform allow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotsDto {
+    pub bots: Vec<BotDto>,
+    /// The plan's bot limit.
+    pub max_bots: u32,
+    /// Whether the platform has a public https address (so a bot can run by webhook).
+    pub webhooks_possible: bool,
+}
+
+/// A tenant in the operator's console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantDto {
+    pub id: String,
+    pub name: String,
+    pub plan: domain::Plan,
+    pub bots: u64,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}

@@ -31,6 +31,10 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The tenant's plan allows at most `limit` of `what` ("bots", "open_giveaways",
+    /// "entries").
+    #[error("plan limit: {limit} {what}")]
+    PlanLimit { what: String, limit: u32 },
     /// Telegram said the bot token is wrong or revoked.
     #[error("telegram rejected the token")]
     TelegramRejectedToken,
@@ -77,6 +81,16 @@ impl AppError {
                     ValidationError::UnsupportedLanguage => Key::ErrUnsupportedLanguage,
                     ValidationError::InvalidBotToken => Key::ErrInvalidBotToken,
                     ValidationError::DifferentBot => Key::ErrDifferentBot,
+                    ValidationError::WebhookNeedsHttps => Key::ErrWebhookNeedsHttps,
+                    ValidationError::UnknownPlan => Key::ErrUnknownPlan,
+                    ValidationError::InvalidNumber => Key::ErrInvalidNumber,
+                    ValidationError::InvalidDateTime => Key::ErrInvalidDateTime,
+                    ValidationError::EndBeforeStart => Key::ErrEndBeforeStart,
+                    ValidationError::InPast => Key::ErrInPast,
+                    ValidationError::InvalidChat => Key::ErrInvalidChat,
+                    ValidationError::TooMany => Key::ErrTooMany,
+                    ValidationError::CapBelowWinners => Key::ErrCapBelowWinners,
+                    ValidationError::InvalidPrizeLine => Key::ErrInvalidPrizeLine,
                 };
                 i18n.t(key).replace("{field}", i18n.t(field_label(field)))
             }
@@ -97,6 +111,13 @@ impl AppError {
             AppError::Unauthorized => i18n.t(Key::ErrUnauthorized).to_owned(),
             AppError::Forbidden => i18n.t(Key::ErrForbidden).to_owned(),
             AppError::NotFound => i18n.t(Key::ErrNotFound).to_owned(),
+            AppError::PlanLimit { what, limit } => i18n
+                .t(match what.as_str() {
+                    "bots" => Key::ErrPlanBots,
+                    "open_giveaways" => Key::ErrPlanOpenGiveaways,
+                    _ => Key::ErrPlanEntries,
+                })
+                .replace("{limit}", &limit.to_string()),
             AppError::TelegramRejectedToken => i18n.t(Key::ErrTelegramRejectedToken).to_owned(),
             AppError::TelegramUnavailable => i18n.t(Key::ErrTelegramUnavailable).to_owned(),
             AppError::TelegramRefused => i18n.t(Key::ErrTelegramRefused).to_owned(),
@@ -114,6 +135,17 @@ fn field_label(field: &str) -> Key {
         "time_zone" => Key::TimeZone,
         "bot_locale" => Key::BotLanguage,
         "token" => Key::BotToken,
+        "mode" => Key::BotMode,
+        "plan" => Key::Plan,
+        "title" => Key::GaTitle,
+        "description" => Key::GaDescription,
+        "prizes" => Key::GaPrizes,
+        "reserves" => Key::GaReserves,
+        "starts_at" => Key::GaStartsAt,
+        "ends_at" => Key::GaEndsAt,
+        "bot" => Key::GaBot,
+        "conditions" => Key::GaConditions,
+        "max_entries" => Key::GaMaxEntries,
         _ => Key::ErrBadRequest,
     }
 }
@@ -135,6 +167,10 @@ impl From<backend::ServiceError> for AppError {
             S::SignupDisabled => AppError::SignupDisabled,
             S::NotFound => AppError::NotFound,
             S::Forbidden => AppError::Forbidden,
+            S::PlanLimit { what, limit } => AppError::PlanLimit {
+                what: what.to_owned(),
+                limit,
+            },
             S::Telegram(t) => {
                 use backend::telegram::TelegramError as T;
                 match t {

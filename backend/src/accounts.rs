@@ -97,6 +97,7 @@ async fn create(
         name: Set(company.as_str().to_owned()),
         time_zone: Set(DEFAULT_TIME_ZONE.to_owned()),
         bot_locale: Set(locale.tag().to_owned()),
+        plan: Set(domain::Plan::default().code().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -181,7 +182,7 @@ pub async fn resolve_session(
         return Ok(None);
     };
     Ok(Some(Principal {
-        scope: TenantScope::new(tenant.id, account.id),
+        scope: TenantScope::for_account(tenant.id, account.id),
         operator: account.is_operator.then_some(OperatorScope {
             account_id: account.id,
         }),
@@ -197,12 +198,15 @@ pub async fn set_account_locale(
     scope: &TenantScope,
     locale: Locale,
 ) -> Result<(), ServiceError> {
+    let Some(account_id) = scope.account_id() else {
+        return Err(ServiceError::Forbidden);
+    };
     accounts::Entity::update_many()
         .col_expr(
             accounts::Column::Locale,
             sea_orm::sea_query::Expr::value(locale.tag()),
         )
-        .filter(accounts::Column::Id.eq(scope.account_id))
+        .filter(accounts::Column::Id.eq(account_id))
         .filter(accounts::Column::TenantId.eq(scope.tenant_id))
         .exec(db)
         .await?;

@@ -40,9 +40,8 @@ use crate::telegram::{TelegramApi, classify};
 use crate::tenancy::TenantScope;
 use chrono::Utc;
 use domain::{BotToken, ValidationError};
-use sea_orm::{ActiveModelTrait, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, QueryOrder, Set, TransactionTrait};
 use teloxide::prelude::Requester;
-use teloxide::types::AllowedUpdate;
 
 /// How a bot receives its updates.
 pub const MODE_WEBHOOK: &str = "webhook";
@@ -55,14 +54,7 @@ pub const STATUS_ERROR: &str = "error";
 /// status_reason codes besides `TelegramError::code()`.
 pub const REASON_STARTING: &str = "starting";
 
-/// The update kinds Tombola's handlers use.
-pub fn allowed_updates() -> Vec<AllowedUpdate> {
-    vec![
-        AllowedUpdate::Message,
-        AllowedUpdate::CallbackQuery,
-        AllowedUpdate::MyChatMember,
-    ]
-}
+pub use crate::handlers::allowed_updates;
 
 /// A bot as its tenant sees it. No token, no webhook secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +131,26 @@ async fn ensure_token_free(
     }
 }
 
+/// Refuses a new bot when the tenant already has as many as its plan allows.
+async fn ensure_bot_slot(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    limits: domain::PlanLimits,
+) -> Result<(), ServiceError> {
+    use sea_orm::PaginatorTrait;
+    let have = bots::Entity::find()
+        .filter(bots::Column::TenantId.eq(scope.tenant_id))
+        .count(db)
+        .await?;
+    if have >= u64::from(limits.bots) {
+        return Err(ServiceError::PlanLimit {
+            what: "bots",
+            limit: limits.bots,
+        });
+    }
+    Ok(())
+}
+
 /// `<public_url>/tg/<webhook id>`, where Telegram delivers a webhook bot's updates.
 fn webhook_url(public_url: &str, webhook_id: &str) -> Result<reqwest::Url, ServiceError> {
     format!("{public_url}/tg/{webhook_id}")
@@ -175,7 +187,7 @@ pub struct Connector<'a> {
 /// (here or elsewhere), asks Telegram who the bot is, stores the token sealed, and sets
 /// the webhook (or leaves the bot to the poller when there is no public https URL).
 pub async fn connect(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     scope: &TenantScope,
     c: Connector<'_>,
     raw_token: &str,
@@ -183,6 +195,8 @@ pub async fn connect(
     let token = parse_token(raw_token)?;
     let fingerprint = c.cipher.fingerprint(&token);
     ensure_token_free(db, scope, &fingerprint, None).await?;
+    // Before asking Telegram: a tenant at its plan's limit learns it at once.
+    ensure_bot_slot(db, scope, crate::plans::limits(db, scope).await?).await?;
     let bot = c.api.bot(&token);
     let me = bot
         .get_me()
@@ -195,8 +209,11 @@ pub async fn connect(
         crate::ids::new_public_id(),
         crate::ids::new_public_id()
     );
-    let by_webhook = c.public_url.starts_with("https://");
+    let by_webhook = webhooks_possible(c.public_url);
     let now = Utc::now();
+    let txn = db.begin().await?;
+    // Checked again under the tenant's lock: two connects at once cannot both pass.
+    ensure_bot_slot(&txn, scope, crate::plans::lock_tenant(&txn, scope).await?).await?;
     let row = bots::ActiveModel {
         public_id: Set(public_id.clone()),
         tenant_id: Set(scope.tenant_id),
@@ -212,6 +229,7 @@ pub async fn connect(
             MODE_POLLING
         }
         .to_owned()),
+        mode_chosen: Set(false),
         status: Set(STATUS_STOPPED.to_owned()),
         status_reason: Set(None),
         poll_offset: Set(0),
@@ -219,9 +237,10 @@ pub async fn connect(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await
     .map_err(on_unique("bot_elsewhere"))?;
+    txn.commit().await?;
     tracing::info!(
         tenant = scope.tenant_id,
         bot = row.id,
@@ -444,4 +463,94 @@ pub async fn replace_token(
     tracing::info!(tenant = scope.tenant_id, "bot token replaced");
     // Re-run the enable path: setWebhook with the new token, or a fresh poller.
     set_enabled(db, scope, c, public_id, was_enabled).await
+}
+
+// ----- webhook or polling -----
+
+/// Whether webhooks can work: Telegram delivers only to https addresses.
+pub fn webhooks_possible(public_url: &str) -> bool {
+    public_url.starts_with("https://")
+}
+
+/// Moves a bot between webhook and polling at run time, as its tenant chose; the choice
+/// sticks across restarts. The caller stops the bot's poller before (to webhook) or
+/// starts it after (to polling).
+pub async fn switch_mode(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    c: Connector<'_>,
+    public_id: &str,
+    mode: &str,
+) -> Result<BotSummary, ServiceError> {
+    let mode = match mode {
+        MODE_WEBHOOK if !webhooks_possible(c.public_url) => {
+            return Err(ServiceError::Validation {
+                field: "mode",
+                error: ValidationError::WebhookNeedsHttps,
+            });
+        }
+        MODE_WEBHOOK => MODE_WEBHOOK,
+        MODE_POLLING => MODE_POLLING,
+        _ => {
+            return Err(ServiceError::Validation {
+                field: "mode",
+                error: ValidationError::Required,
+            });
+        }
+    };
+    let row = find_owned(db, scope, public_id).await?;
+    let (enabled, previous) = (row.enabled, row.mode.clone());
+    let mut active: bots::ActiveModel = row.into();
+    active.mode = Set(mode.to_owned());
+    active.mode_chosen = Set(true);
+    active.updated_at = Set(Utc::now());
+    active.update(db).await?;
+    tracing::info!(tenant = scope.tenant_id, from = %previous, to = mode, "bot mode switched");
+    if !enabled {
+        return Ok(find_owned(db, scope, public_id)
+            .await
+            .map(|b| summary(b, c.public_url))?);
+    }
+    if previous == MODE_WEBHOOK && mode == MODE_POLLING {
+        // The poller would also clear it on its first 409; doing it here is quicker.
+        let row = find_owned(db, scope, public_id).await?;
+        if let Ok(token) = c.cipher.open(&row.public_id, &row.token_sealed) {
+            let _ = c.api.bot(&token).delete_webhook().await;
+        }
+    }
+    // The enable path does the rest: setWebhook, or "starting" for the poller.
+    set_enabled(db, scope, c, public_id, true).await
+}
+
+/// At start-up, before pollers resume: without a public https URL every webhook bot
+/// moves to polling (its webhook is cleared by the poller's first 409); with one, every
+/// polling bot whose tenant did not choose polling moves to webhook (set by
+/// [`resume_webhooks`]). Only rows change here, no Telegram call. Returns how many bots
+/// moved (to webhook, to polling).
+pub async fn reconcile_modes(
+    db: &impl ConnectionTrait,
+    public_url: &str,
+) -> Result<(u64, u64), ServiceError> {
+    use sea_orm::sea_query::Expr;
+    let (from, to, only_unchosen) = if webhooks_possible(public_url) {
+        (MODE_POLLING, MODE_WEBHOOK, true)
+    } else {
+        (MODE_WEBHOOK, MODE_POLLING, false)
+    };
+    let mut q = bots::Entity::update_many()
+        .col_expr(bots::Column::Mode, Expr::value(to))
+        .col_expr(bots::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(bots::Column::Mode.eq(from));
+    if only_unchosen {
+        q = q.filter(bots::Column::ModeChosen.eq(false));
+    }
+    let moved = q.exec(db).await?.rows_affected;
+    if moved > 0 {
+        tracing::info!(bots = moved, from, to, "bots moved at start-up");
+    }
+    Ok(if to == MODE_WEBHOOK {
+        (moved, 0)
+    } else {
+        (0, moved)
+    })
 }

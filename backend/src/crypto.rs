@@ -88,6 +88,18 @@ impl TokenCipher {
 
     /// Encrypts `token` for the bot whose stable id is `bot_ref` (the AAD).
     pub fn seal(&self, bot_ref: &str, token: &BotToken) -> String {
+        self.seal_bytes(bot_ref, token.expose().as_bytes())
+    }
+
+    /// Decrypts a sealed token for `bot_ref`; any mismatch is an error, never a panic.
+    pub fn open(&self, bot_ref: &str, sealed: &str) -> Result<BotToken, CryptoError> {
+        let plain = self.open_bytes(bot_ref, sealed)?;
+        let text = String::from_utf8(plain).map_err(|_| CryptoError::Unauthentic)?;
+        BotToken::parse(&text).map_err(|_| CryptoError::Unauthentic)
+    }
+
+    /// Encrypts a short secret bound to `aad` (which names what it belongs to).
+    pub fn seal_bytes(&self, aad: &str, msg: &[u8]) -> String {
         let nonce = XNonce::generate();
         let ct = self
             .current
@@ -95,8 +107,8 @@ impl TokenCipher {
             .encrypt(
                 &nonce,
                 Payload {
-                    msg: token.expose().as_bytes(),
-                    aad: bot_ref.as_bytes(),
+                    msg,
+                    aad: aad.as_bytes(),
                 },
             )
             .expect("XChaCha20-Poly1305 encryption of a short message cannot fail");
@@ -105,8 +117,8 @@ impl TokenCipher {
         format!("v1.{}.{}", self.current.id, B64.encode(blob))
     }
 
-    /// Decrypts a sealed token for `bot_ref`; any mismatch is an error, never a panic.
-    pub fn open(&self, bot_ref: &str, sealed: &str) -> Result<BotToken, CryptoError> {
+    /// Decrypts what [`Self::seal_bytes`] sealed for the same `aad`.
+    pub fn open_bytes(&self, aad: &str, sealed: &str) -> Result<Vec<u8>, CryptoError> {
         let mut parts = sealed.splitn(3, '.');
         let (Some("v1"), Some(kid), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(CryptoError::Malformed);
@@ -121,18 +133,27 @@ impl TokenCipher {
         }
         let (nonce, ct) = blob.split_at(NONCE_LEN);
         let nonce = XNonce::try_from(nonce).map_err(|_| CryptoError::Malformed)?;
-        let plain = pair
-            .cipher
+        pair.cipher
             .decrypt(
                 &nonce,
                 Payload {
                     msg: ct,
-                    aad: bot_ref.as_bytes(),
+                    aad: aad.as_bytes(),
                 },
             )
-            .map_err(|_| CryptoError::Unauthentic)?;
-        let text = String::from_utf8(plain).map_err(|_| CryptoError::Unauthentic)?;
-        BotToken::parse(&text).map_err(|_| CryptoError::Unauthentic)
+            .map_err(|_| CryptoError::Unauthentic)
+    }
+
+    /// An entrant's pseudonym in one giveaway: stable, recognisable (the bot tells the
+    /// entrant), and revealing nothing about who it is. 10 hex digits.
+    pub fn pseudonym(&self, giveaway_ref: &str, telegram_user_id: i64) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.fingerprint_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(b"tombola/pseudonym/v1\0");
+        mac.update(giveaway_ref.as_bytes());
+        mac.update(b"\0");
+        mac.update(&telegram_user_id.to_le_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..5])
     }
 
     /// Whether `sealed` was made with an older key and should be sealed again.

@@ -27,6 +27,9 @@ pub enum ServiceError {
     NotFound,
     #[error("forbidden")]
     Forbidden,
+    /// The tenant's plan allows at most `limit` of `what` (e.g. "bots").
+    #[error("the plan allows {limit} {what}")]
+    PlanLimit { what: &'static str, limit: u32 },
     #[error("telegram: {0}")]
     Telegram(#[from] crate::telegram::TelegramError),
     #[error("database: {0}")]

@@ -8,6 +8,7 @@ use crate::ServiceError;
 use crate::crypto::TokenCipher;
 use crate::entities::{bots, inbox, telegram_users, tenants};
 use crate::telegram::{TelegramApi, TelegramError, classify};
+use crate::tenancy::TenantScope;
 use chrono::Utc;
 use domain::Locale;
 use domain::bot_text::{BotText, locale_for};
@@ -16,13 +17,17 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 use teloxide::Bot;
+use teloxide::dispatching::{DpHandlerDescription, UpdateFilterExt};
+use teloxide::dptree::{self, Handler};
 use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{
-    ChatId, ChatMemberKind, InlineKeyboardButton, InlineKeyboardMarkup, Update, UpdateKind, User,
+    AllowedUpdate, CallbackQuery, ChatId, ChatMemberKind, ChatMemberUpdated, InlineKeyboardButton,
+    InlineKeyboardMarkup, Message, Update, User,
 };
 use tokio::sync::Notify;
 
@@ -41,6 +46,7 @@ pub struct Workers {
     db: DatabaseConnection,
     cipher: Arc<TokenCipher>,
     api: TelegramApi,
+    tree: Tree,
     /// Woken when an update is stored, so answers do not wait for the next tick.
     pub wake: Arc<Notify>,
 }
@@ -51,6 +57,7 @@ impl Workers {
             db,
             cipher,
             api,
+            tree: tree(),
             wake: Arc::new(Notify::new()),
         }
     }
@@ -122,69 +129,23 @@ impl Workers {
             .cipher
             .open(&bot_row.public_id, &bot_row.token_sealed)
             .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", bot_row.id)))?;
-        let bot = self.api.bot(&token);
-        let ctx = Ctx {
-            bot: &bot,
-            db: &self.db,
-            tenant: &tenant,
+        let ctx = Arc::new(Ctx {
+            bot: self.api.bot(&token),
+            db: self.db.clone(),
+            // The update came for this bot (its secret matched, or its token polled it).
+            scope: TenantScope::for_bot(tenant.id, bot_row.id),
             default_locale: Locale::from_tag(&tenant.bot_locale).unwrap_or_default(),
-        };
-        let res = match update.kind {
-            UpdateKind::Message(m) if m.chat.is_private() => {
-                let Some(from) = m.from.as_ref() else {
-                    return Ok(());
-                };
-                ctx.remember(from, false).await?;
-                let text = m.text().unwrap_or_default();
-                if text.starts_with("/help") {
-                    ctx.help(m.chat.id, from).await
-                } else {
-                    ctx.menu(m.chat.id, from).await
-                }
-            }
-            UpdateKind::CallbackQuery(q) => {
-                ctx.remember(&q.from, false).await?;
-                let l = ctx.locale(&q.from);
-                let chat = ChatId(q.from.id.0 as i64);
-                let known = matches!(
-                    q.data.as_deref(),
-                    Some(CB_JOIN | CB_MINE | CB_HELP | CB_MENU)
-                );
-                // Answer first: the user's client spins until we do.
-                let mut answer = bot.answer_callback_query(q.id.clone());
-                if !known {
-                    answer = teloxide::payloads::AnswerCallbackQuerySetters::text(
-                        answer,
-                        BotText::StaleButton.text(l),
-                    );
-                }
-                answer.await.map_err(|e| classify(&e))?;
-                match q.data.as_deref() {
-                    Some(CB_JOIN) => {
-                        ctx.say(chat, BotText::NoneOpen.text(l), Some(ctx.back(l)))
-                            .await
-                    }
-                    Some(CB_MINE) => {
-                        ctx.say(chat, BotText::NoneJoined.text(l), Some(ctx.back(l)))
-                            .await
-                    }
-                    Some(CB_HELP) => ctx.help(chat, &q.from).await,
-                    Some(CB_MENU) => ctx.menu(chat, &q.from).await,
-                    _ => Ok(()),
-                }
-            }
-            UpdateKind::MyChatMember(m) if m.chat.is_private() => {
-                let blocked = matches!(m.new_chat_member.kind, ChatMemberKind::Banned(_));
-                ctx.remember(&m.from, blocked).await?;
-                Ok(())
-            }
-            _ => Ok(()),
+            tenant,
+        });
+        let res = match self.tree.dispatch(dptree::deps![ctx, update]).await {
+            ControlFlow::Break(res) => res,
+            ControlFlow::Continue(_) => Ok(()), // nothing of ours: acknowledged, ignored
         };
         match res {
             Ok(()) => Ok(()),
             // The user blocked the bot or never started it: nothing to retry.
-            Err(TelegramError::Refused) => Ok(()),
-            Err(TelegramError::TokenRejected) => {
+            Err(ServiceError::Telegram(TelegramError::Refused)) => Ok(()),
+            Err(ServiceError::Telegram(TelegramError::TokenRejected)) => {
                 // Revoked in @BotFather: stop its traffic until the tenant pastes a new token.
                 tracing::warn!(bot = bot_row.id, "token revoked while answering");
                 crate::bots::set_status(
@@ -196,19 +157,106 @@ impl Workers {
                 .await?;
                 Ok(())
             }
-            Err(e) => Err(ServiceError::Telegram(e)),
+            Err(e) => Err(e),
         }
     }
 }
 
-struct Ctx<'a> {
-    bot: &'a Bot,
-    db: &'a DatabaseConnection,
-    tenant: &'a tenants::Model,
-    default_locale: Locale,
+/// What a handler returns: a Telegram refusal or a service error decides retry or not.
+pub type HandlerResult = Result<(), ServiceError>;
+/// The handler tree the inbox workers run every update through.
+pub type Tree = Handler<'static, HandlerResult, DpHandlerDescription>;
+
+/// Tombola's handler tree. Each update arrives with an `Arc<Ctx>`: the tenant's bot
+/// client, its [`TenantScope`] and its settings.
+pub fn tree() -> Tree {
+    dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message| m.chat.is_private())
+                .filter_map(|m: Message| m.from.clone())
+                .branch(
+                    dptree::filter(|m: Message| m.text().is_some_and(|t| t.starts_with("/help")))
+                        .endpoint(on_help_command),
+                )
+                .endpoint(on_private_message),
+        )
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+        .branch(
+            Update::filter_my_chat_member()
+                .filter(|m: ChatMemberUpdated| m.chat.is_private())
+                .endpoint(on_my_chat_member),
+        )
 }
 
-impl Ctx<'_> {
+/// The update kinds the tree handles, for setWebhook and getUpdates. Keep in step with
+/// [`tree`]'s branches (teloxide keeps the tree's own list private).
+pub fn allowed_updates() -> Vec<AllowedUpdate> {
+    vec![
+        AllowedUpdate::Message,
+        AllowedUpdate::CallbackQuery,
+        AllowedUpdate::MyChatMember,
+    ]
+}
+
+async fn on_private_message(ctx: Arc<Ctx>, m: Message, from: User) -> HandlerResult {
+    ctx.remember(&from, false).await?;
+    // /start, /start <payload>, and anything else we do not understand: the menu.
+    Ok(ctx.menu(m.chat.id, &from).await?)
+}
+
+async fn on_help_command(ctx: Arc<Ctx>, m: Message, from: User) -> HandlerResult {
+    ctx.remember(&from, false).await?;
+    Ok(ctx.help(m.chat.id, &from).await?)
+}
+
+async fn on_callback(ctx: Arc<Ctx>, q: CallbackQuery) -> HandlerResult {
+    ctx.remember(&q.from, false).await?;
+    let l = ctx.locale(&q.from);
+    let chat = ChatId(q.from.id.0 as i64);
+    let known = matches!(
+        q.data.as_deref(),
+        Some(CB_JOIN | CB_MINE | CB_HELP | CB_MENU)
+    );
+    // Answer first: the user's client spins until we do.
+    let mut answer = ctx.bot.answer_callback_query(q.id.clone());
+    if !known {
+        answer = teloxide::payloads::AnswerCallbackQuerySetters::text(
+            answer,
+            BotText::StaleButton.text(l),
+        );
+    }
+    answer.await.map_err(|e| classify(&e))?;
+    Ok(match q.data.as_deref() {
+        Some(CB_JOIN) => {
+            ctx.say(chat, BotText::NoneOpen.text(l), Some(ctx.back(l)))
+                .await
+        }
+        Some(CB_MINE) => {
+            ctx.say(chat, BotText::NoneJoined.text(l), Some(ctx.back(l)))
+                .await
+        }
+        Some(CB_HELP) => ctx.help(chat, &q.from).await,
+        Some(CB_MENU) => ctx.menu(chat, &q.from).await,
+        _ => Ok(()),
+    }?)
+}
+
+async fn on_my_chat_member(ctx: Arc<Ctx>, m: ChatMemberUpdated) -> HandlerResult {
+    let blocked = matches!(m.new_chat_member.kind, ChatMemberKind::Banned(_));
+    ctx.remember(&m.from, blocked).await
+}
+
+/// What every handler gets for the bot an update came to.
+pub struct Ctx {
+    pub bot: Bot,
+    pub db: DatabaseConnection,
+    pub scope: TenantScope,
+    pub tenant: tenants::Model,
+    pub default_locale: Locale,
+}
+
+impl Ctx {
     fn locale(&self, user: &User) -> Locale {
         locale_for(user.language_code.as_deref(), self.default_locale)
     }
@@ -217,7 +265,7 @@ impl Ctx<'_> {
     async fn remember(&self, user: &User, blocked: bool) -> Result<(), ServiceError> {
         let now = Utc::now();
         let row = telegram_users::ActiveModel {
-            tenant_id: Set(self.tenant.id),
+            tenant_id: Set(self.scope.tenant_id),
             telegram_user_id: Set(user.id.0 as i64),
             first_name: Set(user.first_name.chars().take(256).collect()),
             username: Set(user.username.clone()),
@@ -242,7 +290,7 @@ impl Ctx<'_> {
                 ])
                 .to_owned(),
             )
-            .exec_without_returning(self.db)
+            .exec_without_returning(&self.db)
             .await?;
         Ok(())
     }

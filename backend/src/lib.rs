@@ -2,7 +2,8 @@
 //!
 //! Everything a `#[server]` function or the binary needs goes through the services
 //! here; no other crate touches SQL. Tenant data is reachable only through a
-//! [`tenancy::TenantScope`], which can only be built from an authenticated account.
+//! [`tenancy::TenantScope`], which can only be built from an authenticated account or, for the
+//! handlers, from a verified bot.
 
 pub mod accounts;
 pub mod bots;
@@ -13,7 +14,9 @@ pub mod error;
 pub mod handlers;
 pub mod ids;
 pub mod inbox;
+pub mod limiter;
 pub mod password;
+pub mod plans;
 pub mod platform;
 pub mod poller;
 pub mod session_store;

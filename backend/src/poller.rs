@@ -126,7 +126,7 @@ impl Pollers {
         let body = json!({
             "offset": row.poll_offset,
             "timeout": timeout,
-            "allowed_updates": ["message", "callback_query", "my_chat_member"],
+            "allowed_updates": crate::handlers::allowed_updates(),
         });
         let res = self
             .api

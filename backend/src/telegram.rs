@@ -100,3 +100,20 @@ pub fn classify(e: &RequestError) -> TelegramError {
         }
     }
 }
+
+/// Why Telegram would not deliver a message to a user, as a stable code for the notice
+/// progress: "blocked", "not_started", "deactivated", or [`TelegramError::code`].
+pub fn refusal(e: &RequestError) -> &'static str {
+    match e {
+        RequestError::Api(ApiError::BotBlocked) => "blocked",
+        RequestError::Api(
+            ApiError::CantInitiateConversation | ApiError::ChatNotFound | ApiError::UserNotFound,
+        ) => "not_started",
+        RequestError::Api(ApiError::UserDeactivated) => "deactivated",
+        RequestError::Api(ApiError::Unknown(s)) if s.contains("initiate conversation") => {
+            "not_started"
+        }
+        RequestError::Api(ApiError::Unknown(s)) if s.contains("blocked by the user") => "blocked",
+        _ => classify(e).code(),
+    }
+}

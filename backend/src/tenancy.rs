@@ -1,19 +1,37 @@
 //! Who may see what. Tenant data is only reachable through a [`TenantScope`], and the
-//! only way to get one is [`crate::accounts::resolve_session`] (an authenticated
-//! account) — later also a verified bot. Operator-wide views need an [`OperatorScope`].
+//! only ways to get one are [`crate::accounts::resolve_session`] (an authenticated
+//! account) and the inbox workers, for an update that arrived for one of the tenant's
+//! bots (a verified bot: its webhook secret matched, or its own token polled it).
+//! Operator-wide views need an [`OperatorScope`].
+
+/// Who acts for the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in account of the tenant.
+    Account(i32),
+    /// One of the tenant's bots, answering its audience.
+    Bot(i32),
+}
 
 /// Proof that the caller acts for one tenant. Not constructible outside this crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TenantScope {
     pub(crate) tenant_id: i32,
-    pub(crate) account_id: i32,
+    pub(crate) actor: Actor,
 }
 
 impl TenantScope {
-    pub(crate) fn new(tenant_id: i32, account_id: i32) -> Self {
+    pub(crate) fn for_account(tenant_id: i32, account_id: i32) -> Self {
         Self {
             tenant_id,
-            account_id,
+            actor: Actor::Account(account_id),
+        }
+    }
+
+    pub(crate) fn for_bot(tenant_id: i32, bot_id: i32) -> Self {
+        Self {
+            tenant_id,
+            actor: Actor::Bot(bot_id),
         }
     }
 
@@ -22,9 +40,17 @@ impl TenantScope {
         self.tenant_id
     }
 
-    /// The account acting for the tenant.
-    pub fn account_id(&self) -> i32 {
-        self.account_id
+    /// Who acts for the tenant.
+    pub fn actor(&self) -> Actor {
+        self.actor
+    }
+
+    /// The account acting for the tenant, when an account acts.
+    pub fn account_id(&self) -> Option<i32> {
+        match self.actor {
+            Actor::Account(id) => Some(id),
+            Actor::Bot(_) => None,
+        }
     }
 }
 

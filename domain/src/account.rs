@@ -25,6 +25,26 @@ pub enum ValidationError {
     InvalidBotToken,
     #[error("the token belongs to a different bot")]
     DifferentBot,
+    #[error("webhooks need the platform's public https address")]
+    WebhookNeedsHttps,
+    #[error("unknown plan")]
+    UnknownPlan,
+    #[error("not a whole number in range")]
+    InvalidNumber,
+    #[error("not a date and time")]
+    InvalidDateTime,
+    #[error("the end must come after the start")]
+    EndBeforeStart,
+    #[error("in the past")]
+    InPast,
+    #[error("not a channel or group (@name or -100… id)")]
+    InvalidChat,
+    #[error("too many")]
+    TooMany,
+    #[error("fewer than the winners")]
+    CapBelowWinners,
+    #[error("lines must look like \"prize × number\"")]
+    InvalidPrizeLine,
 }
 
 /// An e-mail address, trimmed and lower-cased (accounts are found case-insensitively).

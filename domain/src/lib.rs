@@ -4,8 +4,12 @@
 pub mod account;
 pub mod bot_text;
 pub mod bot_token;
+pub mod draw;
+pub mod giveaway;
 pub mod locale;
+pub mod plan;
 
 pub use account::{DisplayName, Email, Password, ValidationError};
 pub use bot_token::{BotToken, BotTokenError};
 pub use locale::Locale;
+pub use plan::{Plan, PlanLimits};

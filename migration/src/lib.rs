@@ -6,6 +6,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_accounts;
 mod m20261126_000002_bots_inbox;
 mod m20261126_000003_telegram_users;
+mod m20261126_000004_plans_modes;
+mod m20261126_000005_giveaways;
 
 pub struct Migrator;
 
@@ -16,6 +18,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_accounts::Migration),
             Box::new(m20261126_000002_bots_inbox::Migration),
             Box::new(m20261126_000003_telegram_users::Migration),
+            Box::new(m20261126_000004_plans_modes::Migration),
+            Box::new(m20261126_000005_giveaways::Migration),
         ]
     }
 }

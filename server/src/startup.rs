@@ -60,6 +60,7 @@ impl Application {
         let wake = workers.wake.clone();
         workers.spawn();
         let pollers = Pollers::new(db.clone(), cipher.clone(), telegram.clone(), wake.clone());
+        backend::bots::reconcile_modes(&db, &config.public_url).await?;
         let resumed = pollers.resume_all().await?;
         tracing::info!(bots = resumed, "pollers resumed");
         // Webhooks are checked in the background: a slow Telegram must not delay start-up.
@@ -214,7 +215,9 @@ async fn with_error_status(res: Response) -> Response {
             | AppError::TelegramRefused => StatusCode::BAD_REQUEST,
             AppError::TelegramUnavailable => StatusCode::BAD_GATEWAY,
             AppError::InvalidCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::SignupDisabled => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::SignupDisabled | AppError::PlanLimit { .. } => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::RateLimited { retry_after_secs } => {

@@ -87,7 +87,8 @@ async fn tokens_never_reach_the_logs() {
     sim.sim().revoke(TOKEN).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let bots: Vec<Value> = app.call("bots/list", &[]).await.json();
+        let page: Value = app.call("bots/list", &[]).await.json();
+        let bots = page["bots"].as_array().unwrap().clone();
         if bots[0]["status"] == "revoked" {
             break;
         }

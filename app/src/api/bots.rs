@@ -1,6 +1,6 @@
 //! The tenant's bots.
 
-use crate::dto::BotDto;
+use crate::dto::{BotDto, BotsDto};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -18,11 +18,15 @@ fn to_dto(b: backend::bots::BotSummary) -> BotDto {
 }
 
 #[server(endpoint = "bots/list")]
-pub async fn list_bots() -> Result<Vec<BotDto>, AppError> {
+pub async fn list_bots() -> Result<BotsDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
     let bots = backend::bots::list(call.db(), &p.scope, &call.ctx.public_url).await?;
-    Ok(bots.into_iter().map(to_dto).collect())
+    Ok(BotsDto {
+        bots: bots.into_iter().map(to_dto).collect(),
+        max_bots: backend::plans::limits(call.db(), &p.scope).await?.bots,
+        webhooks_possible: backend::bots::webhooks_possible(&call.ctx.public_url),
+    })
 }
 
 /// Connects a bot by its token. The token never comes back.
@@ -90,6 +94,30 @@ pub async fn replace_bot_token(id: String, token: String) -> Result<BotDto, AppE
         backend::bots::replace_token(call.db(), &p.scope, connector(&call), &id, &token).await?;
     if bot.mode == backend::bots::MODE_POLLING && bot.enabled {
         call.ctx.pollers.stop(bot.id);
+        call.ctx.pollers.start(bot.id);
+    }
+    call.redirect_plain_form("/bots");
+    Ok(to_dto(bot))
+}
+
+/// Moves a bot to "webhook" or "polling", without a restart; the choice sticks.
+#[server(endpoint = "bots/mode")]
+pub async fn set_bot_mode(id: String, mode: String) -> Result<BotDto, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let c = connector(&call);
+    if mode == backend::bots::MODE_WEBHOOK && backend::bots::webhooks_possible(c.public_url) {
+        // Before setWebhook: a long poll in flight would otherwise take the webhook away.
+        if let Some(b) = backend::bots::list(call.db(), &p.scope, c.public_url)
+            .await?
+            .into_iter()
+            .find(|b| b.public_id == id)
+        {
+            call.ctx.pollers.stop(b.id);
+        }
+    }
+    let bot = backend::bots::switch_mode(call.db(), &p.scope, c, &id, &mode).await?;
+    if bot.mode == backend::bots::MODE_POLLING && bot.enabled {
         call.ctx.pollers.start(bot.id);
     }
     call.redirect_plain_form("/bots");

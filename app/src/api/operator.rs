@@ -1,6 +1,6 @@
 //! Platform-wide controls for the operator.
 
-use crate::dto::OperatorOverview;
+use crate::dto::{OperatorOverview, TenantDto};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -31,4 +31,38 @@ pub async fn set_signup_enabled(enabled: String) -> Result<bool, AppError> {
     };
     backend::platform::set_signup_enabled(call.db(), &op, enabled).await?;
     Ok(enabled)
+}
+
+/// Every tenant with its plan and bots.
+#[server(endpoint = "operator/tenants")]
+pub async fn list_tenants() -> Result<Vec<TenantDto>, AppError> {
+    let call = crate::server::Call::start()?;
+    let op = operator(&call).await?;
+    Ok(backend::platform::tenants(call.db(), &op)
+        .await?
+        .into_iter()
+        .map(|t| TenantDto {
+            id: t.public_id,
+            name: t.name,
+            plan: t.plan,
+            bots: t.bots,
+            created_at: t
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        })
+        .collect())
+}
+
+/// Puts a tenant on a plan ("starter", "pro", "business").
+#[server(endpoint = "operator/plan")]
+pub async fn set_tenant_plan(tenant: String, plan: String) -> Result<(), AppError> {
+    let call = crate::server::Call::start()?;
+    let op = operator(&call).await?;
+    let plan = domain::Plan::from_code(&plan).ok_or(AppError::Validation {
+        field: "plan".into(),
+        code: domain::ValidationError::UnknownPlan,
+    })?;
+    backend::platform::set_plan(call.db(), &op, &tenant, plan).await?;
+    call.redirect_plain_form("/operator");
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! The Bots page: how to get a token, connect a bot, see each bot's state.
 
-use crate::api::bots::{ConnectBot, RemoveBot, ReplaceBotToken, SetBotEnabled, list_bots};
+use crate::api::bots::{
+    ConnectBot, RemoveBot, ReplaceBotToken, SetBotEnabled, SetBotMode, list_bots,
+};
 use crate::auth::reload_on_success;
 use crate::components::{ErrorMessage, action_error};
 use crate::dto::BotDto;
@@ -42,14 +44,26 @@ pub fn BotsPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match bots.await {
-                    Ok(list) if list.is_empty() => Either::Left(Either::Left(view! {
+                    Ok(page) if page.bots.is_empty() => Either::Left(Either::Left(view! {
                         <p class="empty-state">{move || i18n.t(Key::BotsEmpty)}</p>
                     })),
-                    Ok(list) => Either::Left(Either::Right(view! {
-                        <ul class="bot-list" data-testid="bot-list">
-                            {list.into_iter().map(|b| view! { <BotRow bot=b /> }).collect_view()}
-                        </ul>
-                    })),
+                    Ok(page) => {
+                        let used = i18n
+                            .t(Key::BotsUsed)
+                            .replace("{used}", &page.bots.len().to_string())
+                            .replace("{limit}", &page.max_bots.to_string());
+                        let webhooks = page.webhooks_possible;
+                        Either::Left(Either::Right(view! {
+                            <p class="plan-usage" data-testid="bots-used">{used}</p>
+                            <ul class="bot-list" data-testid="bot-list">
+                                {page
+                                    .bots
+                                    .into_iter()
+                                    .map(|b| view! { <BotRow bot=b webhooks_possible=webhooks /> })
+                                    .collect_view()}
+                            </ul>
+                        }))
+                    }
                     Err(e) => Either::Right(view! { <ErrorMessage error=Some(e) /> }),
                 }
             })}
@@ -58,8 +72,28 @@ pub fn BotsPage() -> impl IntoView {
 }
 
 #[component]
-fn BotRow(bot: BotDto) -> impl IntoView {
+fn BotRow(bot: BotDto, webhooks_possible: bool) -> impl IntoView {
     let i18n = use_i18n();
+    let mode = ServerAction::<SetBotMode>::new();
+    reload_on_success(mode, "/bots");
+    // Polling always works; a webhook needs the platform's public https address.
+    let other_mode = match bot.mode.as_str() {
+        "webhook" => Some(("polling", Key::SwitchToPolling)),
+        _ if webhooks_possible => Some(("webhook", Key::SwitchToWebhook)),
+        _ => None,
+    };
+    let mode_id = bot.id.clone();
+    let mode_switch = other_mode.map(|(target, key)| {
+        view! {
+            <ActionForm action=mode>
+                <input type="hidden" name="id" value=mode_id />
+                <input type="hidden" name="mode" value=target />
+                <Button button_type=ButtonType::Submit loading=mode.pending()>
+                    {move || i18n.t(key)}
+                </Button>
+            </ActionForm>
+        }
+    });
     let switch = ServerAction::<SetBotEnabled>::new();
     reload_on_success(switch, "/bots");
     let remove = ServerAction::<RemoveBot>::new();
@@ -142,6 +176,7 @@ fn BotRow(bot: BotDto) -> impl IntoView {
                 })}
             <div class="bot-actions">
                 {toggle}
+                {mode_switch}
                 <details class="confirm" open=bot.status == "revoked">
                     <summary class="link-button">{move || i18n.t(Key::ReplaceToken)}</summary>
                     <ActionForm action=replace>
@@ -165,6 +200,7 @@ fn BotRow(bot: BotDto) -> impl IntoView {
                     </ActionForm>
                 </details>
                 <ErrorMessage error=action_error(switch) />
+                <ErrorMessage error=action_error(mode) />
                 <ErrorMessage error=action_error(remove) />
                 <ErrorMessage error=action_error(replace) />
             </div>

@@ -1,8 +1,11 @@
 //! The operator's platform controls.
 
-use crate::api::operator::{SetSignupEnabled, get_operator_overview};
+use crate::api::operator::{SetSignupEnabled, SetTenantPlan, get_operator_overview, list_tenants};
+use crate::auth::reload_on_success;
 use crate::components::{ErrorMessage, action_error};
+use crate::dto::TenantDto;
 use crate::i18n::{Key, use_i18n};
+use domain::Plan;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -49,5 +52,93 @@ pub fn OperatorPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <TenantsTable />
+    }
+}
+
+/// The words for a plan, with its limits.
+pub fn plan_label(i18n: crate::i18n::I18n, plan: Plan) -> String {
+    let name = i18n.t(match plan {
+        Plan::Starter => Key::PlanStarter,
+        Plan::Pro => Key::PlanPro,
+        Plan::Business => Key::PlanBusiness,
+    });
+    let l = plan.limits();
+    let summary = i18n
+        .t(Key::PlanSummary)
+        .replace("{bots}", &l.bots.to_string())
+        .replace("{giveaways}", &l.open_giveaways.to_string())
+        .replace("{entries}", &l.entries_per_giveaway.to_string());
+    format!("{name} ({summary})")
+}
+
+#[component]
+fn TenantsTable() -> impl IntoView {
+    let i18n = use_i18n();
+    let tenants = Resource::new_blocking(|| (), |_| list_tenants());
+    view! {
+        <Card class="operator-card tenants-card">
+            <h2>{move || i18n.t(Key::TenantsTitle)}</h2>
+            <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match tenants.await {
+                        Ok(list) => Either::Left(view! {
+                            <table class="data-table" data-testid="tenants-table">
+                                <thead>
+                                    <tr>
+                                        <th>{move || i18n.t(Key::TenantName)}</th>
+                                        <th>{move || i18n.t(Key::TenantBots)}</th>
+                                        <th>{move || i18n.t(Key::TenantSince)}</th>
+                                        <th>{move || i18n.t(Key::Plan)}</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {list.into_iter().map(|t| view! { <TenantRow tenant=t /> }).collect_view()}
+                                </tbody>
+                            </table>
+                        }),
+                        Err(e) => Either::Right(view! { <ErrorMessage error=Some(e) /> }),
+                    }
+                })}
+            </Suspense>
+        </Card>
+    }
+}
+
+#[component]
+fn TenantRow(tenant: TenantDto) -> impl IntoView {
+    let i18n = use_i18n();
+    let set_plan = ServerAction::<SetTenantPlan>::new();
+    reload_on_success(set_plan, "/operator");
+    let field = format!("plan-{}", tenant.id);
+    let day = tenant.created_at.get(..10).unwrap_or_default().to_owned();
+    view! {
+        <tr data-testid="tenant-row">
+            <td>{tenant.name.clone()}</td>
+            <td>{tenant.bots}</td>
+            <td>{day}</td>
+            <td>
+                <ActionForm action=set_plan attr:class="plan-form">
+                    <input type="hidden" name="tenant" value=tenant.id.clone() />
+                    <label class="visually-hidden" for=field.clone()>{move || i18n.t(Key::Plan)}</label>
+                    <select id=field name="plan">
+                        {Plan::ALL
+                            .into_iter()
+                            .map(|p| {
+                                view! {
+                                    <option value=p.code() selected=p == tenant.plan>
+                                        {move || plan_label(i18n, p)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    <Button button_type=ButtonType::Submit loading=set_plan.pending()>
+                        {move || i18n.t(Key::Save)}
+                    </Button>
+                    <ErrorMessage error=action_error(set_plan) />
+                </ActionForm>
+            </td>
+        </tr>
     }
 }

@@ -17,6 +17,8 @@ pub struct Model {
     pub webhook_id: String,
     pub enabled: bool,
     pub mode: String,
+    /// The tenant picked `mode`; otherwise start-up picks it from the public URL.
+    pub mode_chosen: bool,
     pub status: String,
     pub status_reason: Option<String>,
     pub poll_offset: i64,

@@ -3,8 +3,11 @@
 
 pub mod accounts;
 pub mod bots;
+pub mod entries;
+pub mod giveaways;
 pub mod inbox;
 pub mod login_failures;
+pub mod outbox;
 pub mod platform_settings;
 pub mod sessions;
 pub mod telegram_users;

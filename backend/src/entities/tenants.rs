@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     pub time_zone: String,
     pub bot_locale: String,
+    /// A `domain::Plan` code.
+    pub plan: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -48,7 +48,8 @@ async fn connect(app: &TestApp, client: &reqwest::Client, token: &str) -> Answer
 }
 
 async fn list(app: &TestApp, client: &reqwest::Client) -> Vec<Value> {
-    app.call_with(client, "bots/list", &[], &[]).await.json()
+    let page: Value = app.call_with(client, "bots/list", &[], &[]).await.json();
+    page["bots"].as_array().expect("a list of bots").clone()
 }
 
 async fn sim_get(sim: &RunningSim, path: &str) -> Value {
@@ -606,5 +607,268 @@ db_test!(
             1,
             "its audience is still there"
         );
+    }
+);
+
+db_test!(each_plan_limits_bots_at_its_edge, |db| async move {
+    let sim = sim().await;
+    const TOKEN_C: &str = "333333333:CCHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
+    sim.sim()
+        .create_bot(Some(TOKEN_C.into()), "third_bot", None)
+        .unwrap();
+    let app = spawn(db, &format!("telegram-api-url = \"{}\"\n", sim.api_url())).await;
+    // The first account is the operator.
+    let op = tenant(&app, "op@example.com", "Platform").await;
+    let a = tenant(&app, "a@example.com", "Shop A").await;
+
+    // Starter allows two bots: the second fits, the third is refused before Telegram.
+    connect(&app, &a, TOKEN_A).await.json::<Value>();
+    connect(&app, &a, TOKEN_B).await.json::<Value>();
+    let page: Value = app.call_with(&a, "bots/list", &[], &[]).await.json();
+    assert_eq!(page["max_bots"], 2);
+    let third = connect(&app, &a, TOKEN_C).await;
+    assert_eq!(third.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        third.error(),
+        AppError::PlanLimit {
+            what: "bots".into(),
+            limit: 2
+        }
+    );
+    assert_eq!(app.count("bots").await, 2);
+
+    // Only the operator sets plans; unknown plans and tenants are refused.
+    let tenants: Vec<Value> = app
+        .call_with(&op, "operator/tenants", &[], &[])
+        .await
+        .json();
+    let shop = tenants.iter().find(|t| t["name"] == "Shop A").unwrap();
+    let shop_id = shop["id"].as_str().unwrap();
+    assert_eq!(
+        (shop["plan"].clone(), shop["bots"].clone()),
+        (json!("Starter"), json!(2))
+    );
+    assert_eq!(
+        app.call_with(
+            &a,
+            "operator/plan",
+            &[("tenant", shop_id), ("plan", "business")],
+            &[]
+        )
+        .await
+        .error(),
+        AppError::Forbidden
+    );
+    assert_eq!(
+        app.call_with(
+            &op,
+            "operator/plan",
+            &[("tenant", shop_id), ("plan", "gold")],
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.call_with(
+            &op,
+            "operator/plan",
+            &[("tenant", "nope"), ("plan", "pro")],
+            &[]
+        )
+        .await
+        .error(),
+        AppError::NotFound
+    );
+    let ok = app
+        .call_with(
+            &op,
+            "operator/plan",
+            &[("tenant", shop_id), ("plan", "pro")],
+            &[],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(
+        connect(&app, &a, TOKEN_C).await.json::<Value>()["username"],
+        "third_bot"
+    );
+    let page: Value = app.call_with(&a, "bots/list", &[], &[]).await.json();
+    assert_eq!(page["max_bots"], 10);
+
+    // Back to Starter: what the tenant has stays, nothing new fits.
+    app.call_with(
+        &op,
+        "operator/plan",
+        &[("tenant", shop_id), ("plan", "starter")],
+        &[],
+    )
+    .await;
+    assert_eq!(list(&app, &a).await.len(), 3);
+    let id = list(&app, &a).await[0]["id"].as_str().unwrap().to_owned();
+    app.call_with(&a, "bots/remove", &[("id", &id)], &[]).await;
+    assert_eq!(
+        connect(&app, &a, TOKEN_A).await.error(),
+        AppError::PlanLimit {
+            what: "bots".into(),
+            limit: 2
+        }
+    );
+});
+
+async fn webhook_of(sim: &RunningSim, token: &str) -> Value {
+    sim_get(sim, &format!("/sim/bots/{token}/state")).await["webhook"].clone()
+}
+
+db_test!(
+    a_bot_moves_between_webhook_and_polling_at_run_time,
+    |db| async move {
+        let sim = sim().await;
+        let toml = format!(
+            "public-url = \"https://127.0.0.1:9\"\ntelegram-api-url = \"{}\"\n",
+            sim.api_url()
+        );
+        let app = spawn(db, &toml).await;
+        let a = tenant(&app, "a@example.com", "Shop A").await;
+        let b = tenant(&app, "b@example.com", "Club B").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        let id = bot["id"].as_str().unwrap().to_owned();
+        let hook_url = bot["webhook_url"].as_str().unwrap().to_owned();
+        assert_eq!(webhook_of(&sim, TOKEN_A).await["url"], hook_url.as_str());
+
+        for bad in [("mode", "carrier-pigeon")] {
+            let r = app
+                .call_with(&a, "bots/mode", &[("id", &id), bad], &[])
+                .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        }
+        assert_eq!(
+            app.call_with(&b, "bots/mode", &[("id", &id), ("mode", "polling")], &[])
+                .await
+                .error(),
+            AppError::NotFound
+        );
+
+        let polling: Value = app
+            .call_with(&a, "bots/mode", &[("id", &id), ("mode", "polling")], &[])
+            .await
+            .json();
+        assert_eq!(polling["mode"], "polling");
+        assert!(polling["webhook_url"].is_null());
+        assert!(webhook_of(&sim, TOKEN_A).await.is_null(), "webhook deleted");
+        let s = sim.sim();
+        let user = s
+            .create_user(None, "Ann".into(), None, None, Some("en".into()))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        s.user_sends(user, s.bot_id("@shop_a_bot").unwrap(), "/start", None)
+            .unwrap();
+        assert!(
+            bot_messages(&sim, user, TOKEN_A, 1).await[0]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("👋 Hi Ann"),
+            "answered by polling"
+        );
+
+        let webhook: Value = app
+            .call_with(&a, "bots/mode", &[("id", &id), ("mode", "webhook")], &[])
+            .await
+            .json();
+        assert_eq!(
+            (webhook["mode"].clone(), webhook["status"].clone()),
+            (json!("webhook"), json!("live"))
+        );
+        // The poller is gone: nothing takes the webhook away again.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(webhook_of(&sim, TOKEN_A).await["url"], hook_url.as_str());
+    }
+);
+
+db_test!(
+    without_a_public_https_url_webhooks_are_refused_and_bots_poll,
+    |db| async move {
+        let sim = sim().await;
+        let app = spawn(db, &format!("telegram-api-url = \"{}\"\n", sim.api_url())).await;
+        let a = tenant(&app, "a@example.com", "Shop A").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        assert_eq!(bot["mode"], "polling");
+        let page: Value = app.call_with(&a, "bots/list", &[], &[]).await.json();
+        assert_eq!(page["webhooks_possible"], false);
+        let id = bot["id"].as_str().unwrap();
+        assert_eq!(
+            app.call_with(&a, "bots/mode", &[("id", id), ("mode", "webhook")], &[])
+                .await
+                .error(),
+            AppError::Validation {
+                field: "mode".into(),
+                code: ValidationError::WebhookNeedsHttps
+            }
+        );
+        assert_eq!(list(&app, &a).await[0]["mode"], "polling");
+    }
+);
+
+db_test!(
+    a_restart_moves_bots_to_what_the_public_url_allows,
+    |db| async move {
+        let sim = sim().await;
+        let database_url = fresh_database(db).await;
+        let api = sim.api_url();
+        let with_domain = [
+            ("TOMBOLA_TELEGRAM_API_URL", api.as_str()),
+            ("TOMBOLA_PUBLIC_URL", "https://127.0.0.1:9"),
+        ];
+        let without = [("TOMBOLA_TELEGRAM_API_URL", api.as_str())];
+        let (mut first, base) = spawn_binary(&database_url, &with_domain).await;
+        let client = new_client();
+        let app = TestApp {
+            base,
+            client: client.clone(),
+            db: backend::db::connect(&database_url).await.unwrap(),
+            database_url: database_url.clone(),
+        };
+        app.sign_up("move@example.com", PASSWORD, "Move Shop").await;
+        assert_eq!(
+            connect(&app, &client, TOKEN_A).await.json::<Value>()["mode"],
+            "webhook"
+        );
+        first.kill().unwrap();
+        first.wait().unwrap();
+
+        // The domain is gone: the bot polls by itself and answers.
+        let (mut second, base) = spawn_binary(&database_url, &without).await;
+        let s = sim.sim();
+        let user = s
+            .create_user(None, "Bo".into(), None, None, Some("en".into()))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        s.user_sends(user, s.bot_id("@shop_a_bot").unwrap(), "/start", None)
+            .unwrap();
+        assert!(
+            bot_messages(&sim, user, TOKEN_A, 1).await[0]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("👋 Hi Bo")
+        );
+        assert!(webhook_of(&sim, TOKEN_A).await.is_null());
+        let app = TestApp { base, ..app };
+        app.log_in("move@example.com", PASSWORD).await;
+        assert_eq!(list(&app, &client).await[0]["mode"], "polling");
+        second.kill().unwrap();
+        second.wait().unwrap();
+
+        // The domain is back: the bot (its tenant never chose) returns to its webhook.
+        let (mut third, _) = spawn_binary(&database_url, &with_domain).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while webhook_of(&sim, TOKEN_A).await["url"].is_null() {
+            assert!(Instant::now() < deadline, "webhook never set again");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        third.kill().unwrap();
+        third.wait().unwrap();
     }
 );

@@ -1,0 +1,40 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "entries")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub giveaway_id: i32,
+    pub tenant_id: i32,
+    pub telegram_user_id: i64,
+    /// 1, 2, 3, … in join order: the number the entrant is told and the draw uses.
+    pub number: i32,
+    /// Published beside the number; recognisable by the entrant, reveals no identity.
+    pub pseudonym: String,
+    pub first_name: String,
+    pub username: Option<String>,
+    pub language_code: Option<String>,
+    /// "button" or "link".
+    pub via: String,
+    pub joined_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::giveaways::Entity",
+        from = "Column::GiveawayId",
+        to = "super::giveaways::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Giveaway,
+}
+
+impl Related<super::giveaways::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Giveaway.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,75 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "giveaways")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub public_id: String,
+    pub tenant_id: i32,
+    pub bot_id: Option<i32>,
+    pub title: String,
+    pub description: String,
+    /// JSON: `[{"name": …, "winners": n}]`
+    pub prizes: String,
+    pub reserves: i32,
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+    /// JSON: the chats an entrant must be a member of.
+    pub conditions: String,
+    pub max_entries: Option<i32>,
+    pub status: String,
+    /// The draw's secret seed, sealed like bot tokens until it is revealed.
+    pub seed_sealed: String,
+    pub commitment: String,
+    pub entries_hash: Option<String>,
+    /// JSON `domain::draw::Outcome`, once drawn.
+    pub result: Option<String>,
+    pub entries_count: i32,
+    pub announce_chat_id: Option<i64>,
+    pub announce_message_id: Option<i64>,
+    pub published_at: Option<DateTimeUtc>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub drawn_at: Option<DateTimeUtc>,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The sealed seed stays out of logs.
+        f.debug_struct("Giveaway")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::tenants::Entity",
+        from = "Column::TenantId",
+        to = "super::tenants::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Tenant,
+    #[sea_orm(
+        belongs_to = "super::bots::Entity",
+        from = "Column::BotId",
+        to = "super::bots::Column::Id",
+        on_delete = "SetNull"
+    )]
+    Bot,
+}
+
+impl Related<super::bots::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Bot.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,260 @@
+//! Keeps each bot within Telegram's rate limits: about 30 messages a second per bot,
+//! one a second per private chat, 20 a minute per group or channel; and after a 429 the
+//! bot (or the chat) waits as long as Telegram said. Interactive answers and bulk notices
+//! pass through the same limiter, so they share one budget per bot.
+//!
+//! Token buckets, in memory, created on a bot's first send and dropped when idle: an idle
+//! bot costs nothing here. Across processes, the outbox gives each bot's bulk sending to
+//! one process at a time (ARCHITECTURE.md, "Scale").
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A rate: `per_sec` tokens flow in each second, up to `burst` stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub per_sec: f64,
+    pub burst: f64,
+}
+
+/// The limits the limiter keeps; a little under Telegram's so clocks never disagree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    pub per_bot: Rate,
+    pub per_chat: Rate,
+    pub per_group: Rate,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Rates {
+            per_bot: Rate {
+                per_sec: 29.0,
+                burst: 5.0,
+            },
+            per_chat: Rate {
+                per_sec: 1.0,
+                burst: 1.0,
+            },
+            per_group: Rate {
+                per_sec: 20.0 / 60.0,
+                burst: 2.0,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn full(rate: Rate, now: Instant) -> Bucket {
+        Bucket {
+            tokens: rate.burst,
+            at: now,
+        }
+    }
+
+    fn refill(&mut self, rate: Rate, now: Instant) {
+        let dt = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + dt * rate.per_sec).min(rate.burst);
+        self.at = now;
+    }
+
+    /// How long until one token is there.
+    fn wait(&self, rate: Rate) -> Duration {
+        if self.tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((1.0 - self.tokens) / rate.per_sec)
+        }
+    }
+}
+
+#[derive(Debug)]
+struct BotState {
+    bucket: Bucket,
+    chats: HashMap<i64, Bucket>,
+    paused_until: Option<Instant>,
+    last_used: Instant,
+}
+
+/// Private chats have positive ids; groups and channels negative ones.
+fn is_group(chat_id: i64) -> bool {
+    chat_id < 0
+}
+
+/// The limiter. One per process, shared by the handlers and the sender.
+#[derive(Debug, Default)]
+pub struct Limiter {
+    rates: Rates,
+    bots: Mutex<HashMap<i32, BotState>>,
+    waits: AtomicU64,
+    wait_micros: AtomicU64,
+}
+
+impl Limiter {
+    pub fn new(rates: Rates) -> Limiter {
+        Limiter {
+            rates,
+            ..Limiter::default()
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, HashMap<i32, BotState>> {
+        self.bots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until `bot_id` may send one message to `chat_id`, and takes that slot.
+    pub async fn acquire(&self, bot_id: i32, chat_id: i64) {
+        let mut waited = Duration::ZERO;
+        loop {
+            let wait = self.try_take(bot_id, chat_id, Instant::now());
+            if wait.is_zero() {
+                break;
+            }
+            waited += wait;
+            tokio::time::sleep(wait).await;
+        }
+        if !waited.is_zero() {
+            self.waits.fetch_add(1, Ordering::Relaxed);
+            self.wait_micros
+                .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes a slot now and returns zero, or returns how long to wait.
+    fn try_take(&self, bot_id: i32, chat_id: i64, now: Instant) -> Duration {
+        let rates = self.rates;
+        let mut bots = self.state();
+        if bots.len() > 10_000 {
+            // Forget idle bots (their buckets would be full again anyway).
+            bots.retain(|_, s| {
+                now.saturating_duration_since(s.last_used) < Duration::from_secs(120)
+            });
+        }
+        let s = bots.entry(bot_id).or_insert_with(|| BotState {
+            bucket: Bucket::full(rates.per_bot, now),
+            chats: HashMap::new(),
+            paused_until: None,
+            last_used: now,
+        });
+        s.last_used = now;
+        if let Some(until) = s.paused_until {
+            if until > now {
+                return until - now;
+            }
+            s.paused_until = None;
+        }
+        let chat_rate = if is_group(chat_id) {
+            rates.per_group
+        } else {
+            rates.per_chat
+        };
+        if s.chats.len() > 50_000 {
+            s.chats
+                .retain(|_, b| now.saturating_duration_since(b.at) < Duration::from_secs(180));
+        }
+        let chat = s
+            .chats
+            .entry(chat_id)
+            .or_insert_with(|| Bucket::full(chat_rate, now));
+        chat.refill(chat_rate, now);
+        s.bucket.refill(rates.per_bot, now);
+        let wait = chat.wait(chat_rate).max(s.bucket.wait(rates.per_bot));
+        if wait.is_zero() {
+            chat.tokens -= 1.0;
+            s.bucket.tokens -= 1.0;
+        }
+        wait
+    }
+
+    /// Telegram answered 429 with `retry_after`: the bot waits that long (for a group
+    /// chat only that chat, as Telegram's per-chat limits go).
+    pub fn retry_after(&self, bot_id: i32, chat_id: i64, secs: u64) {
+        let until = Instant::now() + Duration::from_secs(secs.min(3600));
+        let rates = self.rates;
+        let mut bots = self.state();
+        let now = Instant::now();
+        let s = bots.entry(bot_id).or_insert_with(|| BotState {
+            bucket: Bucket::full(rates.per_bot, now),
+            chats: HashMap::new(),
+            paused_until: None,
+            last_used: now,
+        });
+        if is_group(chat_id) {
+            let b = s
+                .chats
+                .entry(chat_id)
+                .or_insert_with(|| Bucket::full(rates.per_group, now));
+            // An empty bucket that refills only after the wait.
+            b.tokens = -(secs as f64) * rates.per_group.per_sec;
+            b.at = now;
+        } else {
+            s.paused_until = Some(s.paused_until.map_or(until, |u| u.max(until)));
+        }
+    }
+
+    /// How many sends had to wait, and for how long in all (for metrics).
+    pub fn waits(&self) -> (u64, Duration) {
+        (
+            self.waits.load(Ordering::Relaxed),
+            Duration::from_micros(self.wait_micros.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// How many bots hold limiter state now.
+    pub fn tracked_bots(&self) -> usize {
+        self.state().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bot_stays_under_its_rate_and_each_chat_under_one_a_second() {
+        let l = Limiter::default();
+        let start = Instant::now();
+        // 90 messages to 90 different users: burst of 5, then 29 a second.
+        for chat in 0..90 {
+            l.acquire(1, 1000 + chat).await;
+        }
+        let took = start.elapsed().as_secs_f64();
+        assert!((2.8..3.2).contains(&took), "{took}");
+
+        // Three messages to one user take two seconds; another bot is not held up.
+        let start = Instant::now();
+        for _ in 0..3 {
+            l.acquire(2, 7).await;
+        }
+        assert!((1.9..2.1).contains(&start.elapsed().as_secs_f64()));
+        let start = Instant::now();
+        l.acquire(3, 7).await;
+        assert!(start.elapsed() < Duration::from_millis(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn groups_get_twenty_a_minute_and_429_pauses() {
+        let l = Limiter::default();
+        let start = Instant::now();
+        for _ in 0..22 {
+            l.acquire(1, -100).await;
+        }
+        // 2 at once, then one every 3 s.
+        assert!((59.0..61.0).contains(&start.elapsed().as_secs_f64()));
+
+        l.retry_after(1, 5, 7);
+        let start = Instant::now();
+        l.acquire(1, 6).await;
+        assert!((6.9..7.1).contains(&start.elapsed().as_secs_f64()));
+        assert!(l.waits().0 > 0);
+    }
+}

@@ -1,0 +1,38 @@
+//! The limits of a tenant's plan, enforced where a tenant would cross them.
+
+use crate::ServiceError;
+use crate::entities::tenants;
+use crate::tenancy::TenantScope;
+use domain::{Plan, PlanLimits};
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, QuerySelect};
+
+/// The tenant's plan. An unknown code (a plan that was retired) counts as the default.
+pub async fn plan_of(db: &impl ConnectionTrait, scope: &TenantScope) -> Result<Plan, ServiceError> {
+    let row = tenants::Entity::find_by_id(scope.tenant_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(Plan::from_code(&row.plan).unwrap_or_default())
+}
+
+pub async fn limits(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<PlanLimits, ServiceError> {
+    Ok(plan_of(db, scope).await?.limits())
+}
+
+/// Inside a transaction: holds the tenant's row until commit, so two requests of one
+/// tenant that check a limit and then insert cannot both pass (PostgreSQL; SQLite
+/// serialises writing transactions by itself). Returns the tenant's limits.
+pub async fn lock_tenant(
+    txn: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<PlanLimits, ServiceError> {
+    let mut q = tenants::Entity::find_by_id(scope.tenant_id);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    let row = q.one(txn).await?.ok_or(ServiceError::NotFound)?;
+    Ok(Plan::from_code(&row.plan).unwrap_or_default().limits())
+}

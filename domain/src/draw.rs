@@ -1,0 +1,573 @@
+//! The provably fair draw (ARCHITECTURE.md, "Provably fair draw"), as pure functions so
+//! the server, the verify page (this code compiled to wasm) and the `verify` CLI run
+//! exactly the same steps.
+//!
+//! 1. At publication a secret 32-byte seed `S` is drawn and the commitment
+//!    `C = SHA-256("tombola/draw/v1" ‖ S)` is published.
+//! 2. Each entry has a number (join order, from 1) and a pseudonym.
+//! 3. At the draw the entry list is frozen and published as canonical text (one line
+//!    `<number> <pseudonym>\n` per entry, by number); `E = SHA-256(that text)`;
+//!    `R = SHA-256(S ‖ E)`; a ChaCha20 stream seeded with `R` shuffles the entries by a
+//!    partial Fisher–Yates (only as far as needed). Picks are taken in that order; a pick
+//!    whose entrant no longer meets the join conditions is skipped (and published as
+//!    skipped); the first eligible picks win, in prize order, then the reserves.
+//! 4. `S` is revealed. Anyone can check `C` against `S`, `E` against the list, and
+//!    recompute the picks.
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+/// Domain separation for the commitment.
+pub const COMMITMENT_PREFIX: &[u8] = b"tombola/draw/v1";
+
+/// The longest pseudonym an entry may carry.
+pub const MAX_PSEUDONYM: usize = 32;
+
+/// A 32-byte value shown as 64 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Hash32(pub [u8; 32]);
+
+impl Hash32 {
+    pub fn to_hex(&self) -> String {
+        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    }
+
+    pub fn from_hex(s: &str) -> Result<Hash32, DrawError> {
+        let s = s.trim();
+        if s.len() != 64 || !s.is_ascii() {
+            return Err(DrawError::BadHex);
+        }
+        let mut out = [0u8; 32];
+        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+            let hex = std::str::from_utf8(chunk).map_err(|_| DrawError::BadHex)?;
+            out[i] = u8::from_str_radix(hex, 16).map_err(|_| DrawError::BadHex)?;
+        }
+        Ok(Hash32(out))
+    }
+}
+
+impl std::fmt::Debug for Hash32 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_hex())
+    }
+}
+
+impl From<Hash32> for String {
+    fn from(h: Hash32) -> String {
+        h.to_hex()
+    }
+}
+
+impl TryFrom<String> for Hash32 {
+    type Error = DrawError;
+    fn try_from(s: String) -> Result<Hash32, DrawError> {
+        Hash32::from_hex(&s)
+    }
+}
+
+/// Why a draw or its verification could not go on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum DrawError {
+    #[error("not 64 hexadecimal digits")]
+    BadHex,
+    #[error("line {line}: not \"<number> <pseudonym>\"")]
+    BadLine { line: usize },
+    #[error("line {line}: entry numbers must be 1, 2, 3, … in order")]
+    BadNumber { line: usize },
+    #[error(
+        "pseudonym of entry {number} is empty, too long or has characters other than letters, digits, '-' and '_'"
+    )]
+    BadPseudonym { number: u32 },
+    #[error("skipped entry {number} is not in the list")]
+    UnknownSkipped { number: u32 },
+}
+
+/// One entry as published: its number and pseudonym.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub number: u32,
+    pub pseudonym: String,
+}
+
+fn pseudonym_ok(p: &str) -> bool {
+    !p.is_empty()
+        && p.len() <= MAX_PSEUDONYM
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The commitment published before anyone joins.
+pub fn commitment(seed: &Hash32) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update(COMMITMENT_PREFIX);
+    h.update(seed.0);
+    Hash32(h.finalize().into())
+}
+
+/// The canonical text of an entry list: `<number> <pseudonym>\n` per entry.
+pub fn canonical_list(entries: &[Entry]) -> String {
+    let mut s = String::with_capacity(entries.len() * 16);
+    for e in entries {
+        let _ = writeln!(s, "{} {}", e.number, e.pseudonym);
+    }
+    s
+}
+
+/// Reads a published list back, checking it is canonical: numbers 1..=n in order,
+/// valid pseudonyms, `\n` line ends (a final empty line is allowed).
+pub fn parse_list(text: &str) -> Result<Vec<Entry>, DrawError> {
+    let mut out = Vec::new();
+    for (i, line) in text.split_terminator('\n').enumerate() {
+        let line_no = i + 1;
+        let (n, p) = line
+            .split_once(' ')
+            .ok_or(DrawError::BadLine { line: line_no })?;
+        let number: u32 = n
+            .parse()
+            .map_err(|_| DrawError::BadLine { line: line_no })?;
+        if number as usize != line_no || n.starts_with('0') {
+            return Err(DrawError::BadNumber { line: line_no });
+        }
+        if !pseudonym_ok(p) {
+            return Err(DrawError::BadPseudonym { number });
+        }
+        out.push(Entry {
+            number,
+            pseudonym: p.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// `E`: the hash of the frozen entry list's canonical text.
+pub fn entries_hash(canonical: &str) -> Hash32 {
+    Hash32(Sha256::digest(canonical.as_bytes()).into())
+}
+
+/// `R = SHA-256(S ‖ E)`: the seed of the sampler.
+pub fn draw_seed(seed: &Hash32, entries_hash: &Hash32) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update(seed.0);
+    h.update(entries_hash.0);
+    Hash32(h.finalize().into())
+}
+
+/// Entry numbers in a uniformly random order, produced lazily: a partial Fisher–Yates
+/// over `1..=n` driven by a ChaCha20 stream, keeping only the swapped positions (memory
+/// grows with the picks taken, not with `n`).
+pub struct Sampler {
+    rng: ChaCha20Rng,
+    n: u64,
+    next: u64,
+    swapped: HashMap<u64, u64>,
+}
+
+impl Sampler {
+    pub fn new(r: &Hash32, n: u32) -> Sampler {
+        Sampler {
+            rng: ChaCha20Rng::from_seed(r.0),
+            n: u64::from(n),
+            next: 0,
+            swapped: HashMap::new(),
+        }
+    }
+
+    /// A uniform integer in `0..bound` (`bound > 0`) by rejection: no modulo bias.
+    fn below(&mut self, bound: u64) -> u64 {
+        let zone = u64::MAX - (u64::MAX % bound + 1) % bound;
+        loop {
+            let x = self.rng.next_u64();
+            if x <= zone {
+                return x % bound;
+            }
+        }
+    }
+}
+
+impl Iterator for Sampler {
+    /// An entry number, 1-based.
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        if self.next >= self.n {
+            return None;
+        }
+        let i = self.next;
+        let j = i + self.below(self.n - i);
+        let at = |m: &HashMap<u64, u64>, k: u64| *m.get(&k).unwrap_or(&k);
+        let (vi, vj) = (at(&self.swapped, i), at(&self.swapped, j));
+        self.swapped.insert(j, vi);
+        self.swapped.remove(&i);
+        self.next += 1;
+        Some(vj as u32 + 1)
+    }
+}
+
+/// The outcome of a draw: winners in prize order, then reserves, and the picks that were
+/// skipped because their entrant no longer met the conditions, each in pick order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Outcome {
+    pub winners: Vec<u32>,
+    pub reserves: Vec<u32>,
+    pub skipped: Vec<u32>,
+}
+
+/// A draw in progress, for callers whose eligibility check is asynchronous (the server
+/// asks Telegram): take a pick, check it, record the answer, until no pick is needed.
+pub struct Drawing {
+    sampler: Sampler,
+    winners: u32,
+    reserves: u32,
+    out: Outcome,
+}
+
+impl Drawing {
+    pub fn new(r: &Hash32, n: u32, winners: u32, reserves: u32) -> Drawing {
+        Drawing {
+            sampler: Sampler::new(r, n),
+            winners,
+            reserves,
+            out: Outcome::default(),
+        }
+    }
+
+    /// The next entry number to check, or `None` when the draw is complete.
+    pub fn next_pick(&mut self) -> Option<u32> {
+        if self.out.winners.len() as u32 == self.winners
+            && self.out.reserves.len() as u32 == self.reserves
+        {
+            return None;
+        }
+        self.sampler.next()
+    }
+
+    /// Records whether the pick's entrant still meets the conditions.
+    pub fn record(&mut self, pick: u32, eligible: bool) {
+        if !eligible {
+            self.out.skipped.push(pick);
+        } else if (self.out.winners.len() as u32) < self.winners {
+            self.out.winners.push(pick);
+        } else {
+            self.out.reserves.push(pick);
+        }
+    }
+
+    pub fn finish(self) -> Outcome {
+        self.out
+    }
+}
+
+/// Draws `winners` then `reserves` entry numbers from `n` entries, asking `eligible`
+/// about each pick in order. Stops when enough are found or the entries run out.
+pub fn draw(
+    r: &Hash32,
+    n: u32,
+    winners: u32,
+    reserves: u32,
+    mut eligible: impl FnMut(u32) -> bool,
+) -> Outcome {
+    let mut d = Drawing::new(r, n, winners, reserves);
+    while let Some(pick) = d.next_pick() {
+        let ok = eligible(pick);
+        d.record(pick, ok);
+    }
+    d.finish()
+}
+
+/// Everything published about a drawn giveaway, enough to check it offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    /// The revealed seed `S`.
+    pub seed: Hash32,
+    /// The commitment `C` shown since publication.
+    pub commitment: Hash32,
+    /// `E`, published at close.
+    pub entries_hash: Hash32,
+    pub winners_wanted: u32,
+    pub reserves_wanted: u32,
+    /// Picks skipped for failing the conditions at draw time.
+    pub skipped: Vec<u32>,
+    /// The announced result.
+    pub winners: Vec<u32>,
+    pub reserves: Vec<u32>,
+}
+
+/// One check of a verification, for the page and the CLI to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub what: CheckKind,
+    pub ok: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckKind {
+    /// SHA-256("tombola/draw/v1" ‖ S) equals the commitment.
+    Commitment,
+    /// SHA-256(entry list) equals E.
+    EntriesHash,
+    /// Recomputing the picks gives the announced winners and reserves.
+    Winners,
+}
+
+/// Recomputes a draw from the published list text and facts. Each check is reported;
+/// the draw is verified when all pass.
+pub fn verify(list_text: &str, p: &Published) -> Result<Vec<Check>, DrawError> {
+    let entries = parse_list(list_text)?;
+    let n = entries.len() as u32;
+    let skipped: BTreeSet<u32> = p.skipped.iter().copied().collect();
+    if let Some(&bad) = skipped.iter().find(|&&s| s == 0 || s > n) {
+        return Err(DrawError::UnknownSkipped { number: bad });
+    }
+    let e = entries_hash(&canonical_list(&entries));
+    let r = draw_seed(&p.seed, &p.entries_hash);
+    let again = draw(&r, n, p.winners_wanted, p.reserves_wanted, |pick| {
+        !skipped.contains(&pick)
+    });
+    Ok(vec![
+        Check {
+            what: CheckKind::Commitment,
+            ok: commitment(&p.seed) == p.commitment,
+        },
+        Check {
+            what: CheckKind::EntriesHash,
+            ok: e == p.entries_hash && canonical_list(&entries) == list_text,
+        },
+        Check {
+            what: CheckKind::Winners,
+            ok: again.winners == p.winners
+                && again.reserves == p.reserves
+                && again.skipped == p.skipped,
+        },
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn h(byte: u8) -> Hash32 {
+        Hash32([byte; 32])
+    }
+
+    fn entries(n: u32) -> Vec<Entry> {
+        (1..=n)
+            .map(|number| Entry {
+                number,
+                pseudonym: format!("p{number:x}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn known_answer() {
+        // Pinned values: any change to the protocol shows up here (and breaks every
+        // published verification), so it must be deliberate.
+        // The hashes were checked with Python's hashlib.
+        let s = h(7);
+        assert_eq!(
+            commitment(&s).to_hex(),
+            "1304ed7326ce6b9027794a4da4ad33e1625a9c73a051b7e041b1d8cee0613bd2"
+        );
+        let list = canonical_list(&entries(3));
+        assert_eq!(list, "1 p1\n2 p2\n3 p3\n");
+        let e = entries_hash(&list);
+        assert_eq!(
+            e.to_hex(),
+            "0d686625c35bfe84ead4d2b3396ffb5a07480b8910273a6c41e3211b4e4f287b"
+        );
+        let r = draw_seed(&s, &e);
+        assert_eq!(
+            r.to_hex(),
+            "37349e84a39ad4bf97fd296793b3e6208de7716c49d7a6f01c4b540c03290bcc"
+        );
+        assert_eq!(
+            Sampler::new(&r, 10).collect::<Vec<_>>(),
+            [2, 6, 9, 8, 10, 4, 3, 5, 1, 7]
+        );
+    }
+
+    #[test]
+    fn hex_round_trips_and_refuses_junk() {
+        let x = Hash32([0xab; 32]);
+        assert_eq!(Hash32::from_hex(&x.to_hex()), Ok(x));
+        assert_eq!(Hash32::from_hex(&x.to_hex().to_uppercase()), Ok(x));
+        assert_eq!(Hash32::from_hex("ab"), Err(DrawError::BadHex));
+        assert_eq!(Hash32::from_hex(&"zz".repeat(32)), Err(DrawError::BadHex));
+        assert_eq!(Hash32::from_hex(&"é".repeat(32)), Err(DrawError::BadHex));
+    }
+
+    #[test]
+    fn lists_must_be_canonical() {
+        assert_eq!(parse_list(""), Ok(vec![]));
+        assert_eq!(parse_list("1 a\n2 b\n").unwrap().len(), 2);
+        assert_eq!(
+            parse_list("1 a\n3 b\n"),
+            Err(DrawError::BadNumber { line: 2 })
+        );
+        assert_eq!(parse_list("01 a\n"), Err(DrawError::BadNumber { line: 1 }));
+        assert_eq!(
+            parse_list("1 a b\n"),
+            Err(DrawError::BadPseudonym { number: 1 })
+        );
+        assert_eq!(parse_list("1\n"), Err(DrawError::BadLine { line: 1 }));
+        assert_eq!(parse_list("x a\n"), Err(DrawError::BadLine { line: 1 }));
+        assert!(parse_list(&format!("1 {}\n", "a".repeat(33))).is_err());
+    }
+
+    #[test]
+    fn a_fair_draw_verifies_and_any_change_is_caught() {
+        let s = h(1);
+        let list = canonical_list(&entries(60));
+        let e = entries_hash(&list);
+        let ineligible: Vec<u32> = (1..=60).filter(|p| p % 4 == 0).collect();
+        let out = draw(&draw_seed(&s, &e), 60, 5, 2, |p| !ineligible.contains(&p));
+        let published = Published {
+            seed: s,
+            commitment: commitment(&s),
+            entries_hash: e,
+            winners_wanted: 5,
+            reserves_wanted: 2,
+            skipped: out.skipped.clone(),
+            winners: out.winners.clone(),
+            reserves: out.reserves.clone(),
+        };
+        let all_ok = |checks: Vec<Check>| checks.iter().all(|c| c.ok);
+        assert!(all_ok(verify(&list, &published).unwrap()));
+
+        // One pseudonym changed in the downloaded list.
+        let tampered = list.replacen("2 p2\n", "2 p99\n", 1);
+        let checks = verify(&tampered, &published).unwrap();
+        assert!(!checks[1].ok && !all_ok(checks));
+        // Another seed than the committed one.
+        let other = Published {
+            seed: h(2),
+            ..published.clone()
+        };
+        assert!(!verify(&list, &other).unwrap()[0].ok);
+        // Announced winners that the seed does not give.
+        let mut wrong = published.clone();
+        wrong.winners.swap(0, 1);
+        assert!(!verify(&list, &wrong).unwrap()[2].ok);
+        // A skipped pick hidden from the published facts.
+        assert!(!published.skipped.is_empty(), "this seed skips someone");
+        let mut hidden = published.clone();
+        hidden.skipped.clear();
+        assert!(!verify(&list, &hidden).unwrap()[2].ok);
+    }
+
+    #[test]
+    fn the_draw_uses_every_entry_at_most_once_even_when_few_are_eligible() {
+        let out = draw(&h(3), 10, 3, 5, |p| p % 2 == 0);
+        assert_eq!(out.winners.len() + out.reserves.len(), 5);
+        assert_eq!(out.skipped.len(), 5);
+        assert!(out.winners.iter().chain(&out.reserves).all(|p| p % 2 == 0));
+        let empty = draw(&h(3), 0, 3, 1, |_| true);
+        assert_eq!(empty, Outcome::default());
+    }
+
+    #[test]
+    fn every_entry_is_equally_likely_to_win() {
+        // 10 entries, 3 winners, 30,000 seeds: each entry should win about 9,000 times.
+        // Chi-square with 9 degrees of freedom; 40 is beyond the 0.999 99 quantile
+        // (≈ 35.6 at 0.9999), so a fair sampler fails this with odds below 1 in 10^5,
+        // and the seeds are fixed, so the test is repeatable.
+        let (n, k, rounds) = (10u32, 3u32, 30_000u32);
+        let mut wins = vec![0u64; n as usize];
+        for round in 0..rounds {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&round.to_le_bytes());
+            for w in draw(&Hash32(seed), n, k, 0, |_| true).winners {
+                wins[(w - 1) as usize] += 1;
+            }
+        }
+        let expected = f64::from(rounds * k) / f64::from(n);
+        let chi2: f64 = wins
+            .iter()
+            .map(|&o| (o as f64 - expected).powi(2) / expected)
+            .sum();
+        assert!(chi2 < 40.0, "chi-square {chi2:.1} for {wins:?}");
+
+        // And the first pick's position is uniform too (the order matters for prizes).
+        let mut first = vec![0u64; n as usize];
+        for round in 0..rounds {
+            let mut seed = [0u8; 32];
+            seed[4..8].copy_from_slice(&round.to_le_bytes());
+            first[(Sampler::new(&Hash32(seed), n).next().unwrap() - 1) as usize] += 1;
+        }
+        let expected = f64::from(rounds) / f64::from(n);
+        let chi2: f64 = first
+            .iter()
+            .map(|&o| (o as f64 - expected).powi(2) / expected)
+            .sum();
+        assert!(chi2 < 40.0, "chi-square {chi2:.1} for {first:?}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn picks_are_distinct_in_range_and_deterministic(
+            seed in any::<[u8; 32]>(),
+            n in 0u32..500,
+            winners in 0u32..50,
+            reserves in 0u32..20,
+            skip_mod in 2u32..9,
+        ) {
+            let r = Hash32(seed);
+            let eligible = |p: u32| p % skip_mod != 0;
+            let a = draw(&r, n, winners, reserves, eligible);
+            let b = draw(&r, n, winners, reserves, eligible);
+            prop_assert_eq!(&a, &b);
+            let all: Vec<u32> = a.winners.iter().chain(&a.reserves).chain(&a.skipped).copied().collect();
+            let set: BTreeSet<u32> = all.iter().copied().collect();
+            prop_assert_eq!(set.len(), all.len(), "no entry picked twice");
+            prop_assert!(all.iter().all(|&p| (1..=n).contains(&p)));
+            // Reserves are disjoint from winners, and every pick was eligible.
+            prop_assert!(a.reserves.iter().all(|r| !a.winners.contains(r)));
+            prop_assert!(a.winners.iter().chain(&a.reserves).all(|&p| eligible(p)));
+            prop_assert!(a.skipped.iter().all(|&p| !eligible(p)));
+            // As many as asked for, unless the eligible entries ran out.
+            let eligible_total = (1..=n).filter(|&p| eligible(p)).count() as u32;
+            prop_assert_eq!(a.winners.len() as u32, winners.min(eligible_total));
+            prop_assert_eq!(
+                a.reserves.len() as u32,
+                reserves.min(eligible_total.saturating_sub(winners))
+            );
+        }
+
+        #[test]
+        fn the_full_shuffle_is_a_permutation(seed in any::<[u8; 32]>(), n in 0u32..300) {
+            let mut all: Vec<u32> = Sampler::new(&Hash32(seed), n).collect();
+            all.sort_unstable();
+            prop_assert_eq!(all, (1..=n).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn published_draws_verify(seed in any::<[u8; 32]>(), n in 1u32..200, winners in 1u32..10) {
+            let s = Hash32(seed);
+            let list = canonical_list(&entries(n));
+            let e = entries_hash(&list);
+            let out = draw(&draw_seed(&s, &e), n, winners, 1, |p| p != 1);
+            let p = Published {
+                seed: s,
+                commitment: commitment(&s),
+                entries_hash: e,
+                winners_wanted: winners,
+                reserves_wanted: 1,
+                skipped: out.skipped,
+                winners: out.winners,
+                reserves: out.reserves,
+            };
+            prop_assert!(verify(&list, &p).unwrap().iter().all(|c| c.ok));
+        }
+    }
+}
