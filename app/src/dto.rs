@@ -61,3 +61,86 @@ pub struct TenantDto {
     /// RFC 3339, UTC.
     pub created_at: String,
 }
+
+/// A giveaway in the dashboard. Times are shown in the tenant's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GiveawayDto {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    /// Prizes as the form writes them ("name × n" per line).
+    pub prizes_text: String,
+    pub prizes: Vec<domain::giveaway::Prize>,
+    pub reserves: u32,
+    /// `YYYY-MM-DDTHH:MM` in the tenant's time zone (what the form's inputs take).
+    pub starts_at_local: String,
+    pub ends_at_local: String,
+    /// RFC 3339, UTC (for "time left").
+    pub ends_at: String,
+    pub time_zone: String,
+    pub status: domain::giveaway::Status,
+    pub editable: domain::giveaway::Editable,
+    pub bot: Option<String>,
+    pub bot_username: Option<String>,
+    pub conditions_text: String,
+    pub max_entries: Option<u32>,
+    pub entries: u32,
+    pub commitment: String,
+    pub entries_hash: Option<String>,
+    pub seed: Option<String>,
+    /// Entry numbers with the prize each won, in pick order.
+    pub winners: Vec<(u32, String)>,
+    pub reserve_winners: Vec<u32>,
+    pub skipped: Vec<u32>,
+    pub notices: Option<NoticeProgressDto>,
+    /// Seconds until the end, from the server's (scheduler's) clock; negative when past.
+    pub secs_left: i64,
+}
+
+/// How the winners' notices stand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct NoticeProgressDto {
+    pub sent: u64,
+    pub pending: u64,
+    pub failed: u64,
+    pub reasons: Vec<(String, u64)>,
+}
+
+/// One page of a giveaway's entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntriesPageDto {
+    pub rows: Vec<EntryDto>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryDto {
+    pub number: u32,
+    pub pseudonym: String,
+    pub name: String,
+    pub username: Option<String>,
+    pub via: String,
+    /// `YYYY-MM-DD HH:MM` in the tenant's time zone.
+    pub joined_at: String,
+}
+
+/// What the giveaway form needs besides the giveaway: the tenant's bots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotChoice {
+    pub id: String,
+    pub username: String,
+}
+
+/// Everything public about a giveaway, for the verify page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicRecordDto {
+    pub id: String,
+    pub title: String,
+    pub status: domain::giveaway::Status,
+    pub commitment: String,
+    pub prizes: Vec<domain::giveaway::Prize>,
+    pub entry_list: Option<String>,
+    pub published: Option<domain::draw::Published>,
+}

@@ -101,6 +101,9 @@ impl AppError {
             AppError::Conflict { what } if what == "bot_elsewhere" => {
                 i18n.t(Key::ErrBotElsewhere).to_owned()
             }
+            AppError::Conflict { what } if what.starts_with("giveaway_") => {
+                i18n.t(Key::ErrGiveawayLocked).to_owned()
+            }
             AppError::Conflict { .. } => i18n.t(Key::ErrConflict).to_owned(),
             AppError::InvalidCredentials => i18n.t(Key::ErrInvalidCredentials).to_owned(),
             AppError::RateLimited { retry_after_secs } => i18n.t(Key::ErrRateLimited).replace(
@@ -146,6 +149,7 @@ fn field_label(field: &str) -> Key {
         "bot" => Key::GaBot,
         "conditions" => Key::GaConditions,
         "max_entries" => Key::GaMaxEntries,
+        "chat" => Key::GaAnnounceChat,
         _ => Key::ErrBadRequest,
     }
 }

@@ -174,6 +174,8 @@ texts! {
     GaConditions => "参与条件：必须加入的频道或群组", "Condition: member of these channels or groups";
     GaConditionsHint => "每行一个，@名称 或 -100… ID；机器人需要是那里的管理员才能核验。留空则不限。", "One per line, @name or -100… id; the bot must be an admin there to check. Empty: no condition.";
     GaMaxEntries => "参与人数上限", "Entry cap";
+    GaAnnounceChat => "频道或群组", "Channel or group";
+    ErrGiveawayLocked => "这场抽奖当前的状态不允许这样修改（见页面上的修改规则）。", "This giveaway's state does not allow that change (see the edit rules on the page).";
     Hydrated => "已就绪", "Ready";
 }
 

@@ -20,6 +20,11 @@ pub struct ServerContext {
     pub telegram: backend::telegram::TelegramApi,
     pub cipher: std::sync::Arc<backend::crypto::TokenCipher>,
     pub pollers: backend::poller::Pollers,
+    /// The scheduler's clock (moved only by tests with `test-clock`).
+    pub clock: backend::clock::Clock,
+    /// Wakes the scheduler (a giveaway was published) and the sender (notices written).
+    pub scheduler_wake: std::sync::Arc<tokio::sync::Notify>,
+    pub sender_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Without a trailing slash.
     pub public_url: String,
     pub login_limits: LoginLimits,

@@ -5,13 +5,17 @@
 //! retried with the row (up to `MAX_ATTEMPTS`), never lost, never endless.
 
 use crate::ServiceError;
+use crate::clock::Clock;
 use crate::crypto::TokenCipher;
 use crate::entities::{bots, inbox, telegram_users, tenants};
+use crate::giveaways;
+use crate::limiter::Limiter;
 use crate::telegram::{TelegramApi, TelegramError, classify};
 use crate::tenancy::TenantScope;
 use chrono::Utc;
 use domain::Locale;
 use domain::bot_text::{BotText, locale_for};
+use domain::giveaway::{self as rules, Status};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -46,17 +50,27 @@ pub struct Workers {
     db: DatabaseConnection,
     cipher: Arc<TokenCipher>,
     api: TelegramApi,
+    limiter: Arc<Limiter>,
+    clock: Clock,
     tree: Tree,
     /// Woken when an update is stored, so answers do not wait for the next tick.
     pub wake: Arc<Notify>,
 }
 
 impl Workers {
-    pub fn new(db: DatabaseConnection, cipher: Arc<TokenCipher>, api: TelegramApi) -> Workers {
+    pub fn new(
+        db: DatabaseConnection,
+        cipher: Arc<TokenCipher>,
+        api: TelegramApi,
+        limiter: Arc<Limiter>,
+        clock: Clock,
+    ) -> Workers {
         Workers {
             db,
             cipher,
             api,
+            limiter,
+            clock,
             tree: tree(),
             wake: Arc::new(Notify::new()),
         }
@@ -131,7 +145,12 @@ impl Workers {
             .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", bot_row.id)))?;
         let ctx = Arc::new(Ctx {
             bot: self.api.bot(&token),
+            bot_id: bot_row.id,
+            bot_username: bot_row.username.clone(),
             db: self.db.clone(),
+            cipher: self.cipher.clone(),
+            limiter: self.limiter.clone(),
+            clock: self.clock.clone(),
             // The update came for this bot (its secret matched, or its token polled it).
             scope: TenantScope::for_bot(tenant.id, bot_row.id),
             default_locale: Locale::from_tag(&tenant.bot_locale).unwrap_or_default(),
@@ -201,7 +220,15 @@ pub fn allowed_updates() -> Vec<AllowedUpdate> {
 
 async fn on_private_message(ctx: Arc<Ctx>, m: Message, from: User) -> HandlerResult {
     ctx.remember(&from, false).await?;
-    // /start, /start <payload>, and anything else we do not understand: the menu.
+    // `/start g_<id>` from a t.me link joins that giveaway in one step.
+    let payload = m
+        .text()
+        .and_then(|t| t.strip_prefix("/start "))
+        .map(str::trim);
+    if let Some(id) = payload.and_then(rules::parse_deep_link) {
+        return ctx.join(m.chat.id, &from, id, "link").await;
+    }
+    // /start, and anything else we do not understand: the menu.
     Ok(ctx.menu(m.chat.id, &from).await?)
 }
 
@@ -214,10 +241,9 @@ async fn on_callback(ctx: Arc<Ctx>, q: CallbackQuery) -> HandlerResult {
     ctx.remember(&q.from, false).await?;
     let l = ctx.locale(&q.from);
     let chat = ChatId(q.from.id.0 as i64);
-    let known = matches!(
-        q.data.as_deref(),
-        Some(CB_JOIN | CB_MINE | CB_HELP | CB_MENU)
-    );
+    let data = q.data.as_deref().unwrap_or_default();
+    let giveaway = rules::Callback::decode(data);
+    let known = giveaway.is_some() || matches!(data, CB_JOIN | CB_MINE | CB_HELP | CB_MENU);
     // Answer first: the user's client spins until we do.
     let mut answer = ctx.bot.answer_callback_query(q.id.clone());
     if !known {
@@ -227,19 +253,18 @@ async fn on_callback(ctx: Arc<Ctx>, q: CallbackQuery) -> HandlerResult {
         );
     }
     answer.await.map_err(|e| classify(&e))?;
-    Ok(match q.data.as_deref() {
-        Some(CB_JOIN) => {
-            ctx.say(chat, BotText::NoneOpen.text(l), Some(ctx.back(l)))
-                .await
-        }
-        Some(CB_MINE) => {
-            ctx.say(chat, BotText::NoneJoined.text(l), Some(ctx.back(l)))
-                .await
-        }
-        Some(CB_HELP) => ctx.help(chat, &q.from).await,
-        Some(CB_MENU) => ctx.menu(chat, &q.from).await,
+    match giveaway {
+        Some(rules::Callback::Join(id)) => return ctx.join(chat, &q.from, &id, "button").await,
+        Some(rules::Callback::Show(id)) => return ctx.show(chat, &q.from, &id).await,
+        None => {}
+    }
+    match data {
+        CB_JOIN => ctx.open_list(chat, &q.from).await,
+        CB_MINE => ctx.mine(chat, &q.from).await,
+        CB_HELP => Ok(ctx.help(chat, &q.from).await?),
+        CB_MENU => Ok(ctx.menu(chat, &q.from).await?),
         _ => Ok(()),
-    }?)
+    }
 }
 
 async fn on_my_chat_member(ctx: Arc<Ctx>, m: ChatMemberUpdated) -> HandlerResult {
@@ -250,7 +275,12 @@ async fn on_my_chat_member(ctx: Arc<Ctx>, m: ChatMemberUpdated) -> HandlerResult
 /// What every handler gets for the bot an update came to.
 pub struct Ctx {
     pub bot: Bot,
+    pub bot_id: i32,
+    pub bot_username: String,
     pub db: DatabaseConnection,
+    pub cipher: Arc<TokenCipher>,
+    pub limiter: Arc<Limiter>,
+    pub clock: Clock,
     pub scope: TenantScope,
     pub tenant: tenants::Model,
     pub default_locale: Locale,
@@ -308,6 +338,8 @@ impl Ctx {
         text: &str,
         keyboard: Option<InlineKeyboardMarkup>,
     ) -> Result<(), TelegramError> {
+        // Interactive answers share the bot's budget with bulk notices.
+        self.limiter.acquire(self.bot_id, chat.0).await;
         let mut req = self.bot.send_message(chat, text);
         if let Some(k) = keyboard {
             req = req.reply_markup(k);
@@ -342,5 +374,198 @@ impl Ctx {
         let l = self.locale(user);
         self.say(chat, BotText::Help.text(l), Some(self.back(l)))
             .await
+    }
+}
+
+impl Ctx {
+    fn status_text(&self, l: Locale, status: Status, prize: Option<&str>) -> String {
+        match (status, prize) {
+            (Status::Drawn, Some(p)) => BotText::StatusDrawnWon.text(l).replace("{prize}", p),
+            (Status::Drawn, None) => BotText::StatusDrawnLost.text(l).to_owned(),
+            (Status::Open, _) => BotText::StatusOpen.text(l).to_owned(),
+            (Status::Closed, _) => BotText::StatusClosed.text(l).to_owned(),
+            (Status::Cancelled, _) => BotText::StatusCancelled.text(l).to_owned(),
+            (Status::Scheduled | Status::Draft, _) => BotText::StatusScheduled.text(l).to_owned(),
+        }
+    }
+
+    fn card(&self, l: Locale, o: &giveaways::Offer) -> String {
+        let tz: chrono_tz::Tz = self.tenant.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
+        giveaways::card_text(l, o, tz)
+    }
+
+    fn join_keyboard(&self, l: Locale, public_id: &str) -> InlineKeyboardMarkup {
+        InlineKeyboardMarkup::new([
+            vec![InlineKeyboardButton::callback(
+                BotText::ButtonJoinThis.text(l),
+                rules::Callback::Join(public_id.to_owned()).encode(),
+            )],
+            vec![InlineKeyboardButton::callback(
+                BotText::ButtonMenu.text(l),
+                CB_MENU,
+            )],
+        ])
+    }
+
+    /// 🎁 Join: this tenant's open giveaways on this bot.
+    async fn open_list(&self, chat: ChatId, user: &User) -> HandlerResult {
+        let l = self.locale(user);
+        let open = giveaways::open_on_bot(&self.db, &self.scope).await?;
+        match open.as_slice() {
+            [] => Ok(self
+                .say(chat, BotText::NoneOpen.text(l), Some(self.back(l)))
+                .await?),
+            [one] => Ok(self
+                .say(
+                    chat,
+                    &self.card(l, one),
+                    Some(self.join_keyboard(l, &one.public_id)),
+                )
+                .await?),
+            many => {
+                let mut rows: Vec<Vec<InlineKeyboardButton>> = many
+                    .iter()
+                    .map(|o| {
+                        vec![InlineKeyboardButton::callback(
+                            format!("🎁 {}", o.title),
+                            rules::Callback::Show(o.public_id.clone()).encode(),
+                        )]
+                    })
+                    .collect();
+                rows.push(vec![InlineKeyboardButton::callback(
+                    BotText::ButtonMenu.text(l),
+                    CB_MENU,
+                )]);
+                Ok(self
+                    .say(
+                        chat,
+                        BotText::OpenListTitle.text(l),
+                        Some(InlineKeyboardMarkup::new(rows)),
+                    )
+                    .await?)
+            }
+        }
+    }
+
+    /// One giveaway's card; another tenant's (or bot's) id is "not found".
+    async fn show(&self, chat: ChatId, user: &User, public_id: &str) -> HandlerResult {
+        let l = self.locale(user);
+        match giveaways::offer_on_bot(&self.db, &self.scope, public_id).await {
+            Ok(o) if o.status == Status::Open => Ok(self
+                .say(
+                    chat,
+                    &self.card(l, &o),
+                    Some(self.join_keyboard(l, &o.public_id)),
+                )
+                .await?),
+            Ok(o) => {
+                let text = format!(
+                    "{}\n\n{}",
+                    self.card(l, &o),
+                    self.status_text(l, o.status, None)
+                );
+                Ok(self.say(chat, &text, Some(self.back(l))).await?)
+            }
+            Err(ServiceError::NotFound) => Ok(self
+                .say(chat, BotText::NotFound.text(l), Some(self.back(l)))
+                .await?),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Joins: conditions checked with getChatMember, exactly what is missing said.
+    async fn join(&self, chat: ChatId, user: &User, public_id: &str, via: &str) -> HandlerResult {
+        let l = self.locale(user);
+        let offer = match giveaways::offer_on_bot(&self.db, &self.scope, public_id).await {
+            Ok(o) => o,
+            Err(ServiceError::NotFound) => {
+                return Ok(self
+                    .say(chat, BotText::NotFound.text(l), Some(self.back(l)))
+                    .await?);
+            }
+            Err(e) => return Err(e),
+        };
+        let who = giveaways::Entrant {
+            telegram_user_id: user.id.0 as i64,
+            first_name: user.first_name.clone(),
+            username: user.username.clone(),
+            language_code: user.language_code.clone(),
+        };
+        if offer.status == Status::Open && !offer.conditions.is_empty() {
+            match crate::scheduler::missing_memberships(
+                &self.bot,
+                &offer.conditions,
+                who.telegram_user_id,
+            )
+            .await
+            {
+                Ok(missing) if !missing.is_empty() => {
+                    let text = BotText::MissingMembership
+                        .text(l)
+                        .replace("{chats}", &missing.join(", "));
+                    return Ok(self
+                        .say(chat, &text, Some(self.join_keyboard(l, public_id)))
+                        .await?);
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    return Ok(self.say(chat, BotText::CannotCheck.text(l), None).await?);
+                }
+            }
+        }
+        let now = self.clock.now();
+        let text = match giveaways::join(
+            &self.db,
+            &self.scope,
+            &self.cipher,
+            public_id,
+            &who,
+            via,
+            now,
+        )
+        .await?
+        {
+            giveaways::Joined::New { number, pseudonym } => BotText::Joined
+                .text(l)
+                .replace("{number}", &number.to_string())
+                .replace("{pseudonym}", &pseudonym),
+            giveaways::Joined::Already { number, .. } => BotText::AlreadyJoined
+                .text(l)
+                .replace("{number}", &number.to_string()),
+            giveaways::Joined::Full => BotText::Full.text(l).to_owned(),
+            giveaways::Joined::NotOpen(Status::Scheduled | Status::Draft) => {
+                BotText::NotOpenYet.text(l).to_owned()
+            }
+            giveaways::Joined::NotOpen(Status::Cancelled) => BotText::Cancelled.text(l).to_owned(),
+            giveaways::Joined::NotOpen(_) => BotText::Ended.text(l).to_owned(),
+        };
+        Ok(self.say(chat, &text, Some(self.back(l))).await?)
+    }
+
+    /// 🎊 My giveaways: this tenant's giveaways the user joined, with their state.
+    async fn mine(&self, chat: ChatId, user: &User) -> HandlerResult {
+        let l = self.locale(user);
+        let mine = giveaways::mine(&self.db, &self.scope, user.id.0 as i64).await?;
+        if mine.is_empty() {
+            return Ok(self
+                .say(chat, BotText::NoneJoined.text(l), Some(self.back(l)))
+                .await?);
+        }
+        let lines = mine
+            .iter()
+            .map(|e| {
+                BotText::MineLine
+                    .text(l)
+                    .replace("{title}", &e.title)
+                    .replace("{number}", &e.number.to_string())
+                    .replace(
+                        "{status}",
+                        &self.status_text(l, e.status, e.prize.as_deref()),
+                    )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let text = format!("{}\n{lines}", BotText::MineTitle.text(l));
+        Ok(self.say(chat, &text, Some(self.back(l))).await?)
     }
 }

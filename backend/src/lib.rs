@@ -7,18 +7,22 @@
 
 pub mod accounts;
 pub mod bots;
+pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod giveaways;
 pub mod handlers;
 pub mod ids;
 pub mod inbox;
 pub mod limiter;
+pub mod outbox;
 pub mod password;
 pub mod plans;
 pub mod platform;
 pub mod poller;
+pub mod scheduler;
 pub mod session_store;
 pub mod telegram;
 pub mod tenancy;

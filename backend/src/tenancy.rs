@@ -35,6 +35,13 @@ impl TenantScope {
         }
     }
 
+    /// For integration tests only (feature `test-support`): the scope of a tenant's bot
+    /// without an update having arrived for it.
+    #[cfg(feature = "test-support")]
+    pub fn for_bot_in_tests(tenant_id: i32, bot_id: i32) -> Self {
+        Self::for_bot(tenant_id, bot_id)
+    }
+
     /// The tenant's row id, for logs and for the services of this crate.
     pub fn tenant_id(&self) -> i32 {
         self.tenant_id

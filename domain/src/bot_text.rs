@@ -31,6 +31,29 @@ bot_texts! {
     NoneOpen => "现在没有进行中的抽奖。", "No giveaways are open right now.";
     NoneJoined => "你还没有参与任何抽奖。", "You have not joined any giveaways yet.";
     StaleButton => "这个按钮已失效。", "This button is no longer valid.";
+    WinnerDm => "🎉 恭喜 {name}！你在「{shop}」的抽奖「{title}」中抽中了：{prize}。你的参与编号是 #{number}。商家会尽快与你联系。", "🎉 Congratulations {name}! You won {prize} in “{title}” by {shop}. Your entry number is #{number}. The organiser will be in touch.";
+    ResultPost => "🎊「{title}」开奖结果（共 {entries} 人参与）：\n{winners}\n\n中奖者已收到私信。任何人都可以验证本次开奖。", "🎊 Results of “{title}” ({entries} entries):\n{winners}\n\nWinners have been told by message. Anyone can verify this draw.";
+    ButtonVerify => "🔍 验证开奖", "🔍 Verify the draw";
+    OpenListTitle => "正在进行的抽奖：", "Open giveaways:";
+    GiveawayCard => "🎁 {title}\n{description}\n\n奖品：\n{prizes}\n\n截止：{ends}\n已参与：{entries} 人\n公平性承诺：{commitment}", "🎁 {title}\n{description}\n\nPrizes:\n{prizes}\n\nEnds: {ends}\nEntries so far: {entries}\nFairness commitment: {commitment}";
+    ButtonJoinThis => "✅ 参与", "✅ Join";
+    Joined => "✅ 参与成功！你的编号是 #{number}（公示名 {pseudonym}）。开奖后中奖者会收到私信。", "✅ You're in! Your entry number is #{number} (shown as {pseudonym} in the public list). Winners get a message after the draw.";
+    AlreadyJoined => "你已经参与过了，编号 #{number}。", "You have already joined: entry #{number}.";
+    NotOpenYet => "这场抽奖还没开始。", "This giveaway has not started yet.";
+    Ended => "这场抽奖已经结束。", "This giveaway has ended.";
+    Cancelled => "这场抽奖已取消。", "This giveaway was cancelled.";
+    Full => "参与人数已满。", "This giveaway is full.";
+    NotFound => "找不到这场抽奖。", "Giveaway not found.";
+    MissingMembership => "还差一步：请先加入 {chats}，然后再点一次「参与」。", "One more step: join {chats} first, then tap Join again.";
+    CannotCheck => "暂时无法核验参与条件，请稍后再试。", "The join conditions cannot be checked right now; please try again in a moment.";
+    MineTitle => "你参与的抽奖：", "Your giveaways:";
+    MineLine => "• {title} — #{number} — {status}", "• {title} — #{number} — {status}";
+    StatusOpen => "进行中", "open";
+    StatusClosed => "已截止，等待开奖", "closed, draw pending";
+    StatusDrawnWon => "🎉 中奖：{prize}", "🎉 won: {prize}";
+    StatusDrawnLost => "已开奖，未中奖", "drawn, not won";
+    StatusCancelled => "已取消", "cancelled";
+    StatusScheduled => "未开始", "not started";
 }
 
 /// The language to answer a Telegram user in: theirs when we speak it, else the tenant's.

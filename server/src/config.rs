@@ -48,6 +48,11 @@ pub const KEYS: &[KeyDoc] = &[
         meaning: "refuse to start without a secret key; never generate one",
     },
     KeyDoc {
+        key: "test-clock",
+        default: "false",
+        meaning: "tests only: POST /test/clock moves the scheduler's clock forward; refused in production",
+    },
+    KeyDoc {
         key: "trust-forwarded-for",
         default: "false",
         meaning: "take the client IP from the last X-Forwarded-For entry (only behind your own proxy)",
@@ -89,6 +94,7 @@ pub struct Config {
     pub telegram_api_url: String,
     pub secret_key_file: PathBuf,
     pub production: bool,
+    pub test_clock: bool,
     pub trust_forwarded_for: bool,
     pub login_limits: LoginLimits,
     pub session_days: u32,
@@ -169,6 +175,10 @@ impl Config {
         let secret_key_file =
             PathBuf::from(get("secret-key-file")?.unwrap_or_else(|| "data/secret.key".into()));
         let production = parse_bool("production", get("production")?, false)?;
+        let test_clock = parse_bool("test-clock", get("test-clock")?, false)?;
+        if production && test_clock {
+            bail!("test-clock (TOMBOLA_TEST_CLOCK) cannot be on in production");
+        }
         let trust_forwarded_for =
             parse_bool("trust-forwarded-for", get("trust-forwarded-for")?, false)?;
         let per_account = parse_num(
@@ -205,6 +215,7 @@ impl Config {
             telegram_api_url: telegram_api_url.trim_end_matches('/').to_owned(),
             secret_key_file,
             production,
+            test_clock,
             trust_forwarded_for,
             login_limits: LoginLimits {
                 per_account,
@@ -382,6 +393,9 @@ mod tests {
         };
         assert!(err("", &[("TOMBOLA_SESSION_DAYS", "soon")]).contains("session-days"));
         assert!(err("[tombola]\nproduction = \"maybe\"\n", &[]).contains("production"));
+        assert!(
+            err("[tombola]\nproduction = true\ntest-clock = true\n", &[]).contains("test-clock")
+        );
         assert!(
             err("[tombola]\nlogin-max-failures-per-ip = 0\n", &[])
                 .contains("login-max-failures-per-ip")

@@ -12,9 +12,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use backend::DatabaseConnection;
+use backend::clock::Clock;
 use backend::crypto::TokenCipher;
 use backend::handlers::Workers;
+use backend::limiter::Limiter;
+use backend::outbox::Sender;
 use backend::poller::Pollers;
+use backend::scheduler::Scheduler;
 use backend::session_store::SeaOrmSessionStore;
 use backend::telegram::TelegramApi;
 use http::StatusCode;
@@ -56,9 +60,35 @@ impl Application {
         let listener = TcpListener::bind(config.leptos.site_addr).await?;
         let cipher = Arc::new(TokenCipher::single(key_bytes(master_key)));
         let telegram = TelegramApi::new(&config.telegram_api_url).map_err(anyhow::Error::msg)?;
-        let workers = Workers::new(db.clone(), cipher.clone(), telegram.clone());
+        let clock = Clock::default();
+        let limiter = Arc::new(Limiter::default());
+        let workers = Workers::new(
+            db.clone(),
+            cipher.clone(),
+            telegram.clone(),
+            limiter.clone(),
+            clock.clone(),
+        );
         let wake = workers.wake.clone();
         workers.spawn();
+        let sender = Sender::new(
+            db.clone(),
+            cipher.clone(),
+            telegram.clone(),
+            limiter.clone(),
+        );
+        let sender_wake = sender.wake.clone();
+        sender.spawn();
+        let scheduler = Scheduler::new(
+            db.clone(),
+            cipher.clone(),
+            telegram.clone(),
+            clock.clone(),
+            config.public_url.clone(),
+            sender_wake.clone(),
+        );
+        let scheduler_wake = scheduler.wake.clone();
+        scheduler.spawn();
         let pollers = Pollers::new(db.clone(), cipher.clone(), telegram.clone(), wake.clone());
         backend::bots::reconcile_modes(&db, &config.public_url).await?;
         let resumed = pollers.resume_all().await?;
@@ -78,7 +108,19 @@ impl Application {
                 }
             });
         }
-        let router = router(&config, db.clone(), cipher, telegram, pollers, wake);
+        let router = router(
+            &config,
+            Services {
+                db: db.clone(),
+                cipher,
+                telegram,
+                pollers,
+                inbox_wake: wake,
+                clock,
+                scheduler_wake,
+                sender_wake,
+            },
+        );
         spawn_upkeep(db.clone(), config.login_limits);
         Ok(Application {
             listener,
@@ -114,15 +156,21 @@ impl Application {
 
 /// The HTTP routes: server functions, the Leptos pages, static files, health, and the
 /// Telegram webhook (outside the dashboard's session, origin and body-size layers).
-pub fn router(
-    config: &Config,
-    db: DatabaseConnection,
-    cipher: Arc<TokenCipher>,
-    telegram: TelegramApi,
-    pollers: Pollers,
-    wake: Arc<tokio::sync::Notify>,
-) -> Router {
+pub fn router(config: &Config, services: Services) -> Router {
+    let Services {
+        db,
+        cipher,
+        telegram,
+        pollers,
+        inbox_wake: wake,
+        clock,
+        scheduler_wake,
+        sender_wake,
+    } = services;
     let leptos_options = config.leptos.clone();
+    let test_clock = config
+        .test_clock
+        .then(|| (clock.clone(), scheduler_wake.clone()));
     let state = AppState {
         leptos_options: leptos_options.clone(),
         ctx: ServerContext {
@@ -130,6 +178,9 @@ pub fn router(
             telegram,
             cipher: cipher.clone(),
             pollers,
+            clock,
+            scheduler_wake,
+            sender_wake,
             public_url: config.public_url.clone(),
             login_limits: config.login_limits,
             secure_cookies: config.https(),
@@ -181,7 +232,48 @@ pub fn router(
             cipher,
             wake,
         }))
+        .merge(test_clock.map(test_clock_router).unwrap_or_default())
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// The running parts the routes talk to.
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub cipher: Arc<TokenCipher>,
+    pub telegram: TelegramApi,
+    pub pollers: Pollers,
+    pub inbox_wake: Arc<tokio::sync::Notify>,
+    pub clock: Clock,
+    pub scheduler_wake: Arc<tokio::sync::Notify>,
+    pub sender_wake: Arc<tokio::sync::Notify>,
+}
+
+/// `POST /test/clock {"advance_secs": n}`: only with `test-clock = true` (never in
+/// production). Moves the scheduler's clock and runs a round at once.
+fn test_clock_router((clock, wake): (Clock, Arc<tokio::sync::Notify>)) -> Router {
+    #[derive(serde::Deserialize)]
+    struct Advance {
+        advance_secs: i64,
+    }
+    Router::new().route(
+        "/test/clock",
+        axum::routing::post(move |axum::Json(a): axum::Json<Advance>| {
+            let (clock, wake) = (clock.clone(), wake.clone());
+            async move {
+                if !(0..=400 * 86_400).contains(&a.advance_secs) {
+                    return (StatusCode::BAD_REQUEST, "advance_secs: 0 to 400 days")
+                        .into_response();
+                }
+                clock.advance(a.advance_secs);
+                wake.notify_one();
+                axum::Json(serde_json::json!({
+                    "offset_secs": clock.offset_secs(),
+                    "now": clock.now().to_rfc3339(),
+                }))
+                .into_response()
+            }
+        }),
+    )
 }
 
 /// Server functions are routed by `leptos_routes_with_context` (each under `/api/`);

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod bots;
+pub mod giveaways;
 pub mod i18n;
 pub mod operator;
 pub mod settings;

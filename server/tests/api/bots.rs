@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use telegram_sim::{RunningSim, SimConfig};
 
-const TOKEN_A: &str = "111111111:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
-const TOKEN_B: &str = "222222222:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
+pub(crate) const TOKEN_A: &str = "111111111:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
+pub(crate) const TOKEN_B: &str = "222222222:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0";
 
-async fn sim() -> RunningSim {
+pub(crate) async fn sim() -> RunningSim {
     let sim = telegram_sim::start(SimConfig::default()).await.unwrap();
     sim.sim()
         .create_bot(Some(TOKEN_A.into()), "shop_a_bot", None)
@@ -24,7 +24,7 @@ async fn sim() -> RunningSim {
 }
 
 /// Signs up on `app` with its own cookie jar; returns that client.
-async fn tenant(app: &TestApp, email: &str, company: &str) -> reqwest::Client {
+pub(crate) async fn tenant(app: &TestApp, email: &str, company: &str) -> reqwest::Client {
     let client = new_client();
     let a = app
         .call_with(
@@ -42,17 +42,17 @@ async fn tenant(app: &TestApp, email: &str, company: &str) -> reqwest::Client {
     client
 }
 
-async fn connect(app: &TestApp, client: &reqwest::Client, token: &str) -> Answer {
+pub(crate) async fn connect(app: &TestApp, client: &reqwest::Client, token: &str) -> Answer {
     app.call_with(client, "bots/connect", &[("token", token)], &[])
         .await
 }
 
-async fn list(app: &TestApp, client: &reqwest::Client) -> Vec<Value> {
+pub(crate) async fn list(app: &TestApp, client: &reqwest::Client) -> Vec<Value> {
     let page: Value = app.call_with(client, "bots/list", &[], &[]).await.json();
     page["bots"].as_array().expect("a list of bots").clone()
 }
 
-async fn sim_get(sim: &RunningSim, path: &str) -> Value {
+pub(crate) async fn sim_get(sim: &RunningSim, path: &str) -> Value {
     reqwest::get(format!("{}{path}", sim.api_url()))
         .await
         .unwrap()
@@ -238,7 +238,12 @@ db_test!(a_revoked_token_shows_on_the_bots_page, |db| async move {
 });
 
 /// Waits until the simulated chat holds `n` bot messages; returns the chat's events.
-async fn bot_messages(sim: &RunningSim, chat: i64, bot_token: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn bot_messages(
+    sim: &RunningSim,
+    chat: i64,
+    bot_token: &str,
+    n: usize,
+) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let events: Vec<Value> = serde_json::from_value(

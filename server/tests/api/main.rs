@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod bots;
+mod giveaways;
 mod guards;
 mod pages;
 mod webhook;

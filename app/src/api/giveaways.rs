@@ -1,0 +1,279 @@
+//! Giveaways: the dashboard's list, form, publish/cancel, entries and announcement; the
+//! public record behind `/verify/<id>`.
+
+use crate::dto::{BotChoice, EntriesPageDto, GiveawayDto};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use super::*;
+    use crate::dto::{EntryDto, NoticeProgressDto};
+    use backend::giveaways::{EntryRow, GiveawayView};
+
+    pub fn local(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz, fmt: &str) -> String {
+        t.with_timezone(&tz).format(fmt).to_string()
+    }
+
+    pub fn giveaway(
+        v: GiveawayView,
+        tz: chrono_tz::Tz,
+        now: chrono::DateTime<chrono::Utc>,
+        notices: Option<backend::outbox::Progress>,
+    ) -> GiveawayDto {
+        let outcome = v.outcome.clone().unwrap_or_default();
+        let winners = domain::giveaway::assign_prizes(&v.prizes, &outcome.winners)
+            .into_iter()
+            .map(|(n, p)| (n, p.to_owned()))
+            .collect();
+        GiveawayDto {
+            prizes_text: domain::giveaway::prizes_text(&v.prizes),
+            starts_at_local: local(v.starts_at, tz, "%Y-%m-%dT%H:%M"),
+            ends_at_local: local(v.ends_at, tz, "%Y-%m-%dT%H:%M"),
+            ends_at: v.ends_at.to_rfc3339(),
+            time_zone: tz.name().to_owned(),
+            editable: v.status.editable(),
+            conditions_text: v.conditions.join("\n"),
+            secs_left: (v.ends_at - now).num_seconds(),
+            winners,
+            reserve_winners: outcome.reserves,
+            skipped: outcome.skipped,
+            notices: notices.map(|p| NoticeProgressDto {
+                sent: p.sent,
+                pending: p.pending,
+                failed: p.failed,
+                reasons: p.reasons.into_iter().collect(),
+            }),
+            id: v.public_id,
+            title: v.title,
+            description: v.description,
+            prizes: v.prizes,
+            reserves: v.reserves,
+            status: v.status,
+            bot: v.bot,
+            bot_username: v.bot_username,
+            max_entries: v.max_entries,
+            entries: v.entries,
+            commitment: v.commitment,
+            entries_hash: v.entries_hash,
+            seed: v.seed,
+        }
+    }
+
+    pub fn entry(e: EntryRow, tz: chrono_tz::Tz) -> EntryDto {
+        EntryDto {
+            number: e.number,
+            pseudonym: e.pseudonym,
+            name: e.first_name,
+            username: e.username,
+            via: e.via,
+            joined_at: local(e.joined_at, tz, "%Y-%m-%d %H:%M"),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn tz_of(
+    call: &crate::server::Call,
+    scope: &backend::tenancy::TenantScope,
+) -> Result<chrono_tz::Tz, AppError> {
+    let s = backend::accounts::settings(call.db(), scope).await?;
+    Ok(s.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC))
+}
+
+#[cfg(feature = "ssr")]
+async fn dto(
+    call: &crate::server::Call,
+    scope: &backend::tenancy::TenantScope,
+    v: backend::giveaways::GiveawayView,
+) -> Result<GiveawayDto, AppError> {
+    let tz = tz_of(call, scope).await?;
+    let notices = if v.status == domain::giveaway::Status::Drawn {
+        let (g, _) = backend::giveaways::bot_row(call.db(), scope, &v.public_id)
+            .await
+            .map(Some)
+            .or_else(|e| match e {
+                backend::ServiceError::Validation { .. } => Ok(None),
+                e => Err(e),
+            })?
+            .unzip();
+        match g {
+            Some(g) => Some(backend::outbox::progress(call.db(), g.id).await?),
+            None => None,
+        }
+    } else {
+        None
+    };
+    Ok(convert::giveaway(v, tz, call.ctx.clock.now(), notices))
+}
+
+/// The tenant's giveaways, newest first.
+#[server(endpoint = "giveaways/list")]
+pub async fn list_giveaways() -> Result<Vec<GiveawayDto>, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let tz = tz_of(&call, &p.scope).await?;
+    let now = call.ctx.clock.now();
+    Ok(
+        backend::giveaways::list(call.db(), &p.scope, &call.ctx.cipher)
+            .await?
+            .into_iter()
+            .map(|v| convert::giveaway(v, tz, now, None))
+            .collect(),
+    )
+}
+
+/// One giveaway with its notice progress.
+#[server(endpoint = "giveaways/get")]
+pub async fn get_giveaway(id: String) -> Result<GiveawayDto, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let v = backend::giveaways::get(call.db(), &p.scope, &call.ctx.cipher, &id).await?;
+    dto(&call, &p.scope, v).await
+}
+
+/// The bots a giveaway can run on.
+#[server(endpoint = "giveaways/bots")]
+pub async fn bot_choices() -> Result<Vec<BotChoice>, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    Ok(
+        backend::bots::list(call.db(), &p.scope, &call.ctx.public_url)
+            .await?
+            .into_iter()
+            .map(|b| BotChoice {
+                id: b.public_id,
+                username: b.username,
+            })
+            .collect(),
+    )
+}
+
+/// Creates (empty `id`) or edits a giveaway, within the edit rules of its state.
+#[server(endpoint = "giveaways/save")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_giveaway(
+    id: String,
+    title: String,
+    description: String,
+    prizes: String,
+    reserves: String,
+    starts_at: String,
+    ends_at: String,
+    bot: String,
+    conditions: String,
+    max_entries: String,
+) -> Result<GiveawayDto, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let form = backend::giveaways::GiveawayForm {
+        title,
+        description,
+        prizes,
+        reserves,
+        starts_at,
+        ends_at,
+        bot,
+        conditions,
+        max_entries,
+    };
+    let now = call.ctx.clock.now();
+    let v = if id.is_empty() {
+        backend::giveaways::create(call.db(), &p.scope, &call.ctx.cipher, &form, now).await?
+    } else {
+        backend::giveaways::update(call.db(), &p.scope, &call.ctx.cipher, &id, &form, now).await?
+    };
+    call.redirect_plain_form(&format!("/giveaways/{}", v.public_id));
+    dto(&call, &p.scope, v).await
+}
+
+/// Publishes a draft (scheduled, or open when its start has passed).
+#[server(endpoint = "giveaways/publish")]
+pub async fn publish_giveaway(id: String) -> Result<GiveawayDto, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let v = backend::giveaways::publish(
+        call.db(),
+        &p.scope,
+        &call.ctx.cipher,
+        &id,
+        call.ctx.clock.now(),
+    )
+    .await?;
+    call.ctx.scheduler_wake.notify_one();
+    call.redirect_plain_form(&format!("/giveaways/{id}"));
+    dto(&call, &p.scope, v).await
+}
+
+/// Cancels a giveaway that has not closed.
+#[server(endpoint = "giveaways/cancel")]
+pub async fn cancel_giveaway(id: String) -> Result<GiveawayDto, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let v = backend::giveaways::cancel(
+        call.db(),
+        &p.scope,
+        &call.ctx.cipher,
+        &id,
+        call.ctx.clock.now(),
+    )
+    .await?;
+    call.redirect_plain_form(&format!("/giveaways/{id}"));
+    dto(&call, &p.scope, v).await
+}
+
+/// A page of entries; `q` searches name, @username, pseudonym and #number.
+#[server(endpoint = "giveaways/entries")]
+pub async fn giveaway_entries(
+    id: String,
+    q: String,
+    page: u64,
+) -> Result<EntriesPageDto, AppError> {
+    const PER_PAGE: u64 = 25;
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let tz = tz_of(&call, &p.scope).await?;
+    let (rows, total) =
+        backend::giveaways::entries_page(call.db(), &p.scope, &id, &q, page, PER_PAGE).await?;
+    Ok(EntriesPageDto {
+        rows: rows.into_iter().map(|e| convert::entry(e, tz)).collect(),
+        total,
+        page,
+        per_page: PER_PAGE,
+    })
+}
+
+/// Posts the giveaway, with a Join link to the bot, in a channel or group the bot
+/// administers; the result is posted there after the draw.
+#[server(endpoint = "giveaways/announce")]
+pub async fn announce_giveaway(id: String, chat: String) -> Result<(), AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    backend::giveaways::announce(
+        call.db(),
+        &p.scope,
+        &call.ctx.cipher,
+        &call.ctx.telegram,
+        &id,
+        &chat,
+    )
+    .await?;
+    call.redirect_plain_form(&format!("/giveaways/{id}"));
+    Ok(())
+}
+
+/// The public record of a giveaway (no login): what `/verify/<id>` checks.
+#[server(endpoint = "verify/record")]
+pub async fn verify_record(id: String) -> Result<crate::dto::PublicRecordDto, AppError> {
+    let call = crate::server::Call::start()?;
+    let r = backend::giveaways::public_record(call.db(), &call.ctx.cipher, &id).await?;
+    Ok(crate::dto::PublicRecordDto {
+        id: r.public_id,
+        title: r.title,
+        status: r.status,
+        commitment: r.commitment,
+        prizes: r.prizes,
+        entry_list: r.entry_list,
+        published: r.published,
+    })
+}

@@ -1,0 +1,409 @@
+//! The durable outbox: bulk messages (winner notices, result posts) are written here in
+//! the same transaction as the change that causes them, and a sender delivers them
+//! through the per-bot limiter. A restart loses none: an unsent row is sent after it.
+//! A row is sent once as far as we can know; a crash between Telegram's answer and our
+//! "sent" mark is the only window for a repeat.
+//!
+//! Users who blocked the bot or never started it are recorded ("failed" with the reason)
+//! and not retried; a 429 waits as told; other failures retry with back-off, then fail.
+
+use crate::ServiceError;
+use crate::crypto::TokenCipher;
+use crate::entities::{bots, outbox};
+use crate::limiter::Limiter;
+use crate::telegram::{TelegramApi, TelegramError, classify, refusal};
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use teloxide::payloads::SendMessageSetters;
+use teloxide::prelude::Requester;
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
+use tokio::sync::Notify;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+/// Attempts before a row that keeps failing for other reasons is given up.
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub text: String,
+    /// Optional URL buttons, one per row: (label, url).
+    #[serde(default)]
+    pub links: Vec<(String, String)>,
+}
+
+/// A row to write.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub tenant_id: i32,
+    pub bot_id: i32,
+    pub giveaway_id: Option<i32>,
+    pub kind: &'static str,
+    pub chat_id: i64,
+    pub message: Message,
+    /// Unique per purpose, e.g. `win:<giveaway>:<entry>`; writing it twice is a no-op.
+    pub dedupe_key: String,
+}
+
+/// Writes messages (inside the caller's transaction), due at once by the real clock.
+/// Duplicates are ignored.
+pub async fn enqueue(db: &impl ConnectionTrait, rows: Vec<NewMessage>) -> Result<(), ServiceError> {
+    let now = Utc::now();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    for chunk in rows.chunks(500) {
+        let models = chunk.iter().map(|m| outbox::ActiveModel {
+            tenant_id: Set(m.tenant_id),
+            bot_id: Set(m.bot_id),
+            giveaway_id: Set(m.giveaway_id),
+            kind: Set(m.kind.to_owned()),
+            chat_id: Set(m.chat_id),
+            payload: Set(serde_json::to_string(&m.message).expect("plain data")),
+            dedupe_key: Set(m.dedupe_key.clone()),
+            status: Set(PENDING.to_owned()),
+            attempts: Set(0),
+            not_before: Set(now),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        outbox::Entity::insert_many(models)
+            .on_conflict(
+                OnConflict::column(outbox::Column::DedupeKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// How a giveaway's notices stand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub sent: u64,
+    pub pending: u64,
+    pub failed: u64,
+    /// Failure reasons and how many of each.
+    pub reasons: BTreeMap<String, u64>,
+}
+
+pub async fn progress(
+    db: &impl ConnectionTrait,
+    giveaway_id: i32,
+) -> Result<Progress, ServiceError> {
+    let rows: Vec<(String, Option<String>, i64)> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Status)
+        .column(outbox::Column::LastError)
+        .column_as(outbox::Column::Id.count(), "n")
+        .filter(outbox::Column::GiveawayId.eq(giveaway_id))
+        .group_by(outbox::Column::Status)
+        .group_by(outbox::Column::LastError)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut p = Progress::default();
+    for (status, reason, n) in rows {
+        let n = n.max(0) as u64;
+        match status.as_str() {
+            SENT => p.sent += n,
+            FAILED => {
+                p.failed += n;
+                *p.reasons
+                    .entry(reason.unwrap_or_else(|| "unknown".into()))
+                    .or_default() += n;
+            }
+            _ => p.pending += n,
+        }
+    }
+    Ok(p)
+}
+
+/// Delivers the outbox. One per process; per bot, one task at a time sends its rows in
+/// order through the limiter, so bots do not wait for each other.
+#[derive(Clone)]
+pub struct Sender {
+    db: DatabaseConnection,
+    cipher: Arc<TokenCipher>,
+    api: TelegramApi,
+    limiter: Arc<Limiter>,
+    /// Woken when rows are written.
+    pub wake: Arc<Notify>,
+    busy: Arc<Mutex<HashSet<i32>>>,
+    counters: Arc<Counters>,
+}
+
+/// Send outcomes since start (for metrics and the benchmark).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub sent: std::sync::atomic::AtomicU64,
+    pub failed: std::sync::atomic::AtomicU64,
+    pub retried: std::sync::atomic::AtomicU64,
+    pub too_many_requests: std::sync::atomic::AtomicU64,
+}
+
+/// How long a claimed row stays ours before another sender may take it.
+const LEASE: i64 = 120;
+
+impl Sender {
+    pub fn new(
+        db: DatabaseConnection,
+        cipher: Arc<TokenCipher>,
+        api: TelegramApi,
+        limiter: Arc<Limiter>,
+    ) -> Sender {
+        Sender {
+            db,
+            cipher,
+            api,
+            limiter,
+            wake: Arc::new(Notify::new()),
+            busy: Arc::default(),
+            counters: Arc::default(),
+        }
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Runs forever: looks for due rows when woken and every second.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                let notified = self.wake.notified();
+                if let Err(e) = self.dispatch().await {
+                    tracing::warn!(error = %e, "outbox round failed");
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(1), notified).await;
+            }
+        })
+    }
+
+    /// Starts a sending task for every bot with due rows that has none running.
+    pub async fn dispatch(&self) -> Result<usize, ServiceError> {
+        let now = Utc::now();
+        let bot_ids: Vec<i32> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::BotId)
+            .distinct()
+            .filter(due(now))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut started = 0;
+        for bot_id in bot_ids {
+            if !self.busy().insert(bot_id) {
+                continue;
+            }
+            started += 1;
+            let me = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = me.drain(bot_id).await {
+                    tracing::warn!(bot = bot_id, error = %e, "outbox sending stopped");
+                }
+                me.busy().remove(&bot_id);
+            });
+        }
+        Ok(started)
+    }
+
+    fn busy(&self) -> std::sync::MutexGuard<'_, HashSet<i32>> {
+        self.busy.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends a bot's due rows, oldest first, until none is due.
+    async fn drain(&self, bot_id: i32) -> Result<(), ServiceError> {
+        loop {
+            let now = Utc::now();
+            let rows = outbox::Entity::find()
+                .filter(outbox::Column::BotId.eq(bot_id))
+                .filter(due(now))
+                .order_by_asc(outbox::Column::Id)
+                .limit(100)
+                .all(&self.db)
+                .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let Some(bot_row) = bots::Entity::find_by_id(bot_id).one(&self.db).await? else {
+                return Ok(());
+            };
+            if !bot_row.enabled || bot_row.status == crate::bots::STATUS_REVOKED {
+                // Kept for when the tenant turns it on again or pastes a new token.
+                return Ok(());
+            }
+            let token = self
+                .cipher
+                .open(&bot_row.public_id, &bot_row.token_sealed)
+                .map_err(|e| ServiceError::Internal(format!("bot {bot_id}: {e}")))?;
+            let bot = self.api.bot(&token);
+            for row in rows {
+                if !self.claim(&row).await? {
+                    continue; // another sender has it
+                }
+                let message: Message = match serde_json::from_str(&row.payload) {
+                    Ok(m) => m,
+                    Err(_) => {
+                        self.finish(row.id, FAILED, Some("bad_payload"), None)
+                            .await?;
+                        continue;
+                    }
+                };
+                self.limiter.acquire(bot_id, row.chat_id).await;
+                let mut req = bot.send_message(ChatId(row.chat_id), message.text);
+                if !message.links.is_empty() {
+                    let rows = message.links.iter().filter_map(|(label, url)| {
+                        url.parse()
+                            .ok()
+                            .map(|u| vec![InlineKeyboardButton::url(label.clone(), u)])
+                    });
+                    req = req.reply_markup(InlineKeyboardMarkup::new(rows));
+                }
+                match req.await {
+                    Ok(m) => {
+                        self.finish(row.id, SENT, None, Some(i64::from(m.id.0)))
+                            .await?;
+                        self.count(&self.counters.sent);
+                    }
+                    Err(e) => {
+                        let kind = classify(&e);
+                        match kind {
+                            TelegramError::RetryAfter(s) => {
+                                self.count(&self.counters.too_many_requests);
+                                self.limiter.retry_after(bot_id, row.chat_id, s);
+                                self.later(&row, Some(s), "retry_after", false).await?;
+                            }
+                            TelegramError::TokenRejected => {
+                                crate::bots::set_status(
+                                    &self.db,
+                                    bot_id,
+                                    crate::bots::STATUS_REVOKED,
+                                    Some("token_rejected"),
+                                )
+                                .await?;
+                                self.later(&row, None, "token_rejected", false).await?;
+                                return Ok(());
+                            }
+                            TelegramError::Unavailable => {
+                                self.count(&self.counters.retried);
+                                self.later(&row, None, "unavailable", true).await?;
+                            }
+                            TelegramError::Refused => {
+                                // Blocked, never started, deleted: recorded, not retried.
+                                self.finish(row.id, FAILED, Some(refusal(&e)), None).await?;
+                                self.count(&self.counters.failed);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn count(&self, c: &std::sync::atomic::AtomicU64) {
+        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Takes a row for `LEASE` seconds, unless another sender holds it.
+    async fn claim(&self, row: &outbox::Model) -> Result<bool, ServiceError> {
+        let now = Utc::now();
+        let res = outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::ClaimedUntil,
+                Expr::value(now + ChronoDuration::seconds(LEASE)),
+            )
+            .filter(outbox::Column::Id.eq(row.id))
+            .filter(due(now))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    async fn finish(
+        &self,
+        id: i64,
+        status: &str,
+        reason: Option<&str>,
+        message_id: Option<i64>,
+    ) -> Result<(), ServiceError> {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(status))
+            .col_expr(
+                outbox::Column::LastError,
+                Expr::value(reason.map(str::to_owned)),
+            )
+            .col_expr(outbox::Column::MessageId, Expr::value(message_id))
+            .col_expr(
+                outbox::Column::SentAt,
+                Expr::value((status == SENT).then(Utc::now)),
+            )
+            .col_expr(
+                outbox::Column::ClaimedUntil,
+                Expr::value(None::<DateTime<Utc>>),
+            )
+            .col_expr(
+                outbox::Column::Attempts,
+                sea_orm::sea_query::ExprTrait::add(Expr::col(outbox::Column::Attempts), 1),
+            )
+            .filter(outbox::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts a row back for later: after `wait` seconds, or a growing back-off.
+    async fn later(
+        &self,
+        row: &outbox::Model,
+        wait: Option<u64>,
+        reason: &str,
+        counts: bool,
+    ) -> Result<(), ServiceError> {
+        let attempts = row.attempts + i32::from(counts);
+        if attempts >= MAX_ATTEMPTS {
+            self.count(&self.counters.failed);
+            return self.finish(row.id, FAILED, Some(reason), None).await;
+        }
+        let secs = wait.unwrap_or_else(|| 2u64.pow(attempts.clamp(0, 10) as u32)) as i64;
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Attempts, Expr::value(attempts))
+            .col_expr(outbox::Column::LastError, Expr::value(reason))
+            .col_expr(
+                outbox::Column::NotBefore,
+                Expr::value(Utc::now() + ChronoDuration::seconds(secs)),
+            )
+            .col_expr(
+                outbox::Column::ClaimedUntil,
+                Expr::value(None::<DateTime<Utc>>),
+            )
+            .filter(outbox::Column::Id.eq(row.id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Pending, due, and not held by a sender.
+fn due(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(outbox::Column::Status.eq(PENDING))
+        .add(outbox::Column::NotBefore.lte(now))
+        .add(
+            Condition::any()
+                .add(outbox::Column::ClaimedUntil.is_null())
+                .add(outbox::Column::ClaimedUntil.lt(now)),
+        )
+}
