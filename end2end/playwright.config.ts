@@ -73,6 +73,8 @@ export default defineConfig({
       TOMBOLA_LOGIN_MAX_FAILURES_PER_ACCOUNT: '5',
       TOMBOLA_LOG: process.env.TOMBOLA_E2E_LOG ?? 'warn',
       TOMBOLA_TELEGRAM_API_URL: `http://127.0.0.1:${simPort}`,
+      // The giveaway spec moves the scheduler's clock instead of waiting for a draw.
+      TOMBOLA_TEST_CLOCK: 'true',
     },
   },
   ],

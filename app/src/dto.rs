@@ -84,6 +84,7 @@ pub struct GiveawayDto {
     pub bot_username: Option<String>,
     pub conditions_text: String,
     pub max_entries: Option<u32>,
+    pub captcha: bool,
     pub entries: u32,
     pub commitment: String,
     pub entries_hash: Option<String>,

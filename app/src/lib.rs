@@ -87,10 +87,14 @@ fn AppRoutes() -> impl IntoView {
         <Routes fallback=pages::not_found::NotFound>
             <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async />
             <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
+            <Route path=path!("/verify/:id") view=pages::verify::VerifyPage ssr=SsrMode::Async />
             <ParentRoute path=path!("") view=pages::shell::DashboardShell ssr=SsrMode::Async>
                 <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async />
                 <Route path=path!("bots") view=pages::bots::BotsPage ssr=SsrMode::Async />
-                <Route path=path!("giveaways") view=pages::placeholder::GiveawaysPage ssr=SsrMode::Async />
+                <Route path=path!("giveaways") view=pages::giveaways::GiveawaysPage ssr=SsrMode::Async />
+                <Route path=path!("giveaways/new") view=pages::giveaways::GiveawayNewPage ssr=SsrMode::Async />
+                <Route path=path!("giveaways/:id") view=pages::giveaways::GiveawayDetailPage ssr=SsrMode::Async />
+                <Route path=path!("giveaways/:id/edit") view=pages::giveaways::GiveawayEditPage ssr=SsrMode::Async />
                 <Route path=path!("usage") view=pages::placeholder::UsagePage ssr=SsrMode::Async />
                 <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("operator") view=pages::operator::OperatorPage ssr=SsrMode::Async />

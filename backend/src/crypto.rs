@@ -144,6 +144,20 @@ impl TokenCipher {
             .map_err(|_| CryptoError::Unauthentic)
     }
 
+    /// The bytes a giveaway's captcha question for one user is made of (stable, keyed).
+    pub fn captcha_bytes(&self, giveaway_ref: &str, telegram_user_id: i64) -> [u8; 8] {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.fingerprint_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(b"tombola/captcha/v1\0");
+        mac.update(giveaway_ref.as_bytes());
+        mac.update(b"\0");
+        mac.update(&telegram_user_id.to_le_bytes());
+        let out = mac.finalize().into_bytes();
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&out[..8]);
+        b
+    }
+
     /// An entrant's pseudonym in one giveaway: stable, recognisable (the bot tells the
     /// entrant), and revealing nothing about who it is. 10 hex digits.
     pub fn pseudonym(&self, giveaway_ref: &str, telegram_user_id: i64) -> String {

@@ -33,6 +33,8 @@ pub struct GiveawayForm {
     pub bot: String,
     pub conditions: String,
     pub max_entries: String,
+    /// Ask entrants a small question before they join.
+    pub captcha: bool,
 }
 
 /// A checked form.
@@ -47,6 +49,7 @@ struct Valid {
     bot_id: i32,
     conditions: Vec<String>,
     max_entries: Option<u32>,
+    captcha: bool,
 }
 
 fn invalid(field: &'static str) -> impl FnOnce(ValidationError) -> ServiceError {
@@ -143,6 +146,7 @@ async fn validate(
         bot_id: bot.id,
         conditions,
         max_entries,
+        captcha: form.captcha,
     })
 }
 
@@ -165,6 +169,7 @@ pub struct GiveawayView {
     pub bot_username: Option<String>,
     pub conditions: Vec<String>,
     pub max_entries: Option<u32>,
+    pub captcha: bool,
     pub entries: u32,
     pub commitment: String,
     pub entries_hash: Option<String>,
@@ -194,6 +199,7 @@ fn view(
             .and_then(|r| serde_json::from_str(r).ok()),
         reserves: g.reserves.max(0) as u32,
         max_entries: g.max_entries.map(|m| m.max(0) as u32),
+        captcha: g.captcha,
         entries: g.entries_count.max(0) as u32,
         bot: bot.map(|b| b.public_id.clone()),
         bot_username: bot.map(|b| b.username.clone()),
@@ -272,6 +278,7 @@ pub async fn create(
         ends_at: Set(v.ends_at),
         conditions: Set(to_json(&v.conditions)),
         max_entries: Set(v.max_entries.map(|m| m as i32)),
+        captcha: Set(v.captcha),
         status: Set(Status::Draft.code().to_owned()),
         seed_sealed: Set(cipher.seal_bytes(&seed_aad(&public_id), &seed.0)),
         commitment: Set(draw::commitment(&seed).to_hex()),
@@ -312,7 +319,8 @@ pub async fn update(
     let rules_same = v.prizes == prizes
         && v.reserves as i32 == g.reserves
         && v.conditions == conditions
-        && v.max_entries.map(|m| m as i32) == g.max_entries;
+        && v.max_entries.map(|m| m as i32) == g.max_entries
+        && v.captcha == g.captcha;
     let schedule_same = v.starts_at == g.starts_at && v.ends_at == g.ends_at;
     let refuse = |what| Err(ServiceError::Conflict(what));
     if !may.rules && !rules_same {
@@ -337,6 +345,7 @@ pub async fn update(
     a.ends_at = Set(v.ends_at);
     a.conditions = Set(to_json(&v.conditions));
     a.max_entries = Set(v.max_entries.map(|m| m as i32));
+    a.captcha = Set(v.captcha);
     a.bot_id = Set(Some(v.bot_id));
     a.updated_at = Set(now);
     // Only while it is still in the state we checked.
@@ -573,6 +582,7 @@ pub struct Offer {
     pub entries: u32,
     pub commitment: String,
     pub conditions: Vec<String>,
+    pub captcha: bool,
     pub status: Status,
 }
 
@@ -581,6 +591,7 @@ fn offer(g: giveaways::Model) -> Offer {
         prizes: serde_json::from_str(&g.prizes).unwrap_or_default(),
         conditions: serde_json::from_str(&g.conditions).unwrap_or_default(),
         status: Status::from_code(&g.status).unwrap_or(Status::Cancelled),
+        captcha: g.captcha,
         entries: g.entries_count.max(0) as u32,
         public_id: g.public_id,
         title: g.title,
@@ -1037,4 +1048,69 @@ pub async fn announce(
         "giveaway announced"
     );
     Ok(())
+}
+
+/// A winner for the export: the entry, what it won (`None` for a reserve), and how the
+/// winner's notice stands ("sent", "pending", "failed: <reason>").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WinnerRow {
+    pub entry: EntryRow,
+    pub prize: Option<String>,
+    pub notice: String,
+}
+
+/// The drawn winners (in pick order) and then the reserves.
+pub async fn winners(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    public_id: &str,
+) -> Result<Vec<WinnerRow>, ServiceError> {
+    use crate::entities::outbox;
+    let g = find_owned(db, scope, public_id).await?;
+    let Some(outcome) = g
+        .result
+        .as_deref()
+        .and_then(|r| serde_json::from_str::<Outcome>(r).ok())
+    else {
+        return Ok(vec![]);
+    };
+    let prizes: Vec<Prize> = serde_json::from_str(&g.prizes).unwrap_or_default();
+    let assigned = rules::assign_prizes(&prizes, &outcome.winners);
+    let picks: Vec<(u32, Option<String>)> = assigned
+        .into_iter()
+        .map(|(n, p)| (n, Some(p.to_owned())))
+        .chain(outcome.reserves.iter().map(|n| (*n, None)))
+        .collect();
+    let mut out = Vec::with_capacity(picks.len());
+    for (number, prize) in picks {
+        let Some(e) = entries::Entity::find()
+            .filter(entries::Column::GiveawayId.eq(g.id))
+            .filter(entries::Column::Number.eq(number as i32))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let notice = if prize.is_some() {
+            match outbox::Entity::find()
+                .filter(outbox::Column::DedupeKey.eq(format!("win:{}:{number}", g.id)))
+                .one(db)
+                .await?
+            {
+                Some(o) if o.status == crate::outbox::FAILED => {
+                    format!("failed: {}", o.last_error.unwrap_or_default())
+                }
+                Some(o) => o.status,
+                None => "none".into(),
+            }
+        } else {
+            String::new()
+        };
+        out.push(WinnerRow {
+            entry: entry_row(e),
+            prize,
+            notice,
+        });
+    }
+    Ok(out)
 }

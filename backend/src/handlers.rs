@@ -226,7 +226,7 @@ async fn on_private_message(ctx: Arc<Ctx>, m: Message, from: User) -> HandlerRes
         .and_then(|t| t.strip_prefix("/start "))
         .map(str::trim);
     if let Some(id) = payload.and_then(rules::parse_deep_link) {
-        return ctx.join(m.chat.id, &from, id, "link").await;
+        return ctx.join(m.chat.id, &from, id, "link", false).await;
     }
     // /start, and anything else we do not understand: the menu.
     Ok(ctx.menu(m.chat.id, &from).await?)
@@ -254,7 +254,19 @@ async fn on_callback(ctx: Arc<Ctx>, q: CallbackQuery) -> HandlerResult {
     }
     answer.await.map_err(|e| classify(&e))?;
     match giveaway {
-        Some(rules::Callback::Join(id)) => return ctx.join(chat, &q.from, &id, "button").await,
+        Some(rules::Callback::Join(id)) => {
+            return ctx.join(chat, &q.from, &id, "button", false).await;
+        }
+        Some(rules::Callback::Captcha(id, n)) => {
+            let expected =
+                rules::Captcha::from_bytes(ctx.cipher.captcha_bytes(&id, q.from.id.0 as i64))
+                    .answer();
+            if n != expected {
+                ctx.say(chat, BotText::CaptchaWrong.text(l), None).await?;
+                return ctx.join(chat, &q.from, &id, "button", false).await;
+            }
+            return ctx.join(chat, &q.from, &id, "button", true).await;
+        }
         Some(rules::Callback::Show(id)) => return ctx.show(chat, &q.from, &id).await,
         None => {}
     }
@@ -474,7 +486,14 @@ impl Ctx {
     }
 
     /// Joins: conditions checked with getChatMember, exactly what is missing said.
-    async fn join(&self, chat: ChatId, user: &User, public_id: &str, via: &str) -> HandlerResult {
+    async fn join(
+        &self,
+        chat: ChatId,
+        user: &User,
+        public_id: &str,
+        via: &str,
+        captcha_passed: bool,
+    ) -> HandlerResult {
         let l = self.locale(user);
         let offer = match giveaways::offer_on_bot(&self.db, &self.scope, public_id).await {
             Ok(o) => o,
@@ -491,6 +510,31 @@ impl Ctx {
             username: user.username.clone(),
             language_code: user.language_code.clone(),
         };
+        if offer.status == Status::Open && offer.captcha && !captcha_passed {
+            let already = giveaways::mine(&self.db, &self.scope, who.telegram_user_id)
+                .await?
+                .iter()
+                .any(|e| e.public_id == offer.public_id);
+            if !already {
+                let c = rules::Captcha::from_bytes(
+                    self.cipher
+                        .captcha_bytes(&offer.public_id, who.telegram_user_id),
+                );
+                let text = BotText::CaptchaQuestion
+                    .text(l)
+                    .replace("{a}", &c.a.to_string())
+                    .replace("{b}", &c.b.to_string());
+                let buttons = c.choices.map(|n| {
+                    InlineKeyboardButton::callback(
+                        n.to_string(),
+                        rules::Callback::Captcha(offer.public_id.clone(), n).encode(),
+                    )
+                });
+                return Ok(self
+                    .say(chat, &text, Some(InlineKeyboardMarkup::new([buttons])))
+                    .await?);
+            }
+        }
         if offer.status == Status::Open && !offer.conditions.is_empty() {
             match crate::scheduler::missing_memberships(
                 &self.bot,

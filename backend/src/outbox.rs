@@ -154,8 +154,10 @@ pub struct Counters {
     pub too_many_requests: std::sync::atomic::AtomicU64,
 }
 
-/// How long a claimed row stays ours before another sender may take it.
-const LEASE: i64 = 120;
+/// How long a claimed row stays ours before another sender may take it: a row is claimed
+/// just before its send, which gives up after `SEND_TIMEOUT_SECS`, so a row held by a
+/// process that died is free again this long after.
+const LEASE: i64 = crate::telegram::SEND_TIMEOUT_SECS as i64 + 10;
 
 impl Sender {
     pub fn new(
@@ -249,11 +251,8 @@ impl Sender {
                 .cipher
                 .open(&bot_row.public_id, &bot_row.token_sealed)
                 .map_err(|e| ServiceError::Internal(format!("bot {bot_id}: {e}")))?;
-            let bot = self.api.bot(&token);
+            let bot = self.api.sending_bot(&token);
             for row in rows {
-                if !self.claim(&row).await? {
-                    continue; // another sender has it
-                }
                 let message: Message = match serde_json::from_str(&row.payload) {
                     Ok(m) => m,
                     Err(_) => {
@@ -262,7 +261,11 @@ impl Sender {
                         continue;
                     }
                 };
+                // The slot first, then the lease: the lease only has to cover the send.
                 self.limiter.acquire(bot_id, row.chat_id).await;
+                if !self.claim(&row).await? {
+                    continue; // another sender has it
+                }
                 let mut req = bot.send_message(ChatId(row.chat_id), message.text);
                 if !message.links.is_empty() {
                     let rows = message.links.iter().filter_map(|(label, url)| {

@@ -13,6 +13,8 @@ use teloxide::{ApiError, Bot, RequestError};
 pub struct TelegramApi {
     url: reqwest::Url,
     http: reqwest::Client,
+    /// For single sends: a short timeout, so an outbox lease can be short too.
+    http_send: reqwest::Client,
 }
 
 impl std::fmt::Debug for TelegramApi {
@@ -20,6 +22,9 @@ impl std::fmt::Debug for TelegramApi {
         write!(f, "TelegramApi({})", self.url)
     }
 }
+
+/// The longest a single send may take before it counts as failed (and is retried).
+pub const SEND_TIMEOUT_SECS: u64 = 20;
 
 /// How a Bot API call failed, without any of its text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +67,16 @@ impl TelegramApi {
             .timeout(std::time::Duration::from_secs(70))
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
-        Ok(TelegramApi { url, http })
+        let http_send = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(SEND_TIMEOUT_SECS))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(TelegramApi {
+            url,
+            http,
+            http_send,
+        })
     }
 
     pub fn url(&self) -> &reqwest::Url {
@@ -86,6 +100,11 @@ impl TelegramApi {
     /// A client for one bot. Cheap: the HTTP client and its connections are shared.
     pub fn bot(&self, token: &BotToken) -> Bot {
         Bot::with_client(token.expose(), self.http.clone()).set_api_url(self.url.clone())
+    }
+
+    /// A client for one bot whose calls give up after [`SEND_TIMEOUT_SECS`].
+    pub fn sending_bot(&self, token: &BotToken) -> Bot {
+        Bot::with_client(token.expose(), self.http_send.clone()).set_api_url(self.url.clone())
     }
 }
 

@@ -46,6 +46,8 @@ bot_texts! {
     NotFound => "找不到这场抽奖。", "Giveaway not found.";
     MissingMembership => "还差一步：请先加入 {chats}，然后再点一次「参与」。", "One more step: join {chats} first, then tap Join again.";
     CannotCheck => "暂时无法核验参与条件，请稍后再试。", "The join conditions cannot be checked right now; please try again in a moment.";
+    CaptchaQuestion => "参与前请先回答：{a} + {b} = ？", "Before you join, a quick question: {a} + {b} = ?";
+    CaptchaWrong => "不对哦，再试一次。", "Not quite; try again.";
     MineTitle => "你参与的抽奖：", "Your giveaways:";
     MineLine => "• {title} — #{number} — {status}", "• {title} — #{number} — {status}";
     StatusOpen => "进行中", "open";

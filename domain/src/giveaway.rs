@@ -180,6 +180,8 @@ pub enum Callback {
     Show(String),
     /// Join one giveaway.
     Join(String),
+    /// An answer to the giveaway's captcha question.
+    Captcha(String, u8),
 }
 
 impl Callback {
@@ -187,11 +189,19 @@ impl Callback {
         match self {
             Callback::Show(id) => format!("g:{id}"),
             Callback::Join(id) => format!("j:{id}"),
+            Callback::Captcha(id, n) => format!("k:{id}:{n}"),
         }
     }
 
     pub fn decode(data: &str) -> Option<Callback> {
         let (kind, id) = data.split_once(':')?;
+        if kind == "k" {
+            let (id, n) = id.split_once(':')?;
+            return (public_id_ok(id) && n.len() <= 3)
+                .then(|| n.parse().ok())
+                .flatten()
+                .map(|n| Callback::Captcha(id.to_owned(), n));
+        }
         if !public_id_ok(id) {
             return None;
         }
@@ -200,6 +210,32 @@ impl Callback {
             "j" => Some(Callback::Join(id.to_owned())),
             _ => None,
         }
+    }
+}
+
+/// A question a person answers with one tap — "a + b = ?" with three choices — derived
+/// from a keyed hash of (giveaway, user), so checking an answer needs no stored state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Captcha {
+    pub a: u8,
+    pub b: u8,
+    pub choices: [u8; 3],
+}
+
+impl Captcha {
+    pub fn from_bytes(h: [u8; 8]) -> Captcha {
+        let a = 2 + h[0] % 8;
+        let b = 1 + h[1] % 9;
+        let answer = a + b;
+        let up = answer + 1 + h[2] % 3;
+        let down = answer - 1 - h[3] % 2;
+        let mut choices = [answer, up, down];
+        choices.rotate_left(usize::from(h[4] % 3));
+        Captcha { a, b, choices }
+    }
+
+    pub fn answer(&self) -> u8 {
+        self.a + self.b
     }
 }
 
@@ -407,10 +443,31 @@ mod tests {
     }
 
     #[test]
+    fn captcha_has_one_right_answer_among_three() {
+        for seed in 0u8..=255 {
+            let c = Captcha::from_bytes([
+                seed,
+                seed.wrapping_mul(7),
+                seed / 3,
+                seed,
+                seed / 5,
+                0,
+                0,
+                0,
+            ]);
+            let mut sorted = c.choices;
+            sorted.sort_unstable();
+            assert!(sorted[0] < sorted[1] && sorted[1] < sorted[2], "{c:?}");
+            assert_eq!(c.choices.iter().filter(|&&x| x == c.answer()).count(), 1);
+        }
+    }
+
+    #[test]
     fn callback_data_round_trips_and_refuses_junk() {
         for c in [
             Callback::Show("abc_12-X".into()),
             Callback::Join("Zz9".into()),
+            Callback::Captcha("abc".into(), 17),
         ] {
             assert_eq!(Callback::decode(&c.encode()), Some(c.clone()));
             assert!(c.encode().len() <= 64);
@@ -421,6 +478,9 @@ mod tests {
             "x:abc",
             "g:a b",
             "j:../x",
+            "k:abc",
+            "k:abc:x",
+            "k:abc:1000",
             &format!("g:{}", "a".repeat(25)),
         ] {
             assert_eq!(Callback::decode(junk), None, "{junk}");

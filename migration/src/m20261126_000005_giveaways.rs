@@ -32,6 +32,7 @@ enum Giveaways {
     EndsAt,
     Conditions,
     MaxEntries,
+    Captcha,
     Status,
     SeedSealed,
     Commitment,
@@ -104,6 +105,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Giveaways::EndsAt))
                     .col(text(Giveaways::Conditions))
                     .col(integer_null(Giveaways::MaxEntries))
+                    .col(boolean(Giveaways::Captcha).default(false))
                     .col(string_len(Giveaways::Status, 16))
                     .col(text(Giveaways::SeedSealed))
                     .col(string_len(Giveaways::Commitment, 64))

@@ -33,6 +33,16 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check a draw offline from its published files (from `/verify/<id>`): the entry
+    /// list and the draw data. Exit status 0 when every check passes.
+    Verify {
+        /// The entry list (`entries-<id>.txt`).
+        #[arg(long)]
+        list: PathBuf,
+        /// The draw data (`draw-<id>.json`).
+        #[arg(long)]
+        draw: PathBuf,
+    },
     /// Platform administration.
     Admin {
         #[command(subcommand)]
@@ -71,7 +81,37 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// `tombola verify`: the same `domain::draw::verify` the verify page runs.
+fn verify(list: &std::path::Path, draw: &std::path::Path) -> anyhow::Result<()> {
+    use domain::draw::CheckKind;
+    let text = std::fs::read_to_string(list).with_context(|| format!("{}", list.display()))?;
+    let published: domain::draw::Published = serde_json::from_str(
+        &std::fs::read_to_string(draw).with_context(|| format!("{}", draw.display()))?,
+    )
+    .with_context(|| format!("{}: not draw data", draw.display()))?;
+    let checks = domain::draw::verify(&text, &published)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", list.display()))?;
+    for c in &checks {
+        let what = match c.what {
+            CheckKind::Commitment => "the seed matches the commitment published in advance",
+            CheckKind::EntriesHash => "the list matches the hash published at the close",
+            CheckKind::Winners => "drawing again gives the published winners and reserves",
+        };
+        println!("{} {what}", if c.ok { "✓" } else { "✗" });
+    }
+    println!("winners: {:?}", published.winners);
+    if checks.iter().all(|c| c.ok) {
+        println!("verified");
+        Ok(())
+    } else {
+        anyhow::bail!("NOT verified")
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Verify { list, draw }) = &cli.command {
+        return verify(list, draw);
+    }
     let config = Config::load(&cli.config).context("configuration")?;
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| config.log.clone());
     tracing_subscriber::fmt()
@@ -91,6 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             backend::db::connect_and_migrate(&config.database_url).await?;
             println!("database is up to date");
         }
+        Command::Verify { list, draw } => verify(&list, &draw)?,
         Command::Admin {
             command: AdminCommand::Create { email, company },
         } => {

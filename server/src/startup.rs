@@ -200,6 +200,11 @@ pub fn router(config: &Config, services: Services) -> Router {
             config.session_days,
         ))));
 
+    let exports = crate::exports::router(crate::exports::ExportState {
+        db: db_for_webhook.clone(),
+        cipher: cipher.clone(),
+    })
+    .layer(sessions.clone());
     let routes = generate_route_list(App);
     let ctx = state.ctx.clone();
     let fallback_ctx = state.ctx.clone();
@@ -232,6 +237,7 @@ pub fn router(config: &Config, services: Services) -> Router {
             cipher,
             wake,
         }))
+        .merge(exports)
         .merge(test_clock.map(test_clock_router).unwrap_or_default())
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

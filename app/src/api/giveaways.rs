@@ -53,6 +53,7 @@ mod convert {
             bot: v.bot,
             bot_username: v.bot_username,
             max_entries: v.max_entries,
+            captcha: v.captcha,
             entries: v.entries,
             commitment: v.commitment,
             entries_hash: v.entries_hash,
@@ -163,6 +164,9 @@ pub async fn save_giveaway(
     bot: String,
     conditions: String,
     max_entries: String,
+    /// A checkbox: "on" when ticked, absent otherwise.
+    #[server(default)]
+    captcha: Option<String>,
 ) -> Result<GiveawayDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
@@ -176,6 +180,7 @@ pub async fn save_giveaway(
         bot,
         conditions,
         max_entries,
+        captcha: captcha.is_some_and(|c| !c.is_empty() && c != "false"),
     };
     let now = call.ctx.clock.now();
     let v = if id.is_empty() {

@@ -2,9 +2,11 @@
 
 pub mod auth;
 pub mod bots;
+pub mod giveaways;
 pub mod not_found;
 pub mod operator;
 pub mod overview;
 pub mod placeholder;
 pub mod settings;
 pub mod shell;
+pub mod verify;

@@ -15,11 +15,6 @@ fn EmptySection(title: Key, body: Key) -> impl IntoView {
 }
 
 #[component]
-pub fn GiveawaysPage() -> impl IntoView {
-    view! { <EmptySection title=Key::NavGiveaways body=Key::GiveawaysEmpty /> }
-}
-
-#[component]
 pub fn UsagePage() -> impl IntoView {
     view! { <EmptySection title=Key::NavUsage body=Key::UsageEmpty /> }
 }

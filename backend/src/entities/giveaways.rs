@@ -19,6 +19,8 @@ pub struct Model {
     /// JSON: the chats an entrant must be a member of.
     pub conditions: String,
     pub max_entries: Option<i32>,
+    /// Joining asks a small question first.
+    pub captcha: bool,
     pub status: String,
     /// The draw's secret seed, sealed like bot tokens until it is revealed.
     pub seed_sealed: String,

@@ -342,6 +342,62 @@ db_test!(
                 .any(|c| c.what == CheckKind::EntriesHash && !c.ok)
         );
 
+        // The same files offline: `tombola verify` says ✓, and ✗ for a changed list.
+        let get = |path: String| {
+            let c = reqwest::Client::new();
+            async move { c.get(path).send().await.unwrap() }
+        };
+        let txt = get(format!("{}/verify/{id}/entries.txt", app.base)).await;
+        assert_eq!(txt.status(), StatusCode::OK);
+        let txt = txt.text().await.unwrap();
+        assert_eq!(txt, list);
+        let json = get(format!("{}/verify/{id}/draw.json", app.base))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("tombola-verify-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("entries.txt"), &txt).unwrap();
+        std::fs::write(dir.join("tampered.txt"), &tampered).unwrap();
+        std::fs::write(dir.join("draw.json"), &json).unwrap();
+        let run = |list: &str| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_tombola"))
+                .current_dir(&dir)
+                .args(["verify", "--list", list, "--draw", "draw.json"])
+                .output()
+                .unwrap()
+        };
+        let ok = run("entries.txt");
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stdout)
+        );
+        assert!(String::from_utf8_lossy(&ok.stdout).contains("verified"));
+        let bad = run("tampered.txt");
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stdout).contains("✗ the list matches the hash"));
+
+        // CSV for the tenant only.
+        let csv = a
+            .get(format!("{}/giveaways/{id}/entries.csv", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), StatusCode::OK);
+        let csv = csv.text().await.unwrap();
+        assert_eq!(csv.lines().count(), 9, "header and 8 entries");
+        assert!(csv.contains("Button0"));
+        let anon = get(format!("{}/giveaways/{id}/entries.csv", app.base)).await;
+        assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+        let theirs = b
+            .get(format!("{}/giveaways/{id}/winners.csv", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+
         // Winners hear it in their language; the result is posted in the channel.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -369,6 +425,20 @@ db_test!(
             }
             assert!(dm.contains(&format!("#{w}")), "{dm}");
         }
+        let winners_csv = a
+            .get(format!("{}/giveaways/{id}/winners.csv", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            winners_csv.lines().count(),
+            5,
+            "header, 3 winners, 1 reserve"
+        );
+        assert_eq!(winners_csv.matches(",sent").count(), 3, "{winners_csv}");
         let posts: Vec<Value> =
             serde_json::from_value(sim_get(&sim, &format!("/sim/chats/{channel}/events")).await)
                 .unwrap();
@@ -518,3 +588,257 @@ db_test!(concurrent_joins_get_one_entry_each, |db| async move {
     assert_eq!(repeated.len(), 9);
     assert_eq!(app.count("entries").await, 21);
 });
+
+db_test!(
+    killed_while_notifying_every_winner_is_told_and_none_twice,
+    |db| async move {
+        use telegram_sim::{Fault, FaultKind};
+        let sim = sim().await;
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let database_url = fresh_database(db).await;
+        let api = sim.api_url();
+        let env = [
+            ("TOMBOLA_TELEGRAM_API_URL", api.as_str()),
+            ("TOMBOLA_TEST_CLOCK", "true"),
+        ];
+        let (mut first, base) = spawn_binary(&database_url, &env).await;
+        let client = new_client();
+        let app = TestApp {
+            base,
+            client: client.clone(),
+            db: backend::db::connect(&database_url).await.unwrap(),
+            database_url: database_url.clone(),
+        };
+        let a = utc_tenant(&app, "kill@example.com", "Kill Shop").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        let now = chrono::Utc::now();
+        let (starts, ends) = (
+            local(now - chrono::Duration::minutes(1)),
+            local(now + chrono::Duration::days(1)),
+        );
+        let mut f = form(bot["id"].as_str().unwrap(), &starts, &ends, "");
+        f[3].1 = "Voucher × 40";
+        f[4].1 = "0";
+        let draft: Value = app.call_with(&a, "giveaways/save", &f, &[]).await.json();
+        let id = draft["id"].as_str().unwrap().to_owned();
+        app.call_with(&a, "giveaways/publish", &[("id", &id)], &[])
+            .await
+            .json::<Value>();
+        let users: Vec<i64> = (0..40)
+            .map(|i| new_user(&sim, &format!("K{i}"), "en"))
+            .collect();
+        for u in &users {
+            s.user_sends(*u, bot_a, &format!("/start g_{id}"), None)
+                .unwrap();
+        }
+        for u in &users {
+            nth_text(&sim, *u, TOKEN_A, 1).await;
+        }
+
+        // Every send now takes 150 ms: the notices take seconds, long enough to be cut.
+        s.add_fault(Fault {
+            token: Some(TOKEN_A.into()),
+            method: Some("sendMessage".into()),
+            kind: FaultKind::Slow { millis: 150 },
+            count: 1000,
+        });
+        advance(&app, 2 * 86_400).await;
+        let dms = |users: Vec<i64>| {
+            let sim = &sim;
+            async move {
+                let mut per_user = Vec::new();
+                for u in users {
+                    let m = bot_messages(sim, u, TOKEN_A, 1).await;
+                    per_user.push(
+                        m.iter()
+                            .filter(|e| {
+                                e["message"]["text"]
+                                    .as_str()
+                                    .is_some_and(|t| t.starts_with("🎉"))
+                            })
+                            .count(),
+                    );
+                }
+                per_user
+            }
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let told = dms(users.clone()).await.iter().filter(|n| **n > 0).count();
+            if told >= 5 {
+                assert!(told < 40, "too late to interrupt: all {told} sent");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no notice sent");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        first.kill().unwrap(); // SIGKILL: no shutdown, no flush
+        first.wait().unwrap();
+
+        let (mut second, _) = spawn_binary(&database_url, &env).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let counts = loop {
+            let counts = dms(users.clone()).await;
+            if counts.iter().all(|n| *n >= 1) {
+                break counts;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not every winner told: {counts:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        // At most the one message in flight at the kill can repeat (sent, not yet marked).
+        let twice = counts.iter().filter(|n| **n > 1).count();
+        assert!(twice <= 1, "{counts:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(dms(users.clone()).await, counts, "nothing more is sent");
+        second.kill().unwrap();
+        second.wait().unwrap();
+    }
+);
+
+db_test!(a_captcha_stands_before_the_entry, |db| async move {
+    let sim = sim().await;
+    let s = sim.sim();
+    let bot_a = s.bot_id("@shop_a_bot").unwrap();
+    let app = spawn(
+        db,
+        &format!(
+            "telegram-api-url = \"{}\"\ntest-clock = true\n",
+            sim.api_url()
+        ),
+    )
+    .await;
+    let a = utc_tenant(&app, "a@example.com", "Shop A").await;
+    let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+    let now = chrono::Utc::now();
+    let (starts, ends) = (
+        local(now - chrono::Duration::minutes(1)),
+        local(now + chrono::Duration::days(1)),
+    );
+    let mut f = form(bot["id"].as_str().unwrap(), &starts, &ends, "");
+    f.push(("captcha", "on"));
+    let draft: Value = app.call_with(&a, "giveaways/save", &f, &[]).await.json();
+    assert_eq!(draft["captcha"], true);
+    let id = draft["id"].as_str().unwrap().to_owned();
+    app.call_with(&a, "giveaways/publish", &[("id", &id)], &[])
+        .await
+        .json::<Value>();
+
+    let u = new_user(&sim, "Careful", "en");
+    s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
+        .unwrap();
+    let (question, msg) = nth_text(&sim, u, TOKEN_A, 1).await;
+    assert!(
+        question.starts_with("Before you join, a quick question: "),
+        "{question}"
+    );
+    let sum: u32 = question
+        .trim_start_matches("Before you join, a quick question: ")
+        .trim_end_matches(" = ?")
+        .split(" + ")
+        .map(|n| n.parse::<u32>().unwrap())
+        .sum();
+    let choices: Vec<String> = msg["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["callback_data"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(choices.len(), 3);
+    let right = choices
+        .iter()
+        .find(|c| c.ends_with(&format!(":{sum}")))
+        .unwrap()
+        .clone();
+    let wrong = choices.iter().find(|c| **c != right).unwrap().clone();
+    assert_eq!(app.count("entries").await, 0, "no entry before the answer");
+
+    let message_id = msg["message_id"].as_i64().unwrap();
+    s.user_presses(u, bot_a, u, message_id, &wrong).unwrap();
+    assert_eq!(
+        nth_text(&sim, u, TOKEN_A, 2).await.0,
+        "Not quite; try again."
+    );
+    let (again, again_msg) = nth_text(&sim, u, TOKEN_A, 3).await;
+    assert_eq!(again, question, "the same question again");
+    assert_eq!(app.count("entries").await, 0);
+    s.user_presses(
+        u,
+        bot_a,
+        u,
+        again_msg["message_id"].as_i64().unwrap(),
+        &right,
+    )
+    .unwrap();
+    let (joined, _) = nth_text(&sim, u, TOKEN_A, 4).await;
+    assert!(
+        joined.starts_with("✅ You're in! Your entry number is #1"),
+        "{joined}"
+    );
+    assert_eq!(app.count("entries").await, 1);
+});
+
+db_test!(
+    a_winner_who_blocked_the_bot_is_recorded_not_retried,
+    |db| async move {
+        let sim = sim().await;
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let app = spawn(
+            db,
+            &format!(
+                "telegram-api-url = \"{}\"\ntest-clock = true\n",
+                sim.api_url()
+            ),
+        )
+        .await;
+        let a = utc_tenant(&app, "a@example.com", "Shop A").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        let now = chrono::Utc::now();
+        let (starts, ends) = (
+            local(now - chrono::Duration::minutes(1)),
+            local(now + chrono::Duration::days(1)),
+        );
+        let mut f = form(bot["id"].as_str().unwrap(), &starts, &ends, "");
+        f[3].1 = "Gift × 2";
+        f[4].1 = "0";
+        let draft: Value = app.call_with(&a, "giveaways/save", &f, &[]).await.json();
+        let id = draft["id"].as_str().unwrap().to_owned();
+        app.call_with(&a, "giveaways/publish", &[("id", &id)], &[])
+            .await
+            .json::<Value>();
+        let stays = new_user(&sim, "Stays", "en");
+        let leaves = new_user(&sim, "Leaves", "en");
+        for u in [stays, leaves] {
+            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
+                .unwrap();
+            nth_text(&sim, u, TOKEN_A, 1).await;
+        }
+        s.user_blocks(leaves, bot_a, true).unwrap();
+
+        advance(&app, 2 * 86_400).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let g = loop {
+            let g: Value = app
+                .call_with(&a, "giveaways/get", &[("id", &id)], &[])
+                .await
+                .json();
+            if g["notices"]["pending"] == 0 && g["notices"]["sent"] == 1 {
+                break g;
+            }
+            assert!(Instant::now() < deadline, "{}", g["notices"]);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(g["notices"]["failed"], 1);
+        assert_eq!(g["notices"]["reasons"], serde_json::json!([["blocked", 1]]));
+        let sends = || async {
+            sim_get(&sim, &format!("/sim/bots/{TOKEN_A}/calls")).await["sendMessage"].clone()
+        };
+        let before = sends().await;
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(sends().await, before, "a blocked user is not tried again");
+    }
+);

@@ -244,10 +244,27 @@ pub const TEST_MASTER_KEY: [u8; 32] = [42; 32];
 /// The real `tombola` binary in a process of its own (so it can really be killed),
 /// on a free port, with the test master key. Returns the child and its base URL once
 /// `/healthz` answers.
-pub async fn spawn_binary(
-    database_url: &str,
-    env: &[(&str, &str)],
-) -> (std::process::Child, String) {
+/// A server process started by a test; killed when dropped, so a failing test leaves
+/// nothing running (and holding the test's output open).
+pub struct Proc(std::process::Child);
+
+impl Proc {
+    pub fn kill(&mut self) -> std::io::Result<()> {
+        self.0.kill()
+    }
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.0.wait()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub async fn spawn_binary(database_url: &str, env: &[(&str, &str)]) -> (Proc, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -266,7 +283,7 @@ pub async fn spawn_binary(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().unwrap();
+    let child = Proc(cmd.spawn().unwrap());
     let base = format!("http://127.0.0.1:{port}");
     let client = new_client();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -1,0 +1,130 @@
+//! `/verify/<id>`: anyone recomputes a draw. The checks run in the browser (the same
+//! `domain::draw` code, compiled to wasm) on the published entry list, which the visitor
+//! may edit or replace with a downloaded copy; without JavaScript the server runs the same
+//! code on the published list.
+
+use crate::api::giveaways::verify_record;
+use crate::components::{ErrorMessage, LangSwitch};
+use crate::dto::PublicRecordDto;
+use crate::i18n::{Key, use_i18n};
+use domain::draw::{CheckKind, verify};
+use domain::giveaway::{Status, assign_prizes};
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let record = Resource::new_blocking(
+        move || params.read().get("id").unwrap_or_default(),
+        verify_record,
+    );
+    view! {
+        <Title text=move || i18n.t(Key::VerifyTitle) />
+        <main class="verify-page">
+            <div class="verify-head">
+                <a class="brand" href="/">"🎁 " {move || i18n.t(Key::AppName)}</a>
+                <LangSwitch />
+            </div>
+            <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match record.await {
+                        Ok(r) => Either::Left(view! { <Record r=r /> }),
+                        Err(e) => Either::Right(view! { <ErrorMessage error=Some(e) /> }),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn Record(r: PublicRecordDto) -> impl IntoView {
+    let i18n = use_i18n();
+    let list = RwSignal::new(r.entry_list.clone().unwrap_or_default());
+    let in_browser = RwSignal::new(false);
+    Effect::new(move |_| in_browser.set(true));
+    let published = r.published.clone();
+    let checks = {
+        let published = published.clone();
+        Memo::new(move |_| {
+            published
+                .as_ref()
+                .map(|p| list.with(|l| verify(l, p).map_err(|e| e.to_string())))
+        })
+    };
+    let ok = move || {
+        checks
+            .get()
+            .map(|c| c.is_ok_and(|c| c.iter().all(|c| c.ok)))
+    };
+    let check_key = |k: CheckKind| match k {
+        CheckKind::Commitment => Key::VerifyCheckCommitment,
+        CheckKind::EntriesHash => Key::VerifyCheckEntries,
+        CheckKind::Winners => Key::VerifyCheckWinners,
+    };
+    let winners = published
+        .as_ref()
+        .map(|p| {
+            assign_prizes(&r.prizes, &p.winners)
+                .into_iter()
+                .map(|(n, prize)| format!("#{n} — {prize}"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let files = (
+        format!("/verify/{}/entries.txt", r.id),
+        format!("/verify/{}/draw.json", r.id),
+    );
+    let drawn = r.status == Status::Drawn;
+    view! {
+        <h1>{r.title.clone()}</h1>
+        <p class="muted">{move || i18n.t(Key::VerifyIntro)}</p>
+        <div class="hash-line"><span>{move || i18n.t(Key::GaCommitment)} ": "</span><code>{r.commitment.clone()}</code></div>
+        {published.clone().map(|p| view! {
+            <div class="hash-line"><span>{move || i18n.t(Key::GaSeed)} ": "</span><code>{p.seed.to_hex()}</code></div>
+            <div class="hash-line"><span>{move || i18n.t(Key::GaEntriesHash)} ": "</span><code>{p.entries_hash.to_hex()}</code></div>
+        })}
+        {if drawn {
+            Either::Left(view! {
+                <div class=move || if ok() == Some(true) { "verdict verdict-ok" } else { "verdict verdict-bad" } data-testid="verdict">
+                    {move || if ok() == Some(true) { format!("✓ {}", i18n.t(Key::VerifyOk)) } else { format!("✗ {}", i18n.t(Key::VerifyBad)) }}
+                </div>
+                <small class="muted" data-testid="computed-where">
+                    {move || i18n.t(if in_browser.get() { Key::VerifyInBrowser } else { Key::VerifyOnServer })}
+                </small>
+                <ul class="checks">
+                    {move || match checks.get() {
+                        Some(Ok(cs)) => cs.into_iter().map(|c| {
+                            let key = check_key(c.what);
+                            view! { <li class:bad=!c.ok>{if c.ok { "✓ " } else { "✗ " }}{move || i18n.t(key)}</li> }
+                        }).collect_view().into_any(),
+                        Some(Err(e)) => view! { <li class="bad">"✗ " {e}</li> }.into_any(),
+                        None => ().into_any(),
+                    }}
+                </ul>
+                <h2>{move || i18n.t(Key::GaWinners)}</h2>
+                <ol class="winner-list">{winners.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ol>
+                <h2>{move || i18n.t(Key::VerifyList)}</h2>
+                <p class="muted">{move || i18n.t(Key::VerifyListHint)}</p>
+                <p>
+                    <a href=files.0.clone() download>{move || i18n.t(Key::VerifyDownloadList)}</a>
+                    " · "
+                    <a href=files.1.clone() download>{move || i18n.t(Key::VerifyDownloadDraw)}</a>
+                </p>
+                <label class="visually-hidden" for="verify-list">{move || i18n.t(Key::VerifyList)}</label>
+                <textarea id="verify-list" class="entry-list" data-testid="entry-list" rows="12"
+                    prop:value=move || list.get()
+                    on:input=move |ev| list.set(event_target_value(&ev))
+                >{list.get_untracked()}</textarea>
+            })
+        } else {
+            Either::Right(view! {
+                <p class="verdict verdict-pending" data-testid="verdict">{move || i18n.t(Key::VerifyPending)}</p>
+            })
+        }}
+    }
+}

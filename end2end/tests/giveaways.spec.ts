@@ -1,0 +1,160 @@
+import { APIRequestContext, expect, Page, test, TestInfo } from '@playwright/test';
+import { jsEnabled, open, signUp, uniqueEmail } from './helpers';
+
+const sim = () => process.env.TOMBOLA_E2E_SIM_URL!;
+
+async function simBot(page: Page, name: string): Promise<{ token: string; username: string }> {
+  const id = 100000000 + Math.floor(Math.random() * 800000000);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const secret = Array.from({ length: 35 }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+  const username = `${name}_${id}_bot`;
+  const res = await page.request.post(`${sim()}/sim/bots`, { data: { token: `${id}:${secret}`, username } });
+  expect(res.ok()).toBeTruthy();
+  return { token: `${id}:${secret}`, username };
+}
+
+type Msg = { message_id: number; text: string; reply_markup?: any };
+
+/** The bot's messages in a user's private chat. */
+async function messages(req: APIRequestContext, user: number, bot: string): Promise<Msg[]> {
+  const events = await (await req.get(`${sim()}/sim/chats/${user}/events?bot=@${bot}`)).json();
+  return events.filter((e: any) => e.kind === 'message').map((e: any) => e.message);
+}
+
+/** Waits until every user has at least `n` bot messages; returns each one's n-th. */
+async function nth(req: APIRequestContext, users: number[], bot: string, n: number): Promise<Msg[]> {
+  let out: Msg[] = [];
+  await expect(async () => {
+    out = await Promise.all(users.map(async (u) => (await messages(req, u, bot))[n - 1]));
+    expect(out.filter((m) => !m).length).toBe(0);
+  }).toPass({ timeout: 60_000, intervals: [250] });
+  return out;
+}
+
+/** "YYYY-MM-DDTHH:MM" in Asia/Shanghai (UTC+8, no DST), the tenant's default zone. */
+function shanghai(at: number): string {
+  return new Date(at + 8 * 3600_000).toISOString().slice(0, 16);
+}
+
+/** The server's clock (earlier runs may have moved it forward). */
+async function serverNow(req: APIRequestContext): Promise<number> {
+  const res = await req.post('/test/clock', { data: { advance_secs: 0 } });
+  expect(res.ok()).toBeTruthy();
+  return Date.parse((await res.json()).now);
+}
+
+async function newUsers(req: APIRequestContext, n: number, prefix: string): Promise<number[]> {
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const u = await (await req.post(`${sim()}/sim/users`, { data: { first_name: `${prefix}${i}`, language_code: 'en' } })).json();
+      return u.id as number;
+    }),
+  );
+}
+
+test('a giveaway: created, joined by 60, drawn on time, winners told, verified in the browser', async ({ page }, testInfo: TestInfo) => {
+  test.setTimeout(240_000);
+  const req = page.request;
+  const bot = await simBot(page, 'draw');
+  const channel = await (await req.post(`${sim()}/sim/chats`, { data: { type: 'channel', title: 'Draw news', username: `news${Date.now() % 1e9}` } })).json();
+  await req.post(`${sim()}/sim/chats/${channel.id}/members`, { data: { bot: `@${bot.username}`, status: 'administrator' } });
+
+  await signUp(page, testInfo, 'Draw Shop', uniqueEmail('draw'));
+  await expect(page).toHaveURL(/\/$/);
+  await open(page, testInfo, '/bots');
+  await page.getByLabel('Bot token').fill(bot.token);
+  await page.getByRole('button', { name: 'Connect bot' }).click();
+  await expect(page.getByTestId('bot-row')).toBeVisible();
+
+  // The form, as a tenant fills it in.
+  await open(page, testInfo, '/giveaways');
+  await page.getByTestId('new-giveaway').click();
+  await expect(page).toHaveURL(/\/giveaways\/new$/);
+  await page.waitForLoadState();
+  if (jsEnabled(testInfo)) await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await page.getByLabel('Title').fill('Autumn Draw');
+  await page.getByLabel('Description').fill('Gift cards and mugs.');
+  await page.getByLabel('Prizes').fill('Gift card × 3\nMug × 2');
+  await page.getByLabel('Reserve winners').fill('2');
+  const now = await serverNow(req);
+  await page.getByLabel('Starts').fill(shanghai(now - 60_000));
+  await page.getByLabel('Ends').fill(shanghai(now + 86_400_000));
+  await page.getByLabel('Condition: member of these channels or groups').fill(`@${channel.username}`);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page).toHaveURL(/\/giveaways\/[a-z0-9]{16}$/);
+  const id = page.url().split('/').pop()!;
+  await expect(page.getByTestId('giveaway-status')).toHaveText('Draft');
+  const commitment = (await page.getByTestId('commitment').textContent())!;
+  expect(commitment).toMatch(/^[0-9a-f]{64}$/);
+  await page.getByTestId('publish').click();
+  await expect(page.getByTestId('giveaway-status')).toHaveText('Open');
+
+  // 50 members join with the button, 10 by the t.me link; 5 outsiders are told why not.
+  const members = await newUsers(req, 60, 'Fan');
+  const outsiders = await newUsers(req, 5, 'Outsider');
+  for (const u of members) {
+    await req.post(`${sim()}/sim/chats/${channel.id}/members`, { data: { user_id: u, status: 'member' } });
+  }
+  const byButton = [...members.slice(0, 50), ...outsiders];
+  const byLink = members.slice(50);
+  await Promise.all(byButton.map((u) => req.post(`${sim()}/sim/users/${u}/start`, { data: { bot: `@${bot.username}` } })));
+  const menus = await nth(req, byButton, bot.username, 1);
+  await Promise.all(byButton.map((u, i) =>
+    req.post(`${sim()}/sim/users/${u}/press`, { data: { bot: `@${bot.username}`, message_id: menus[i].message_id, data: 'm:join' } })));
+  const cards = await nth(req, byButton, bot.username, 2);
+  expect(cards[0].text).toContain('Autumn Draw');
+  expect(cards[0].text).toContain(commitment.slice(0, 16));
+  await Promise.all(byButton.map((u, i) =>
+    req.post(`${sim()}/sim/users/${u}/press`, {
+      data: { bot: `@${bot.username}`, message_id: cards[i].message_id, data: cards[i].reply_markup.inline_keyboard[0][0].callback_data },
+    })));
+  await Promise.all(byLink.map((u) => req.post(`${sim()}/sim/users/${u}/start`, { data: { bot: `@${bot.username}`, payload: `g_${id}` } })));
+  const answers = await nth(req, byButton, bot.username, 3);
+  const linkAnswers = await nth(req, byLink, bot.username, 1);
+  const joined = [...answers.slice(0, 50), ...linkAnswers];
+  expect(joined.every((m) => m.text.startsWith("✅ You're in! Your entry number is #"))).toBeTruthy();
+  const numbers = joined.map((m) => Number(/#(\d+)/.exec(m.text)![1])).sort((a, b) => a - b);
+  expect(numbers).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  for (const m of answers.slice(50)) {
+    expect(m.text).toBe(`One more step: join @${channel.username} first, then tap Join again.`);
+  }
+
+  await open(page, testInfo, `/giveaways/${id}`);
+  await expect(page.getByTestId('entry-count')).toHaveText('60');
+  await expect(page.getByTestId('entry-total')).toContainText('60 in all');
+  await page.locator('#entry-q').fill('Fan7');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('entry-row')).toHaveCount(1);
+
+  // The clock moves past the end: the scheduler closes and draws, no sleeping.
+  const moved = await req.post('/test/clock', { data: { advance_secs: 2 * 86_400 } });
+  expect(moved.ok()).toBeTruthy();
+  await expect(async () => {
+    await open(page, testInfo, `/giveaways/${id}`);
+    await expect(page.getByTestId('giveaway-status')).toHaveText('Drawn', { timeout: 1000 });
+    await expect(page.getByTestId('notice-counts')).toContainText('5 sent', { timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(page.getByTestId('winners').locator('li')).toHaveCount(5);
+
+  // Five winners got a message, the others none.
+  const last = await Promise.all(members.map(async (u) => (await messages(req, u, bot.username)).pop()!.text));
+  expect(last.filter((t) => t.startsWith('🎉 Congratulations')).length).toBe(5);
+
+  // Anyone can verify: ✓, computed in the browser when JavaScript runs.
+  await open(page, testInfo, `/verify/${id}`);
+  await expect(page.getByTestId('verdict')).toContainText('✓ Verified');
+  await expect(page.getByTestId('computed-where')).toHaveText(
+    jsEnabled(testInfo) ? 'Computed in your browser.' : 'Computed by the server with the same code (enable JavaScript to compute it in your browser).',
+  );
+  const list = await (await req.get(`/verify/${id}/entries.txt`)).text();
+  expect(list.split('\n').filter(Boolean)).toHaveLength(60);
+  if (jsEnabled(testInfo)) {
+    // One entry changed in the downloaded list: ✗.
+    const lines = list.split('\n');
+    lines[41] = `${42} ffffffffff`;
+    await page.getByTestId('entry-list').fill(lines.join('\n'));
+    await expect(page.getByTestId('verdict')).toContainText('✗ Not verified');
+    await page.getByTestId('entry-list').fill(list);
+    await expect(page.getByTestId('verdict')).toContainText('✓ Verified');
+  }
+});
