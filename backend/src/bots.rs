@@ -507,9 +507,9 @@ pub async fn switch_mode(
     active.update(db).await?;
     tracing::info!(tenant = scope.tenant_id, from = %previous, to = mode, "bot mode switched");
     if !enabled {
-        return Ok(find_owned(db, scope, public_id)
+        return find_owned(db, scope, public_id)
             .await
-            .map(|b| summary(b, c.public_url))?);
+            .map(|b| summary(b, c.public_url));
     }
     if previous == MODE_WEBHOOK && mode == MODE_POLLING {
         // The poller would also clear it on its first 409; doing it here is quicker.

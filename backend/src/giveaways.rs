@@ -329,10 +329,8 @@ pub async fn update(
     if !may.bot && Some(v.bot_id) != g.bot_id {
         return refuse("giveaway_bot_locked");
     }
-    if !may.schedule
-        && !schedule_same
-        && !(may.end_later && v.starts_at == g.starts_at && v.ends_at > g.ends_at)
-    {
+    let later_end = may.end_later && v.starts_at == g.starts_at && v.ends_at > g.ends_at;
+    if !(may.schedule || schedule_same || later_end) {
         return refuse("giveaway_schedule_locked");
     }
     let id = g.id;

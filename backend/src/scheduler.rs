@@ -82,8 +82,7 @@ impl Scheduler {
     /// One pass over every due move.
     pub async fn round(&self) -> Result<Round, ServiceError> {
         let now = self.clock.now();
-        let mut r = Round::default();
-        r.opened = giveaways::Entity::update_many()
+        let opened = giveaways::Entity::update_many()
             .col_expr(giveaways::Column::Status, Expr::value(Status::Open.code()))
             .col_expr(giveaways::Column::UpdatedAt, Expr::value(now))
             .filter(giveaways::Column::Status.eq(Status::Scheduled.code()))
@@ -91,6 +90,10 @@ impl Scheduler {
             .exec(&self.db)
             .await?
             .rows_affected;
+        let mut r = Round {
+            opened,
+            ..Round::default()
+        };
         let ending = giveaways::Entity::find()
             .filter(giveaways::Column::Status.eq(Status::Open.code()))
             .filter(giveaways::Column::EndsAt.lte(now))

@@ -442,11 +442,7 @@ db_test!(
         let posts: Vec<Value> =
             serde_json::from_value(sim_get(&sim, &format!("/sim/chats/{channel}/events")).await)
                 .unwrap();
-        let result = posts
-            .iter()
-            .filter(|e| e["kind"] == "message")
-            .last()
-            .unwrap()["message"]["text"]
+        let result = posts.iter().rfind(|e| e["kind"] == "message").unwrap()["message"]["text"]
             .as_str()
             .unwrap()
             .to_owned();
