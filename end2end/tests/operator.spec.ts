@@ -38,3 +38,26 @@ test('tenants have no operator page', async ({ page }, testInfo) => {
   await open(page, testInfo, '/operator');
   await expect(page.getByTestId('form-error')).toHaveText('You are not allowed to do this.');
 });
+
+test('the operator puts a tenant on a bigger plan', async ({ page, browser }, testInfo) => {
+  const tenant = await browser.newContext({ locale: 'en-US', javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
+  const tp = await tenant.newPage();
+  const company = `Growing Shop ${Date.now()}`;
+  await signUp(tp, testInfo, company, uniqueEmail('grow'));
+  await expect(tp).toHaveURL(/\/$/);
+  await open(tp, testInfo, '/bots');
+  await expect(tp.getByTestId('bots-used')).toHaveText('0 of 2 bots used');
+
+  await logIn(page, testInfo, OPERATOR_EMAIL);
+  await expect(page).toHaveURL(/\/$/);
+  await open(page, testInfo, '/operator');
+  const row = page.getByTestId('tenant-row').filter({ hasText: company });
+  await expect(row).toBeVisible();
+  await row.getByRole('combobox').selectOption('pro');
+  await row.getByRole('button', { name: /Save|保存/ }).click();
+  await expect(async () => {
+    await open(tp, testInfo, '/bots');
+    await expect(tp.getByTestId('bots-used')).toHaveText('0 of 10 bots used', { timeout: 1000 });
+  }).toPass({ timeout: 10_000 });
+  await tenant.close();
+});

@@ -44,9 +44,16 @@ pub fn BotsPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match bots.await {
-                    Ok(page) if page.bots.is_empty() => Either::Left(Either::Left(view! {
-                        <p class="empty-state">{move || i18n.t(Key::BotsEmpty)}</p>
-                    })),
+                    Ok(page) if page.bots.is_empty() => {
+                        let used = i18n
+                            .t(Key::BotsUsed)
+                            .replace("{used}", "0")
+                            .replace("{limit}", &page.max_bots.to_string());
+                        Either::Left(Either::Left(view! {
+                            <p class="plan-usage" data-testid="bots-used">{used}</p>
+                            <p class="empty-state">{move || i18n.t(Key::BotsEmpty)}</p>
+                        }))
+                    }
                     Ok(page) => {
                         let used = i18n
                             .t(Key::BotsUsed)

@@ -46,13 +46,13 @@ pub fn OperatorPage() -> impl IntoView {
                             </ActionForm>
                             <ErrorMessage error=action_error(toggle) />
                         </Card>
+                        <TenantsTable />
                     })
                     }
                     Err(e) => Either::Right(view! { <ErrorMessage error=Some(e) /> }),
                 }
             })}
         </Suspense>
-        <TenantsTable />
     }
 }
 
