@@ -253,6 +253,21 @@ impl I18n {
     }
 }
 
+/// A page title in the current language. On the server the text is read once, here:
+/// leptos_meta renders the `<title>` later, possibly outside the reactive arena of the
+/// request, where reading a signal panics. In the browser it follows the language switch.
+pub fn title(key: Key) -> leptos::text_prop::TextProp {
+    let i18n = use_i18n();
+    #[cfg(feature = "ssr")]
+    {
+        leptos::text_prop::TextProp::from(i18n.t(key))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        leptos::text_prop::TextProp::from(move || i18n.t(key))
+    }
+}
+
 /// The app's i18n context.
 pub fn use_i18n() -> I18n {
     expect_context::<I18n>()

@@ -64,10 +64,19 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // The formatter runs when the `<title>` is rendered; on the server that may be outside
+    // the request's reactive arena, so it must not read a signal there (see `i18n::title`).
+    #[cfg(feature = "ssr")]
+    let app_name = {
+        let name = i18n.t(i18n::Key::AppName);
+        move || name
+    };
+    #[cfg(not(feature = "ssr"))]
+    let app_name = move || i18n.t(i18n::Key::AppName);
     view! {
         <Stylesheet id="leptos" href="/pkg/tombola.css" />
         <Title formatter=move |t: String| {
-            if t.is_empty() { i18n.t(i18n::Key::AppName).to_owned() } else { format!("{t} · {}", i18n.t(i18n::Key::AppName)) }
+            if t.is_empty() { app_name().to_owned() } else { format!("{t} · {}", app_name()) }
         } />
         <thaw::ConfigProvider theme_id=thaw_css::THEME_ID.to_string()>
             <Router>

@@ -18,7 +18,7 @@ fn AuthFrame(title: Key, children: ChildrenFn) -> impl IntoView {
     let auth = use_auth();
     let children = StoredValue::new(children);
     view! {
-        <Title text=move || i18n.t(title) />
+        <Title text=crate::i18n::title(title) />
         <Suspense>
             {move || Suspend::new(async move {
                 if matches!(auth.user.await, Ok(Some(_))) {

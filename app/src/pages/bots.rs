@@ -19,7 +19,7 @@ pub fn BotsPage() -> impl IntoView {
     reload_on_success(connect, "/bots");
     let bots = Resource::new_blocking(|| (), |_| list_bots());
     view! {
-        <Title text=move || i18n.t(Key::BotsTitle) />
+        <Title text=crate::i18n::title(Key::BotsTitle) />
         <h1>{move || i18n.t(Key::BotsTitle)}</h1>
         <p>{move || i18n.t(Key::BotsIntro)}</p>
         <Card class="bots-connect">

@@ -68,7 +68,7 @@ pub fn GiveawaysPage() -> impl IntoView {
     let i18n = use_i18n();
     let list = Resource::new_blocking(|| (), |_| list_giveaways());
     view! {
-        <Title text=move || i18n.t(Key::NavGiveaways) />
+        <Title text=crate::i18n::title(Key::NavGiveaways) />
         <div class="page-head">
             <h1>{move || i18n.t(Key::NavGiveaways)}</h1>
             <a class="primary-link" href="/giveaways/new" data-testid="new-giveaway">{move || i18n.t(Key::GaNew)}</a>
@@ -122,7 +122,7 @@ pub fn GiveawayNewPage() -> impl IntoView {
     let i18n = use_i18n();
     let bots = Resource::new_blocking(|| (), |_| bot_choices());
     view! {
-        <Title text=move || i18n.t(Key::GaNew) />
+        <Title text=crate::i18n::title(Key::GaNew) />
         <h1>{move || i18n.t(Key::GaNew)}</h1>
         <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
             {move || Suspend::new(async move {
@@ -149,7 +149,7 @@ pub fn GiveawayEditPage() -> impl IntoView {
         Ok::<_, crate::error::AppError>((bot_choices().await?, get_giveaway(id).await?))
     });
     view! {
-        <Title text=move || i18n.t(Key::GaEdit) />
+        <Title text=crate::i18n::title(Key::GaEdit) />
         <h1>{move || i18n.t(Key::GaEdit)}</h1>
         <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
             {move || Suspend::new(async move {

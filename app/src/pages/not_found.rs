@@ -11,7 +11,7 @@ pub fn NotFound() -> impl IntoView {
     }
     let i18n = use_i18n();
     view! {
-        <Title text=move || i18n.t(Key::NotFoundTitle) />
+        <Title text=crate::i18n::title(Key::NotFoundTitle) />
         <section class="not-found">
             <p class="code" aria-hidden="true">"404"</p>
             <h1>{move || i18n.t(Key::NotFoundTitle)}</h1>

@@ -17,7 +17,7 @@ pub fn OperatorPage() -> impl IntoView {
     let toggle = ServerAction::<SetSignupEnabled>::new();
     let overview = Resource::new_blocking(|| (), |_| get_operator_overview());
     view! {
-        <Title text=move || i18n.t(Key::OperatorTitle) />
+        <Title text=crate::i18n::title(Key::OperatorTitle) />
         <h1>{move || i18n.t(Key::OperatorTitle)}</h1>
         <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
             {move || Suspend::new(async move {

@@ -27,7 +27,7 @@ pub fn OverviewPage() -> impl IntoView {
         (Key::StepShare, Key::StepShareBody, None),
     ];
     view! {
-        <Title text=move || i18n.t(Key::NavOverview) />
+        <Title text=crate::i18n::title(Key::NavOverview) />
         <h1 data-testid="welcome">{move || i18n.t(Key::WelcomeTitle).replace("{name}", &name())}</h1>
         <p>{move || i18n.t(Key::WelcomeBody)}</p>
         <ol class="steps">

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 fn EmptySection(title: Key, body: Key) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=move || i18n.t(title) />
+        <Title text=crate::i18n::title(title) />
         <h1>{move || i18n.t(title)}</h1>
         <p class="empty-state">{move || i18n.t(body)}</p>
     }

@@ -18,7 +18,7 @@ pub fn SettingsPage() -> impl IntoView {
     let save = ServerAction::<SaveSettings>::new();
     let settings = Resource::new_blocking(|| (), |_| get_settings());
     view! {
-        <Title text=move || i18n.t(Key::SettingsTitle) />
+        <Title text=crate::i18n::title(Key::SettingsTitle) />
         <h1>{move || i18n.t(Key::SettingsTitle)}</h1>
         <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
             {move || Suspend::new(async move {

@@ -23,7 +23,7 @@ pub fn VerifyPage() -> impl IntoView {
         verify_record,
     );
     view! {
-        <Title text=move || i18n.t(Key::VerifyTitle) />
+        <Title text=crate::i18n::title(Key::VerifyTitle) />
         <main class="verify-page">
             <div class="verify-head">
                 <a class="brand" href="/">"🎁 " {move || i18n.t(Key::AppName)}</a>
