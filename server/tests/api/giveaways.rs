@@ -451,8 +451,12 @@ db_test!(
             "{result}"
         );
 
-        // "My giveaways" tells a winner what they won.
-        let w0 = joined[(winners[0] - 1) as usize];
+        // "My giveaways" tells a winner what they won (an English-speaking one: #1–#6).
+        let english = winners
+            .iter()
+            .find(|w| **w <= 6)
+            .expect("only #7 is not #1–#6");
+        let w0 = joined[(*english - 1) as usize];
         let before = bot_messages(&sim, w0, TOKEN_A, 1).await.len();
         s.user_sends(w0, bot_a, "/start", None).unwrap();
         let (_, menu) = nth_text(&sim, w0, TOKEN_A, before + 1).await;
