@@ -541,10 +541,13 @@ pub async fn entries_page(
         q = q.filter(any);
     }
     let total = q.clone().count(db).await?;
+    let per_page = per_page.clamp(1, 200);
+    // Any page number is accepted; past the end is simply empty.
+    let offset = page.min(u64::from(u32::MAX)).saturating_mul(per_page);
     let rows = q
         .order_by_asc(entries::Column::Number)
-        .offset(page * per_page)
-        .limit(per_page.clamp(1, 200))
+        .offset(offset)
+        .limit(per_page)
         .all(db)
         .await?;
     Ok((rows.into_iter().map(entry_row).collect(), total))

@@ -308,6 +308,47 @@ db_test!(
             "Giveaway not found."
         );
 
+        // The entries table: search by name and #number, any page number.
+        let page = |q: &str, p: &str| {
+            let (a, q, p, id) = (a.clone(), q.to_owned(), p.to_owned(), id.clone());
+            let app = &app;
+            async move {
+                app.call_with(
+                    &a,
+                    "giveaways/entries",
+                    &[("id", &id), ("q", &q), ("page", &p)],
+                    &[],
+                )
+                .await
+            }
+        };
+        let all: Value = page("", "0").await.json();
+        assert_eq!(
+            (all["total"].clone(), all["rows"].as_array().unwrap().len()),
+            (8.into(), 8)
+        );
+        let one: Value = page("Button1", "0").await.json();
+        assert_eq!(one["rows"][0]["number"], 2);
+        let third: Value = page("#3", "0").await.json();
+        assert_eq!(third["rows"][0]["name"], "Button2");
+        let far: Value = page("", &u64::MAX.to_string()).await.json();
+        assert_eq!(
+            (far["total"].clone(), far["rows"].as_array().unwrap().len()),
+            (8.into(), 0)
+        );
+        assert_eq!(page("", "-1").await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            app.call_with(
+                &b,
+                "giveaways/entries",
+                &[("id", &id), ("q", ""), ("page", "0")],
+                &[]
+            )
+            .await
+            .error(),
+            AppError::NotFound
+        );
+
         // One winner leaves the channel before the draw: picks are re-checked.
         s.set_member(channel, joined[7], "left").unwrap();
 
