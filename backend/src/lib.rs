@@ -17,6 +17,7 @@ pub mod handlers;
 pub mod ids;
 pub mod inbox;
 pub mod limiter;
+pub mod metrics;
 pub mod outbox;
 pub mod password;
 pub mod plans;

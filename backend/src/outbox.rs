@@ -177,8 +177,8 @@ impl Sender {
         }
     }
 
-    pub fn counters(&self) -> &Counters {
-        &self.counters
+    pub fn counters(&self) -> Arc<Counters> {
+        self.counters.clone()
     }
 
     /// Runs forever: looks for due rows when woken and every second.

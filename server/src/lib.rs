@@ -4,5 +4,6 @@
 pub mod config;
 pub mod exports;
 pub mod http_guard;
+pub mod metrics;
 pub mod startup;
 pub mod webhook;

@@ -78,6 +78,7 @@ impl Application {
             limiter.clone(),
         );
         let sender_wake = sender.wake.clone();
+        let sends = sender.counters();
         sender.spawn();
         let scheduler = Scheduler::new(
             db.clone(),
@@ -119,6 +120,8 @@ impl Application {
                 clock,
                 scheduler_wake,
                 sender_wake,
+                sends,
+                limiter,
             },
         );
         spawn_upkeep(db.clone(), config.login_limits);
@@ -166,7 +169,17 @@ pub fn router(config: &Config, services: Services) -> Router {
         clock,
         scheduler_wake,
         sender_wake,
+        sends,
+        limiter,
     } = services;
+    let http_counters = Arc::new(crate::metrics::HttpCounters::default());
+    let metrics = crate::metrics::router(crate::metrics::MetricsState {
+        db: db.clone(),
+        http: http_counters.clone(),
+        sends,
+        limiter,
+        pollers: pollers.clone(),
+    });
     let leptos_options = config.leptos.clone();
     let test_clock = config
         .test_clock
@@ -238,7 +251,12 @@ pub fn router(config: &Config, services: Services) -> Router {
             wake,
         }))
         .merge(exports)
+        .merge(metrics)
         .merge(test_clock.map(test_clock_router).unwrap_or_default())
+        .layer(axum::middleware::from_fn_with_state(
+            http_counters,
+            crate::metrics::count_responses,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
@@ -252,6 +270,8 @@ pub struct Services {
     pub clock: Clock,
     pub scheduler_wake: Arc<tokio::sync::Notify>,
     pub sender_wake: Arc<tokio::sync::Notify>,
+    pub sends: Arc<backend::outbox::Counters>,
+    pub limiter: Arc<Limiter>,
 }
 
 /// `POST /test/clock {"advance_secs": n}`: only with `test-clock = true` (never in

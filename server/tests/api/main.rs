@@ -7,5 +7,6 @@ mod accounts;
 mod bots;
 mod giveaways;
 mod guards;
+mod metrics;
 mod pages;
 mod webhook;

@@ -1,0 +1,86 @@
+//! What `/metrics` reports about the work queues, read from the database (so every
+//! process of a scale-out reports the same shared depths). No tenant data, no secrets.
+
+use crate::ServiceError;
+use crate::entities::{bots, inbox, outbox};
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+/// Queue depths and ages.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Queues {
+    pub inbox_pending: u64,
+    /// Seconds since the oldest unprocessed update arrived (0 when none).
+    pub inbox_oldest_secs: f64,
+    pub outbox_pending: u64,
+    pub outbox_sent: u64,
+    pub outbox_failed: u64,
+    pub outbox_oldest_secs: f64,
+    /// (mode, status, count) of enabled bots.
+    pub bots: Vec<(String, String, u64)>,
+}
+
+pub async fn queues(db: &impl ConnectionTrait) -> Result<Queues, ServiceError> {
+    let now = Utc::now();
+    let pending_inbox = inbox::Entity::find().filter(inbox::Column::ProcessedAt.is_null());
+    let inbox_pending = pending_inbox.clone().count(db).await?;
+    let inbox_oldest_secs = pending_inbox
+        .order_by_asc(inbox::Column::Id)
+        .one(db)
+        .await?
+        .map_or(0.0, |r| {
+            (now - r.received_at).num_milliseconds().max(0) as f64 / 1e3
+        });
+    let by_status: Vec<(String, i64)> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Status)
+        .column_as(outbox::Column::Id.count(), "n")
+        .group_by(outbox::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let count = |s: &str| {
+        by_status
+            .iter()
+            .find(|(status, _)| status == s)
+            .map_or(0, |(_, n)| (*n).max(0) as u64)
+    };
+    let outbox_oldest_secs = outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(crate::outbox::PENDING))
+        .order_by_asc(outbox::Column::Id)
+        .one(db)
+        .await?
+        .map_or(0.0, |r| {
+            (now - r.created_at).num_milliseconds().max(0) as f64 / 1e3
+        });
+    let bots: Vec<(String, String, i64)> = bots::Entity::find()
+        .select_only()
+        .column(bots::Column::Mode)
+        .column(bots::Column::Status)
+        .column_as(bots::Column::Id.count(), "n")
+        .filter(bots::Column::Enabled.eq(true))
+        .group_by(bots::Column::Mode)
+        .group_by(bots::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(Queues {
+        inbox_pending,
+        inbox_oldest_secs,
+        outbox_pending: count(crate::outbox::PENDING),
+        outbox_sent: count(crate::outbox::SENT),
+        outbox_failed: count(crate::outbox::FAILED),
+        outbox_oldest_secs,
+        bots: bots
+            .into_iter()
+            .map(|(m, s, n)| (m, s, n.max(0) as u64))
+            .collect(),
+    })
+}
+
+/// Whether the database answers (for `/readyz`).
+pub async fn ready(db: &impl ConnectionTrait) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
