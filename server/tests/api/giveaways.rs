@@ -883,3 +883,94 @@ db_test!(
         assert_eq!(sends().await, before, "a blocked user is not tried again");
     }
 );
+
+db_test!(
+    plan_limits_on_giveaways_hold_at_their_edges,
+    |db| async move {
+        let sim = sim().await;
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let app = spawn(
+            db,
+            &format!(
+                "telegram-api-url = \"{}\"\ntest-clock = true\n",
+                sim.api_url()
+            ),
+        )
+        .await;
+        let a = utc_tenant(&app, "a@example.com", "Shop A").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        let bot = bot["id"].as_str().unwrap().to_owned();
+        let now = chrono::Utc::now();
+        let (starts, ends) = (
+            local(now - chrono::Duration::minutes(1)),
+            local(now + chrono::Duration::days(1)),
+        );
+
+        // Entries per giveaway (Starter: 5,000): the cap may be the plan's, not above.
+        let mut f = form(&bot, &starts, &ends, "");
+        f[9].1 = "5001";
+        assert_eq!(
+            app.call_with(&a, "giveaways/save", &f, &[]).await.error(),
+            AppError::PlanLimit {
+                what: "entries".into(),
+                limit: 5000
+            }
+        );
+        f[9].1 = "5000";
+        app.call_with(&a, "giveaways/save", &f, &[])
+            .await
+            .json::<Value>();
+
+        // Giveaways scheduled or open at once (Starter: 3).
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let d: Value = app
+                .call_with(&a, "giveaways/save", &form(&bot, &starts, &ends, ""), &[])
+                .await
+                .json();
+            ids.push(d["id"].as_str().unwrap().to_owned());
+        }
+        let mut f = form(&bot, &starts, &ends, "");
+        f[9].1 = "3";
+        let capped: Value = app.call_with(&a, "giveaways/save", &f, &[]).await.json();
+        let capped = capped["id"].as_str().unwrap().to_owned();
+        for id in &ids {
+            let r = app
+                .call_with(&a, "giveaways/publish", &[("id", id)], &[])
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        let fourth = app
+            .call_with(&a, "giveaways/publish", &[("id", &capped)], &[])
+            .await;
+        assert_eq!(fourth.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            fourth.error(),
+            AppError::PlanLimit {
+                what: "open_giveaways".into(),
+                limit: 3
+            }
+        );
+        app.call_with(&a, "giveaways/cancel", &[("id", &ids[0])], &[])
+            .await
+            .json::<Value>();
+        app.call_with(&a, "giveaways/publish", &[("id", &capped)], &[])
+            .await
+            .json::<Value>();
+
+        // A giveaway's own cap: the fourth entrant hears it is full.
+        let mut told = Vec::new();
+        for i in 0..4 {
+            let u = new_user(&sim, &format!("C{i}"), "en");
+            s.user_sends(u, bot_a, &format!("/start g_{capped}"), None)
+                .unwrap();
+            told.push(nth_text(&sim, u, TOKEN_A, 1).await.0);
+        }
+        assert!(
+            told[2].starts_with("✅ You're in! Your entry number is #3"),
+            "{told:?}"
+        );
+        assert_eq!(told[3], "This giveaway is full.");
+    }
+);
