@@ -37,7 +37,8 @@ pub struct ServerContext {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
-const ACCOUNT_KEY: &str = "account";
+/// The session key holding the signed-in account's id.
+pub const ACCOUNT_KEY: &str = "account";
 
 /// Everything a server function needs from its request, read once at its start.
 ///

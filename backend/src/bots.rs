@@ -151,6 +151,17 @@ async fn ensure_bot_slot(
     Ok(())
 }
 
+/// A bot's token, unsealed; a token that does not open (another key?) is an internal
+/// error naming the bot's row, never the token.
+pub(crate) fn open_token(
+    cipher: &TokenCipher,
+    row: &bots::Model,
+) -> Result<BotToken, ServiceError> {
+    cipher
+        .open(&row.public_id, &row.token_sealed)
+        .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", row.id)))
+}
+
 /// `<public_url>/tg/<webhook id>`, where Telegram delivers a webhook bot's updates.
 fn webhook_url(public_url: &str, webhook_id: &str) -> Result<reqwest::Url, ServiceError> {
     format!("{public_url}/tg/{webhook_id}")
@@ -327,11 +338,7 @@ pub async fn set_enabled(
     enabled: bool,
 ) -> Result<BotSummary, ServiceError> {
     let row = find_owned(db, scope, public_id).await?;
-    let token = c
-        .cipher
-        .open(&row.public_id, &row.token_sealed)
-        .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", row.id)))?;
-    let bot = c.api.bot(&token);
+    let bot = c.api.bot(&open_token(c.cipher, &row)?);
     let (status, reason) = match (enabled, row.mode.as_str()) {
         (false, MODE_WEBHOOK) => match bot.delete_webhook().await {
             Ok(_) => (STATUS_STOPPED, None),

@@ -191,12 +191,9 @@ fn view(
         None
     };
     Ok(GiveawayView {
-        prizes: serde_json::from_str(&g.prizes).unwrap_or_default(),
-        conditions: serde_json::from_str(&g.conditions).unwrap_or_default(),
-        outcome: g
-            .result
-            .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok()),
+        prizes: g.prizes(),
+        conditions: g.conditions(),
+        outcome: g.outcome(),
         reserves: g.reserves.max(0) as u32,
         max_entries: g.max_entries.map(|m| m.max(0) as u32),
         captcha: g.captcha,
@@ -219,7 +216,11 @@ fn seed_aad(public_id: &str) -> String {
     format!("giveaway-seed:{public_id}")
 }
 
-fn open_seed(cipher: &TokenCipher, g: &giveaways::Model) -> Result<Hash32, ServiceError> {
+/// The giveaway's secret seed (for the draw, and for publication once drawn).
+pub(crate) fn open_seed(
+    cipher: &TokenCipher,
+    g: &giveaways::Model,
+) -> Result<Hash32, ServiceError> {
     let bytes = cipher
         .open_bytes(&seed_aad(&g.public_id), &g.seed_sealed)
         .map_err(|e| ServiceError::Internal(format!("giveaway {}: seed: {e}", g.id)))?;
@@ -242,15 +243,23 @@ async fn find_owned(
         .ok_or(ServiceError::NotFound)
 }
 
+/// The bot that runs a giveaway, if it still has one.
+pub(crate) async fn bot_of_giveaway(
+    db: &impl ConnectionTrait,
+    g: &giveaways::Model,
+) -> Result<Option<bots::Model>, ServiceError> {
+    Ok(match g.bot_id {
+        Some(id) => bots::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    })
+}
+
 async fn with_bot(
     db: &impl ConnectionTrait,
     cipher: &TokenCipher,
     g: giveaways::Model,
 ) -> Result<GiveawayView, ServiceError> {
-    let bot = match g.bot_id {
-        Some(id) => bots::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    };
+    let bot = bot_of_giveaway(db, &g).await?;
     view(g, bot.as_ref(), cipher)
 }
 
@@ -308,17 +317,15 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<GiveawayView, ServiceError> {
     let g = find_owned(db, scope, public_id).await?;
-    let status = Status::from_code(&g.status).unwrap_or(Status::Cancelled);
+    let status = g.status();
     let may = status.editable();
     if !may.anything() {
         return Err(ServiceError::Conflict("giveaway_state"));
     }
     let v = validate(db, scope, form, now).await?;
-    let prizes: Vec<Prize> = serde_json::from_str(&g.prizes).unwrap_or_default();
-    let conditions: Vec<String> = serde_json::from_str(&g.conditions).unwrap_or_default();
-    let rules_same = v.prizes == prizes
+    let rules_same = v.prizes == g.prizes()
         && v.reserves as i32 == g.reserves
-        && v.conditions == conditions
+        && v.conditions == g.conditions()
         && v.max_entries.map(|m| m as i32) == g.max_entries
         && v.captcha == g.captcha;
     let schedule_same = v.starts_at == g.starts_at && v.ends_at == g.ends_at;
@@ -386,10 +393,8 @@ pub async fn publish(
     let txn = db.begin().await?;
     let limits = crate::plans::lock_tenant(&txn, scope).await?;
     let g = find_owned(&txn, scope, public_id).await?;
-    let Some(next) = Status::from_code(&g.status).and_then(|s| {
-        s.on(rules::Event::Publish {
-            started: g.starts_at <= now,
-        })
+    let Some(next) = g.status().on(rules::Event::Publish {
+        started: g.starts_at <= now,
     }) else {
         return Err(ServiceError::Conflict("giveaway_state"));
     };
@@ -399,13 +404,9 @@ pub async fn publish(
             error: ValidationError::InPast,
         });
     }
-    let bot_ok = match g.bot_id {
-        Some(id) => bots::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .is_some_and(|b| b.enabled && b.status != crate::bots::STATUS_REVOKED),
-        None => false,
-    };
+    let bot_ok = bot_of_giveaway(&txn, &g)
+        .await?
+        .is_some_and(|b| b.enabled && b.status != crate::bots::STATUS_REVOKED);
     if !bot_ok {
         return Err(ServiceError::Validation {
             field: "bot",
@@ -448,10 +449,7 @@ pub async fn cancel(
 ) -> Result<GiveawayView, ServiceError> {
     let g = find_owned(db, scope, public_id).await?;
     let from = g.status.clone();
-    if Status::from_code(&from)
-        .and_then(|s| s.on(rules::Event::Cancel))
-        .is_none()
-    {
+    if g.status().on(rules::Event::Cancel).is_none() {
         return Err(ServiceError::Conflict("giveaway_state"));
     }
     let id = g.id;
@@ -589,9 +587,9 @@ pub struct Offer {
 
 fn offer(g: giveaways::Model) -> Offer {
     Offer {
-        prizes: serde_json::from_str(&g.prizes).unwrap_or_default(),
-        conditions: serde_json::from_str(&g.conditions).unwrap_or_default(),
-        status: Status::from_code(&g.status).unwrap_or(Status::Cancelled),
+        prizes: g.prizes(),
+        conditions: g.conditions(),
+        status: g.status(),
         captcha: g.captcha,
         entries: g.entries_count.max(0) as u32,
         public_id: g.public_id,
@@ -677,17 +675,6 @@ pub async fn join(
     now: DateTime<Utc>,
 ) -> Result<Joined, ServiceError> {
     let bot_id = bot_of(scope)?;
-    let existing = |db: &DatabaseConnection, gid: i32| {
-        let db = db.clone();
-        let uid = who.telegram_user_id;
-        async move {
-            entries::Entity::find()
-                .filter(entries::Column::GiveawayId.eq(gid))
-                .filter(entries::Column::TelegramUserId.eq(uid))
-                .one(&db)
-                .await
-        }
-    };
     let g = giveaways::Entity::find()
         .filter(giveaways::Column::PublicId.eq(public_id))
         .filter(giveaways::Column::TenantId.eq(scope.tenant_id))
@@ -695,13 +682,13 @@ pub async fn join(
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if let Some(e) = existing(db, g.id).await? {
+    if let Some(e) = entry_of(db, g.id, who.telegram_user_id).await? {
         return Ok(Joined::Already {
             number: e.number as u32,
             pseudonym: e.pseudonym,
         });
     }
-    let status = Status::from_code(&g.status).unwrap_or(Status::Cancelled);
+    let status = g.status();
     if status != Status::Open || g.ends_at <= now {
         return Ok(Joined::NotOpen(status));
     }
@@ -722,10 +709,10 @@ pub async fn join(
     if taken.rows_affected == 0 {
         drop(txn);
         let g = giveaways::Entity::find_by_id(g.id).one(db).await?;
-        return Ok(match g.map(|g| Status::from_code(&g.status)) {
-            Some(Some(Status::Open)) => Joined::Full,
-            Some(Some(s)) => Joined::NotOpen(s),
-            _ => Joined::NotOpen(Status::Cancelled),
+        return Ok(match g.map(|g| g.status()) {
+            Some(Status::Open) => Joined::Full,
+            Some(s) => Joined::NotOpen(s),
+            None => Joined::NotOpen(Status::Cancelled),
         });
     }
     let number = giveaways::Entity::find_by_id(g.id)
@@ -761,7 +748,7 @@ pub async fn join(
         Err(ServiceError::Conflict(_)) => {
             // A concurrent join of the same user won; ours (and its number) rolls back.
             drop(txn);
-            let e = existing(db, g.id)
+            let e = entry_of(db, g.id, who.telegram_user_id)
                 .await?
                 .ok_or(ServiceError::Conflict("entry"))?;
             Ok(Joined::Already {
@@ -771,6 +758,30 @@ pub async fn join(
         }
         Err(e) => Err(e),
     }
+}
+
+/// A user's entry in a giveaway, if any.
+async fn entry_of(
+    db: &impl ConnectionTrait,
+    giveaway_id: i32,
+    telegram_user_id: i64,
+) -> Result<Option<entries::Model>, ServiceError> {
+    Ok(entries::Entity::find()
+        .filter(entries::Column::GiveawayId.eq(giveaway_id))
+        .filter(entries::Column::TelegramUserId.eq(telegram_user_id))
+        .one(db)
+        .await?)
+}
+
+/// Whether the user has an entry in this tenant's giveaway.
+pub async fn has_joined(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    public_id: &str,
+    telegram_user_id: i64,
+) -> Result<bool, ServiceError> {
+    let g = find_owned(db, scope, public_id).await?;
+    Ok(entry_of(db, g.id, telegram_user_id).await?.is_some())
 }
 
 /// A giveaway the user joined, for "my giveaways".
@@ -804,21 +815,17 @@ pub async fn mine(
         .filter_map(|(e, g)| g.map(|g| (e, g)))
         .filter(|(_, g)| g.tenant_id == scope.tenant_id)
         .map(|(e, g)| {
-            let outcome: Option<Outcome> = g
-                .result
-                .as_deref()
-                .and_then(|r| serde_json::from_str(r).ok());
-            let prizes: Vec<Prize> = serde_json::from_str(&g.prizes).unwrap_or_default();
-            let prize = outcome.and_then(|o| {
+            let prizes = g.prizes();
+            let prize = g.outcome().and_then(|o| {
                 rules::assign_prizes(&prizes, &o.winners)
                     .into_iter()
                     .find(|(n, _)| *n == e.number as u32)
                     .map(|(_, p)| p.to_owned())
             });
             MyEntry {
+                status: g.status(),
                 public_id: g.public_id,
                 title: g.title,
-                status: Status::from_code(&g.status).unwrap_or(Status::Cancelled),
                 number: e.number as u32,
                 ends_at: g.ends_at,
                 prize,
@@ -856,14 +863,12 @@ pub async fn bot_row(
     public_id: &str,
 ) -> Result<(giveaways::Model, bots::Model), ServiceError> {
     let g = find_owned(db, scope, public_id).await?;
-    let bot = match g.bot_id {
-        Some(id) => bots::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    }
-    .ok_or(ServiceError::Validation {
-        field: "bot",
-        error: ValidationError::Required,
-    })?;
+    let bot = bot_of_giveaway(db, &g)
+        .await?
+        .ok_or(ServiceError::Validation {
+            field: "bot",
+            error: ValidationError::Required,
+        })?;
     Ok((g, bot))
 }
 
@@ -897,7 +902,7 @@ pub async fn public_record(
         .await?
         .filter(|g| g.status != Status::Draft.code())
         .ok_or(ServiceError::NotFound)?;
-    let status = Status::from_code(&g.status).unwrap_or(Status::Cancelled);
+    let status = g.status();
     let closed = matches!(status, Status::Closed | Status::Drawn);
     let entry_list = if closed {
         Some(canonical_list(db, g.id).await?)
@@ -908,14 +913,13 @@ pub async fn public_record(
         (Some(result), Some(e)) if status == Status::Drawn => {
             let o: Outcome = serde_json::from_str(result)
                 .map_err(|e| ServiceError::Internal(format!("giveaway result: {e}")))?;
-            let prizes: Vec<Prize> = serde_json::from_str(&g.prizes).unwrap_or_default();
             Some(draw::Published {
                 seed: open_seed(cipher, &g)?,
                 commitment: Hash32::from_hex(&g.commitment)
                     .map_err(|_| ServiceError::Internal("commitment".into()))?,
                 entries_hash: Hash32::from_hex(e)
                     .map_err(|_| ServiceError::Internal("entries hash".into()))?,
-                winners_wanted: rules::total_winners(&prizes),
+                winners_wanted: rules::total_winners(&g.prizes()),
                 reserves_wanted: g.reserves.max(0) as u32,
                 skipped: o.skipped,
                 winners: o.winners,
@@ -925,7 +929,7 @@ pub async fn public_record(
         _ => None,
     };
     Ok(PublicRecord {
-        prizes: serde_json::from_str(&g.prizes).unwrap_or_default(),
+        prizes: g.prizes(),
         public_id: g.public_id,
         title: g.title,
         status,
@@ -1008,8 +1012,7 @@ pub async fn announce(
         _ => return Err(invalid("chat")(ValidationError::InvalidChat)),
     };
     let (g, bot) = bot_row(db, scope, public_id).await?;
-    let status = Status::from_code(&g.status).unwrap_or(Status::Cancelled);
-    if !status.is_live() {
+    if !g.status().is_live() {
         return Err(ServiceError::Conflict("giveaway_state"));
     }
     let tenant = crate::entities::tenants::Entity::find_by_id(scope.tenant_id)
@@ -1018,9 +1021,7 @@ pub async fn announce(
         .ok_or(ServiceError::NotFound)?;
     let l = domain::Locale::from_tag(&tenant.bot_locale).unwrap_or_default();
     let tz = tenant.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
-    let token = cipher
-        .open(&bot.public_id, &bot.token_sealed)
-        .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", bot.id)))?;
+    let token = crate::bots::open_token(cipher, &bot)?;
     let link: reqwest::Url = format!(
         "https://t.me/{}?start={}",
         bot.username,
@@ -1060,6 +1061,20 @@ pub struct WinnerRow {
     pub notice: String,
 }
 
+/// How the winners' notices of a giveaway stand; `None` when it has no bot (its rows
+/// went with the bot).
+pub async fn notice_progress(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    public_id: &str,
+) -> Result<Option<crate::outbox::Progress>, ServiceError> {
+    let g = find_owned(db, scope, public_id).await?;
+    if bot_of_giveaway(db, &g).await?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(crate::outbox::progress(db, g.id).await?))
+}
+
 /// The drawn winners (in pick order) and then the reserves.
 pub async fn winners(
     db: &impl ConnectionTrait,
@@ -1068,14 +1083,10 @@ pub async fn winners(
 ) -> Result<Vec<WinnerRow>, ServiceError> {
     use crate::entities::outbox;
     let g = find_owned(db, scope, public_id).await?;
-    let Some(outcome) = g
-        .result
-        .as_deref()
-        .and_then(|r| serde_json::from_str::<Outcome>(r).ok())
-    else {
+    let Some(outcome) = g.outcome() else {
         return Ok(vec![]);
     };
-    let prizes: Vec<Prize> = serde_json::from_str(&g.prizes).unwrap_or_default();
+    let prizes = g.prizes();
     let assigned = rules::assign_prizes(&prizes, &outcome.winners);
     let picks: Vec<(u32, Option<String>)> = assigned
         .into_iter()

@@ -139,14 +139,11 @@ impl Workers {
         if !bot_row.enabled || bot_row.status == crate::bots::STATUS_REVOKED {
             return Ok(());
         }
-        let token = self
-            .cipher
-            .open(&bot_row.public_id, &bot_row.token_sealed)
-            .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", bot_row.id)))?;
         let ctx = Arc::new(Ctx {
-            bot: self.api.bot(&token),
+            bot: self
+                .api
+                .bot(&crate::bots::open_token(&self.cipher, &bot_row)?),
             bot_id: bot_row.id,
-            bot_username: bot_row.username.clone(),
             db: self.db.clone(),
             cipher: self.cipher.clone(),
             limiter: self.limiter.clone(),
@@ -288,7 +285,6 @@ async fn on_my_chat_member(ctx: Arc<Ctx>, m: ChatMemberUpdated) -> HandlerResult
 pub struct Ctx {
     pub bot: Bot,
     pub bot_id: i32,
-    pub bot_username: String,
     pub db: DatabaseConnection,
     pub cipher: Arc<TokenCipher>,
     pub limiter: Arc<Limiter>,
@@ -511,11 +507,14 @@ impl Ctx {
             language_code: user.language_code.clone(),
         };
         if offer.status == Status::Open && offer.captcha && !captcha_passed {
-            let already = giveaways::mine(&self.db, &self.scope, who.telegram_user_id)
-                .await?
-                .iter()
-                .any(|e| e.public_id == offer.public_id);
-            if !already {
+            let joined = giveaways::has_joined(
+                &self.db,
+                &self.scope,
+                &offer.public_id,
+                who.telegram_user_id,
+            )
+            .await?;
+            if !joined {
                 let c = rules::Captcha::from_bytes(
                     self.cipher
                         .captcha_bytes(&offer.public_id, who.telegram_user_id),

@@ -247,11 +247,9 @@ impl Sender {
                 // Kept for when the tenant turns it on again or pastes a new token.
                 return Ok(());
             }
-            let token = self
-                .cipher
-                .open(&bot_row.public_id, &bot_row.token_sealed)
-                .map_err(|e| ServiceError::Internal(format!("bot {bot_id}: {e}")))?;
-            let bot = self.api.sending_bot(&token);
+            let bot = self
+                .api
+                .sending_bot(&crate::bots::open_token(&self.cipher, &bot_row)?);
             for row in rows {
                 let message: Message = match serde_json::from_str(&row.payload) {
                     Ok(m) => m,

@@ -10,14 +10,14 @@
 use crate::ServiceError;
 use crate::clock::Clock;
 use crate::crypto::TokenCipher;
-use crate::entities::{bots, entries, giveaways, tenants};
+use crate::entities::{entries, giveaways, tenants};
 use crate::outbox::{self, Message, NewMessage};
 use crate::telegram::{TelegramApi, TelegramError, classify};
 use chrono::Utc;
 use domain::Locale;
 use domain::bot_text::{BotText, locale_for};
 use domain::draw::{self, Drawing, Hash32};
-use domain::giveaway::{Prize, Status, assign_prizes, total_winners};
+use domain::giveaway::{Status, assign_prizes, total_winners};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
 use std::sync::Arc;
@@ -158,33 +158,15 @@ impl Scheduler {
 
     /// The fair draw of one closed giveaway. `Ok(false)` when someone else drew it first.
     async fn draw(&self, g: &giveaways::Model) -> Result<bool, ServiceError> {
-        let seed_bytes = self
-            .cipher
-            .open_bytes(&format!("giveaway-seed:{}", g.public_id), &g.seed_sealed)
-            .map_err(|e| ServiceError::Internal(format!("giveaway {}: seed: {e}", g.id)))?;
-        let seed = Hash32(
-            seed_bytes
-                .try_into()
-                .map_err(|_| ServiceError::Internal("seed length".into()))?,
-        );
+        let seed = crate::giveaways::open_seed(&self.cipher, g)?;
         let e = Hash32::from_hex(g.entries_hash.as_deref().unwrap_or_default())
             .map_err(|_| ServiceError::Internal(format!("giveaway {}: no entries hash", g.id)))?;
-        let prizes: Vec<Prize> = serde_json::from_str(&g.prizes).unwrap_or_default();
-        let conditions: Vec<String> = serde_json::from_str(&g.conditions).unwrap_or_default();
+        let prizes = g.prizes();
+        let conditions = g.conditions();
         let n = g.entries_count.max(0) as u32;
-        let bot_row = match g.bot_id {
-            Some(id) => bots::Entity::find_by_id(id).one(&self.db).await?,
-            None => None,
-        };
+        let bot_row = crate::giveaways::bot_of_giveaway(&self.db, g).await?;
         let bot = match &bot_row {
-            Some(b) => Some(
-                self.api.bot(
-                    &self
-                        .cipher
-                        .open(&b.public_id, &b.token_sealed)
-                        .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", b.id)))?,
-                ),
-            ),
+            Some(b) => Some(self.api.bot(&crate::bots::open_token(&self.cipher, b)?)),
             None => None,
         };
 

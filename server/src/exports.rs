@@ -42,7 +42,7 @@ fn fail(e: backend::ServiceError) -> Response {
 
 async fn scope(s: &ExportState, session: &Session) -> Result<TenantScope, Response> {
     let id = session
-        .get::<i32>("account")
+        .get::<i32>(app::server::ACCOUNT_KEY)
         .await
         .ok()
         .flatten()

@@ -94,18 +94,7 @@ async fn dto(
 ) -> Result<GiveawayDto, AppError> {
     let tz = tz_of(call, scope).await?;
     let notices = if v.status == domain::giveaway::Status::Drawn {
-        let (g, _) = backend::giveaways::bot_row(call.db(), scope, &v.public_id)
-            .await
-            .map(Some)
-            .or_else(|e| match e {
-                backend::ServiceError::Validation { .. } => Ok(None),
-                e => Err(e),
-            })?
-            .unzip();
-        match g {
-            Some(g) => Some(backend::outbox::progress(call.db(), g.id).await?),
-            None => None,
-        }
+        backend::giveaways::notice_progress(call.db(), scope, &v.public_id).await?
     } else {
         None
     };

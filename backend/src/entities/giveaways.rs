@@ -39,6 +39,30 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
+/// The JSON and code columns, read back. A value that does not parse reads as empty (or,
+/// for the status, as cancelled: nothing moves a giveaway from there).
+impl Model {
+    pub fn status(&self) -> domain::giveaway::Status {
+        domain::giveaway::Status::from_code(&self.status)
+            .unwrap_or(domain::giveaway::Status::Cancelled)
+    }
+
+    pub fn prizes(&self) -> Vec<domain::giveaway::Prize> {
+        serde_json::from_str(&self.prizes).unwrap_or_default()
+    }
+
+    pub fn conditions(&self) -> Vec<String> {
+        serde_json::from_str(&self.conditions).unwrap_or_default()
+    }
+
+    /// The draw's outcome, once drawn.
+    pub fn outcome(&self) -> Option<domain::draw::Outcome> {
+        self.result
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+    }
+}
+
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The sealed seed stays out of logs.
