@@ -70,6 +70,51 @@ async fn nth_text(sim: &RunningSim, chat: i64, token: &str, n: usize) -> (String
     (msg["text"].as_str().unwrap_or_default().to_owned(), msg)
 }
 
+/// From a minute ago until tomorrow, in UTC (the tests' tenants use UTC), as the form's
+/// start and end fields take them.
+fn running_window() -> (String, String) {
+    let now = chrono::Utc::now();
+    (
+        local(now - chrono::Duration::minutes(1)),
+        local(now + chrono::Duration::days(1)),
+    )
+}
+
+/// Saves a new giveaway from `f`, publishes it, and returns it as published.
+async fn publish_new(app: &TestApp, c: &reqwest::Client, f: &[(&str, &str)]) -> Value {
+    let draft: Value = app.call_with(c, "giveaways/save", f, &[]).await.json();
+    let id = draft["id"].as_str().unwrap();
+    app.call_with(c, "giveaways/publish", &[("id", id)], &[])
+        .await
+        .json()
+}
+
+/// Most tests' setting: the simulator, a server with the test clock, tenant "Shop A"
+/// (UTC) with bot A connected.
+struct Shop {
+    sim: RunningSim,
+    app: TestApp,
+    a: reqwest::Client,
+    /// Bot A's public id.
+    bot: String,
+}
+
+async fn shop(db: Db) -> Shop {
+    let sim = sim().await;
+    let app = spawn(
+        db,
+        &format!(
+            "telegram-api-url = \"{}\"\ntest-clock = true\n",
+            sim.api_url()
+        ),
+    )
+    .await;
+    let a = utc_tenant(&app, "a@example.com", "Shop A").await;
+    let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+    let bot = bot["id"].as_str().unwrap().to_owned();
+    Shop { sim, app, a, bot }
+}
+
 async fn advance(app: &TestApp, secs: i64) {
     let r = app
         .client
@@ -529,28 +574,16 @@ db_test!(
 
 db_test!(concurrent_joins_get_one_entry_each, |db| async move {
     use backend::giveaways::{Entrant, Joined, join};
-    let sim = sim().await;
-    let app = spawn(
-        db,
-        &format!(
-            "telegram-api-url = \"{}\"\ntest-clock = true\n",
-            sim.api_url()
-        ),
-    )
-    .await;
-    let a = utc_tenant(&app, "a@example.com", "Shop A").await;
-    let bot: Value = connect(&app, &a, TOKEN_A).await.json();
-    let now = chrono::Utc::now();
-    let (starts, ends) = (
-        local(now - chrono::Duration::minutes(1)),
-        local(now + chrono::Duration::days(1)),
-    );
-    let f = form(bot["id"].as_str().unwrap(), &starts, &ends, "");
-    let draft: Value = app.call_with(&a, "giveaways/save", &f, &[]).await.json();
-    let id = draft["id"].as_str().unwrap().to_owned();
-    app.call_with(&a, "giveaways/publish", &[("id", &id)], &[])
-        .await
-        .json::<Value>();
+    let Shop {
+        sim: _sim,
+        app,
+        a,
+        bot,
+    } = shop(db).await;
+    let (starts, ends) = running_window();
+    let f = form(&bot, &starts, &ends, "");
+    let published = publish_new(&app, &a, &f).await;
+    let id = published["id"].as_str().unwrap().to_owned();
 
     let row = |sql: &str| {
         let db = app.db.clone();
@@ -653,19 +686,12 @@ db_test!(
         };
         let a = utc_tenant(&app, "kill@example.com", "Kill Shop").await;
         let bot: Value = connect(&app, &a, TOKEN_A).await.json();
-        let now = chrono::Utc::now();
-        let (starts, ends) = (
-            local(now - chrono::Duration::minutes(1)),
-            local(now + chrono::Duration::days(1)),
-        );
+        let (starts, ends) = running_window();
         let mut f = form(bot["id"].as_str().unwrap(), &starts, &ends, "");
         f[3].1 = "Voucher × 40";
         f[4].1 = "0";
-        let draft: Value = app.call_with(&a, "giveaways/save", &f, &[]).await.json();
-        let id = draft["id"].as_str().unwrap().to_owned();
-        app.call_with(&a, "giveaways/publish", &[("id", &id)], &[])
-            .await
-            .json::<Value>();
+        let published = publish_new(&app, &a, &f).await;
+        let id = published["id"].as_str().unwrap().to_owned();
         let users: Vec<i64> = (0..40)
             .map(|i| new_user(&sim, &format!("K{i}"), "en"))
             .collect();
@@ -741,32 +767,15 @@ db_test!(
 );
 
 db_test!(a_captcha_stands_before_the_entry, |db| async move {
-    let sim = sim().await;
+    let Shop { sim, app, a, bot } = shop(db).await;
     let s = sim.sim();
     let bot_a = s.bot_id("@shop_a_bot").unwrap();
-    let app = spawn(
-        db,
-        &format!(
-            "telegram-api-url = \"{}\"\ntest-clock = true\n",
-            sim.api_url()
-        ),
-    )
-    .await;
-    let a = utc_tenant(&app, "a@example.com", "Shop A").await;
-    let bot: Value = connect(&app, &a, TOKEN_A).await.json();
-    let now = chrono::Utc::now();
-    let (starts, ends) = (
-        local(now - chrono::Duration::minutes(1)),
-        local(now + chrono::Duration::days(1)),
-    );
-    let mut f = form(bot["id"].as_str().unwrap(), &starts, &ends, "");
+    let (starts, ends) = running_window();
+    let mut f = form(&bot, &starts, &ends, "");
     f.push(("captcha", "on"));
-    let draft: Value = app.call_with(&a, "giveaways/save", &f, &[]).await.json();
-    assert_eq!(draft["captcha"], true);
-    let id = draft["id"].as_str().unwrap().to_owned();
-    app.call_with(&a, "giveaways/publish", &[("id", &id)], &[])
-        .await
-        .json::<Value>();
+    let published = publish_new(&app, &a, &f).await;
+    assert_eq!(published["captcha"], true);
+    let id = published["id"].as_str().unwrap().to_owned();
 
     let u = new_user(&sim, "Careful", "en");
     s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
@@ -825,32 +834,15 @@ db_test!(a_captcha_stands_before_the_entry, |db| async move {
 db_test!(
     a_winner_who_blocked_the_bot_is_recorded_not_retried,
     |db| async move {
-        let sim = sim().await;
+        let Shop { sim, app, a, bot } = shop(db).await;
         let s = sim.sim();
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        let app = spawn(
-            db,
-            &format!(
-                "telegram-api-url = \"{}\"\ntest-clock = true\n",
-                sim.api_url()
-            ),
-        )
-        .await;
-        let a = utc_tenant(&app, "a@example.com", "Shop A").await;
-        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
-        let now = chrono::Utc::now();
-        let (starts, ends) = (
-            local(now - chrono::Duration::minutes(1)),
-            local(now + chrono::Duration::days(1)),
-        );
-        let mut f = form(bot["id"].as_str().unwrap(), &starts, &ends, "");
+        let (starts, ends) = running_window();
+        let mut f = form(&bot, &starts, &ends, "");
         f[3].1 = "Gift × 2";
         f[4].1 = "0";
-        let draft: Value = app.call_with(&a, "giveaways/save", &f, &[]).await.json();
-        let id = draft["id"].as_str().unwrap().to_owned();
-        app.call_with(&a, "giveaways/publish", &[("id", &id)], &[])
-            .await
-            .json::<Value>();
+        let published = publish_new(&app, &a, &f).await;
+        let id = published["id"].as_str().unwrap().to_owned();
         let stays = new_user(&sim, "Stays", "en");
         let leaves = new_user(&sim, "Leaves", "en");
         for u in [stays, leaves] {
@@ -887,25 +879,10 @@ db_test!(
 db_test!(
     plan_limits_on_giveaways_hold_at_their_edges,
     |db| async move {
-        let sim = sim().await;
+        let Shop { sim, app, a, bot } = shop(db).await;
         let s = sim.sim();
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        let app = spawn(
-            db,
-            &format!(
-                "telegram-api-url = \"{}\"\ntest-clock = true\n",
-                sim.api_url()
-            ),
-        )
-        .await;
-        let a = utc_tenant(&app, "a@example.com", "Shop A").await;
-        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
-        let bot = bot["id"].as_str().unwrap().to_owned();
-        let now = chrono::Utc::now();
-        let (starts, ends) = (
-            local(now - chrono::Duration::minutes(1)),
-            local(now + chrono::Duration::days(1)),
-        );
+        let (starts, ends) = running_window();
 
         // Entries per giveaway (Starter: 5,000): the cap may be the plan's, not above.
         let mut f = form(&bot, &starts, &ends, "");
