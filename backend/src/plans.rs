@@ -4,7 +4,9 @@ use crate::ServiceError;
 use crate::entities::tenants;
 use crate::tenancy::TenantScope;
 use domain::{Plan, PlanLimits};
-use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect,
+};
 
 /// The tenant's plan. An unknown code (a plan that was retired) counts as the default.
 pub async fn plan_of(db: &impl ConnectionTrait, scope: &TenantScope) -> Result<Plan, ServiceError> {
@@ -22,16 +24,30 @@ pub async fn limits(
     Ok(plan_of(db, scope).await?.limits())
 }
 
-/// Inside a transaction: holds the tenant's row until commit, so two requests of one
-/// tenant that check a limit and then insert cannot both pass (PostgreSQL; SQLite
-/// serialises writing transactions by itself). Returns the tenant's limits.
+/// Inside a transaction, as its first statement: holds the tenant's row until commit, so
+/// two requests of one tenant that check a limit and then insert cannot both pass.
+/// PostgreSQL locks the row; SQLite gets its write lock now, by a write that changes
+/// nothing (a deferred transaction that read first could fail with "database is locked"
+/// at its first write when another writer committed meanwhile; taking the lock first
+/// waits for the other writer instead). Returns the tenant's limits.
 pub async fn lock_tenant(
     txn: &impl ConnectionTrait,
     scope: &TenantScope,
 ) -> Result<PlanLimits, ServiceError> {
     let mut q = tenants::Entity::find_by_id(scope.tenant_id);
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        q = q.lock_exclusive();
+    match txn.get_database_backend() {
+        DatabaseBackend::Postgres => q = q.lock_exclusive(),
+        _ => {
+            use sea_orm::sea_query::Expr;
+            tenants::Entity::update_many()
+                .col_expr(
+                    tenants::Column::UpdatedAt,
+                    Expr::col(tenants::Column::UpdatedAt),
+                )
+                .filter(tenants::Column::Id.eq(scope.tenant_id))
+                .exec(txn)
+                .await?;
+        }
     }
     let row = q.one(txn).await?.ok_or(ServiceError::NotFound)?;
     Ok(Plan::from_code(&row.plan).unwrap_or_default().limits())
