@@ -9,6 +9,9 @@ pub struct CurrentUser {
     pub email: String,
     pub tenant_name: String,
     pub is_operator: bool,
+    /// `Some(reason)` (possibly empty) when the operator suspended the tenant.
+    #[serde(default)]
+    pub suspended: Option<String>,
 }
 
 /// A tenant's settings and the choices the form offers.
@@ -58,6 +61,13 @@ pub struct TenantDto {
     pub name: String,
     pub plan: domain::Plan,
     pub bots: u64,
+    pub giveaways: u64,
+    pub entries: u64,
+    /// RFC 3339, UTC: when one of its bots last received an update.
+    pub last_activity: Option<String>,
+    pub errors_24h: u64,
+    /// `Some(reason)` (possibly empty) when suspended.
+    pub suspended: Option<String>,
     /// RFC 3339, UTC.
     pub created_at: String,
 }
@@ -144,4 +154,32 @@ pub struct PublicRecordDto {
     pub prizes: Vec<domain::giveaway::Prize>,
     pub entry_list: Option<String>,
     pub published: Option<domain::draw::Published>,
+}
+
+/// The Usage page for one bot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageDto {
+    /// The tenant's bots: (id, @username).
+    pub bots: Vec<(String, String)>,
+    /// The bot shown (none when the tenant has no bot yet).
+    pub bot: Option<String>,
+    /// "hour", "day" or "month".
+    pub range: String,
+    pub mode: String,
+    /// Bucket labels (UTC), oldest first, and calls per bucket by outcome
+    /// (ok, 4xx, 429, 5xx, network).
+    pub labels: Vec<String>,
+    pub counts: Vec<[u64; 5]>,
+    /// Method → calls by outcome over the range.
+    pub by_method: Vec<(String, [u64; 5])>,
+    pub webhook_pending: Option<i32>,
+    pub webhook_last_error: Option<String>,
+    /// RFC 3339, UTC.
+    pub webhook_checked_at: Option<String>,
+    pub inbox_pending: u64,
+    pub inbox_lag_secs: f64,
+    pub outbox_pending: u64,
+    pub outbox_oldest_secs: f64,
+    /// ("YYYY-MM-DD", entries) for the last 30 days (UTC).
+    pub entries_per_day: Vec<(String, u64)>,
 }

@@ -35,6 +35,9 @@ pub enum AppError {
     /// "entries").
     #[error("plan limit: {limit} {what}")]
     PlanLimit { what: String, limit: u32 },
+    /// The operator suspended this tenant: nothing can be changed until it is resumed.
+    #[error("tenant suspended")]
+    Suspended { reason: Option<String> },
     /// Telegram said the bot token is wrong or revoked.
     #[error("telegram rejected the token")]
     TelegramRejectedToken,
@@ -121,12 +124,21 @@ impl AppError {
                     _ => Key::ErrPlanEntries,
                 })
                 .replace("{limit}", &limit.to_string()),
+            AppError::Suspended { reason } => suspended_message(i18n, reason.as_deref()),
             AppError::TelegramRejectedToken => i18n.t(Key::ErrTelegramRejectedToken).to_owned(),
             AppError::TelegramUnavailable => i18n.t(Key::ErrTelegramUnavailable).to_owned(),
             AppError::TelegramRefused => i18n.t(Key::ErrTelegramRefused).to_owned(),
             AppError::BadRequest => i18n.t(Key::ErrBadRequest).to_owned(),
             AppError::Internal => i18n.t(Key::ErrInternal).to_owned(),
         }
+    }
+}
+
+/// Why the tenant cannot change anything, with the operator's reason when one was given.
+pub fn suspended_message(i18n: &I18n, reason: Option<&str>) -> String {
+    match reason.filter(|r| !r.is_empty()) {
+        Some(r) => i18n.t(Key::SuspendedBecause).replace("{reason}", r),
+        None => i18n.t(Key::Suspended).to_owned(),
     }
 }
 
@@ -175,6 +187,7 @@ impl From<backend::ServiceError> for AppError {
                 what: what.to_owned(),
                 limit,
             },
+            S::Suspended { reason } => AppError::Suspended { reason },
             S::Telegram(t) => {
                 use backend::telegram::TelegramError as T;
                 match t {

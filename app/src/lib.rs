@@ -104,7 +104,7 @@ fn AppRoutes() -> impl IntoView {
                 <Route path=path!("giveaways/new") view=pages::giveaways::GiveawayNewPage ssr=SsrMode::Async />
                 <Route path=path!("giveaways/:id") view=pages::giveaways::GiveawayDetailPage ssr=SsrMode::Async />
                 <Route path=path!("giveaways/:id/edit") view=pages::giveaways::GiveawayEditPage ssr=SsrMode::Async />
-                <Route path=path!("usage") view=pages::placeholder::UsagePage ssr=SsrMode::Async />
+                <Route path=path!("usage") view=pages::usage::UsagePage ssr=SsrMode::Async />
                 <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("operator") view=pages::operator::OperatorPage ssr=SsrMode::Async />
             </ParentRoute>

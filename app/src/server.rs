@@ -93,7 +93,11 @@ impl Call {
             return Err(AppError::Unauthorized);
         };
         match accounts::resolve_session(self.db(), AccountId(id)).await? {
-            Some(p) => Ok(p),
+            Some(p) => {
+                // The request's log lines carry the tenant from here on.
+                tracing::Span::current().record("tenant", p.scope.tenant_id());
+                Ok(p)
+            }
             None => {
                 // The account is gone: the session must not linger.
                 session.flush().await.map_err(session_err)?;

@@ -37,6 +37,20 @@ pub struct Principal {
     pub email: String,
     pub tenant_name: String,
     pub locale: Option<Locale>,
+    /// `Some(reason)` when the operator suspended the tenant (the reason may be empty).
+    pub suspended: Option<String>,
+}
+
+impl Principal {
+    /// The scope, for a change: refused while the tenant is suspended.
+    pub fn writer(&self) -> Result<&TenantScope, ServiceError> {
+        match &self.suspended {
+            Some(reason) => Err(ServiceError::Suspended {
+                reason: Some(reason.clone()).filter(|r| !r.is_empty()),
+            }),
+            None => Ok(&self.scope),
+        }
+    }
 }
 
 /// Creates a tenant and its first account. The first account of the platform becomes
@@ -189,6 +203,9 @@ pub async fn resolve_session(
         email: account.email,
         tenant_name: tenant.name,
         locale: account.locale.as_deref().and_then(Locale::from_tag),
+        suspended: tenant
+            .suspended_at
+            .map(|_| tenant.suspended_reason.unwrap_or_default()),
     }))
 }
 

@@ -40,6 +40,7 @@ use crate::telegram::{TelegramApi, classify};
 use crate::tenancy::TenantScope;
 use chrono::Utc;
 use domain::{BotToken, ValidationError};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, QueryOrder, Set, TransactionTrait};
 use teloxide::prelude::Requester;
 
@@ -300,9 +301,13 @@ pub async fn set_status(
     Ok(())
 }
 
-/// Enabled bots that receive updates by polling (the poller resumes them at start).
-pub async fn polling_bot_ids(db: &impl ConnectionTrait) -> Result<Vec<i32>, ServiceError> {
+/// Enabled bots of `owner` (this process) that receive updates by polling.
+pub async fn polling_bot_ids(
+    db: &impl ConnectionTrait,
+    owner: &str,
+) -> Result<Vec<i32>, ServiceError> {
     Ok(bots::Entity::find()
+        .filter(bots::Column::Owner.eq(owner))
         .filter(bots::Column::Enabled.eq(true))
         .filter(bots::Column::Mode.eq(MODE_POLLING))
         .filter(bots::Column::Status.ne(STATUS_REVOKED))
@@ -414,7 +419,13 @@ pub async fn resume_webhooks(
         };
         let bot = api.bot(&token);
         let expected = webhook_url(public_url, &row.webhook_id)?;
-        let (status, reason) = match bot.get_webhook_info().await {
+        let info = api
+            .meter(row.tenant_id, row.id)
+            .count("getWebhookInfo", bot.get_webhook_info().await);
+        if let Ok(info) = &info {
+            record_webhook_health(db, row.id, info).await?;
+        }
+        let (status, reason) = match info {
             Ok(info) if info.url.as_ref() == Some(&expected) => (STATUS_LIVE, None),
             Ok(_) => match set_webhook(&bot, cipher, expected, &row.webhook_id).await {
                 Ok(()) => (STATUS_LIVE, None),
@@ -430,6 +441,64 @@ pub async fn resume_webhooks(
         set_status(db, row.id, status, reason).await?;
     }
     Ok(n)
+}
+
+/// Every few minutes, for the webhook bots this process owns: getWebhookInfo, and what
+/// it says about delivery (updates waiting at Telegram, its last delivery error) stored
+/// for the Usage page. Returns how many bots were checked.
+pub async fn check_webhooks(
+    db: &impl ConnectionTrait,
+    cipher: &TokenCipher,
+    api: &TelegramApi,
+    owner: &str,
+) -> Result<usize, ServiceError> {
+    let rows = bots::Entity::find()
+        .filter(bots::Column::Owner.eq(owner))
+        .filter(bots::Column::Enabled.eq(true))
+        .filter(bots::Column::Mode.eq(MODE_WEBHOOK))
+        .filter(bots::Column::Status.ne(STATUS_REVOKED))
+        .all(db)
+        .await?;
+    let n = rows.len();
+    for row in rows {
+        let Ok(token) = cipher.open(&row.public_id, &row.token_sealed) else {
+            continue;
+        };
+        let info = api
+            .meter(row.tenant_id, row.id)
+            .count("getWebhookInfo", api.bot(&token).get_webhook_info().await);
+        match info {
+            Ok(info) => record_webhook_health(db, row.id, &info).await?,
+            Err(e) => {
+                tracing::warn!(tenant = row.tenant_id, bot = row.id, error = %classify(&e), "getWebhookInfo failed")
+            }
+        }
+    }
+    Ok(n)
+}
+
+async fn record_webhook_health(
+    db: &impl ConnectionTrait,
+    bot_id: i32,
+    info: &teloxide::types::WebhookInfo,
+) -> Result<(), ServiceError> {
+    // Telegram's error text is about our endpoint (e.g. "Wrong response from the
+    // webhook: 502 Bad Gateway"): kept short, shown to the bot's tenant only.
+    let error = info
+        .last_error_message
+        .as_deref()
+        .map(|m| m.chars().take(200).collect::<String>());
+    bots::Entity::update_many()
+        .col_expr(
+            bots::Column::WebhookPending,
+            Expr::value(i32::try_from(info.pending_update_count).unwrap_or(i32::MAX)),
+        )
+        .col_expr(bots::Column::WebhookLastError, Expr::value(error))
+        .col_expr(bots::Column::WebhookCheckedAt, Expr::value(Utc::now()))
+        .filter(bots::Column::Id.eq(bot_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Puts a new token on an existing bot (after /revoke in @BotFather): it must be the same

@@ -30,6 +30,9 @@ pub enum ServiceError {
     /// The tenant's plan allows at most `limit` of `what` (e.g. "bots").
     #[error("the plan allows {limit} {what}")]
     PlanLimit { what: &'static str, limit: u32 },
+    /// The operator suspended the tenant: its dashboard is read-only.
+    #[error("the tenant is suspended")]
+    Suspended { reason: Option<String> },
     #[error("telegram: {0}")]
     Telegram(#[from] crate::telegram::TelegramError),
     #[error("database: {0}")]

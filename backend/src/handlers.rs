@@ -1,11 +1,16 @@
-//! Inbox workers: take stored updates in order, answer them, mark them done.
+//! Inbox workers: claim stored updates, answer them, mark them done.
 //!
-//! A batch is processed one update at a time in inbox order, which keeps every
-//! (bot, chat) in update order. The handlers answer through teloxide; a failed answer is
-//! retried with the row (up to `MAX_ATTEMPTS`), never lost, never endless.
+//! A process claims only updates of bots it owns ([`crate::cluster`]), with
+//! `FOR UPDATE SKIP LOCKED` on PostgreSQL, and never an update whose chat has an earlier
+//! one still waiting: each (bot, chat) stays in update order while different chats are
+//! answered side by side. A claimed row is held for [`CLAIM_SECS`]; a process that dies
+//! holding it leaves it to be claimed again then. The handlers answer through teloxide;
+//! a failed answer is retried with the row (up to `MAX_ATTEMPTS`, its chat waiting
+//! meanwhile), never lost, never endless.
 
 use crate::ServiceError;
 use crate::clock::Clock;
+use crate::cluster::Cluster;
 use crate::crypto::TokenCipher;
 use crate::entities::{bots, inbox, telegram_users, tenants};
 use crate::giveaways;
@@ -16,11 +21,8 @@ use chrono::Utc;
 use domain::Locale;
 use domain::bot_text::{BotText, locale_for};
 use domain::giveaway::{self as rules, Status};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +39,11 @@ use tokio::sync::Notify;
 
 /// After this many failed attempts an update is set aside with its last error.
 pub const MAX_ATTEMPTS: i32 = 5;
-const BATCH: u64 = 50;
+const BATCH: i64 = 50;
+/// Updates of different chats answered at once by one process.
+const CONCURRENCY: usize = 16;
+/// How long a claimed update is held before another worker may take it.
+pub const CLAIM_SECS: i64 = 60;
 
 /// Callback data of the main menu's buttons (well under Telegram's 64 bytes).
 pub const CB_JOIN: &str = "m:join";
@@ -52,6 +58,7 @@ pub struct Workers {
     api: TelegramApi,
     limiter: Arc<Limiter>,
     clock: Clock,
+    cluster: Cluster,
     tree: Tree,
     /// Woken when an update is stored, so answers do not wait for the next tick.
     pub wake: Arc<Notify>,
@@ -64,6 +71,7 @@ impl Workers {
         api: TelegramApi,
         limiter: Arc<Limiter>,
         clock: Clock,
+        cluster: Cluster,
     ) -> Workers {
         Workers {
             db,
@@ -71,57 +79,89 @@ impl Workers {
             api,
             limiter,
             clock,
+            cluster,
             tree: tree(),
             wake: Arc::new(Notify::new()),
         }
     }
 
-    /// Runs forever: a batch whenever woken, and at least every half second.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    /// Runs until `stop`: a batch whenever woken, and at least every half second. A batch
+    /// under way is finished first (its handlers answer, its rows are marked).
+    pub fn spawn(self, stop: crate::shutdown::Stop) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            loop {
+            while !stop.is_set() {
                 let notified = self.wake.notified();
                 match self.run_once().await {
                     Ok(n) if n > 0 => continue,
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "inbox batch failed"),
                 }
-                let _ = tokio::time::timeout(Duration::from_millis(500), notified).await;
+                stop.pause(Duration::from_millis(500), notified).await;
             }
         })
     }
 
-    /// Processes up to one batch of pending updates; returns how many were handled.
+    /// Claims and answers up to one batch of updates; returns how many were claimed.
     pub async fn run_once(&self) -> Result<usize, ServiceError> {
-        let rows = inbox::Entity::find()
-            .filter(inbox::Column::ProcessedAt.is_null())
-            .order_by_asc(inbox::Column::Id)
-            .limit(BATCH)
-            .all(&self.db)
-            .await?;
+        let rows = claim(&self.db, self.cluster.node_id(), BATCH).await?;
         let n = rows.len();
+        let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+        let mut tasks = tokio::task::JoinSet::new();
         for row in rows {
-            let outcome = self.handle(&row).await;
-            let mut active: inbox::ActiveModel = row.clone().into();
-            match outcome {
-                Ok(()) => active.processed_at = Set(Some(Utc::now())),
-                Err(e) => {
-                    let attempts = row.attempts + 1;
-                    tracing::warn!(bot = row.bot_id, update = row.update_id, attempts, error = %e, "update not handled");
-                    active.attempts = Set(attempts);
-                    active.last_error = Set(Some(e.to_string()));
-                    if attempts >= MAX_ATTEMPTS {
-                        active.processed_at = Set(Some(Utc::now()));
-                    } else {
-                        // Keep order: the rest of this batch waits for the next round.
-                        active.update(&self.db).await?;
-                        break;
-                    }
-                }
+            let (me, permits) = (self.clone(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                me.process(row).await
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "inbox row not updated"),
+                Err(e) => tracing::error!(error = %e, "inbox handler panicked"),
             }
-            active.update(&self.db).await?;
         }
         Ok(n)
+    }
+
+    /// Answers one claimed update and records the outcome.
+    async fn process(&self, row: inbox::Model) -> Result<(), ServiceError> {
+        let span = tracing::info_span!(
+            "update",
+            tenant = tracing::field::Empty,
+            bot = row.bot_id,
+            update = row.update_id,
+            kind = %row.kind
+        );
+        let outcome = tracing::Instrument::instrument(self.handle(&row), span).await;
+        let mut q = inbox::Entity::update_many()
+            .col_expr(
+                inbox::Column::ClaimedUntil,
+                Expr::value(None::<chrono::DateTime<Utc>>),
+            )
+            .filter(inbox::Column::Id.eq(row.id));
+        match outcome {
+            Ok(()) => q = q.col_expr(inbox::Column::ProcessedAt, Expr::value(Some(Utc::now()))),
+            Err(e) => {
+                let attempts = row.attempts + 1;
+                tracing::warn!(bot = row.bot_id, update = row.update_id, attempts, error = %e, "update not handled");
+                q = q
+                    .col_expr(inbox::Column::Attempts, Expr::value(attempts))
+                    .col_expr(inbox::Column::LastError, Expr::value(e.to_string()));
+                if attempts >= MAX_ATTEMPTS {
+                    q = q.col_expr(inbox::Column::ProcessedAt, Expr::value(Some(Utc::now())));
+                } else {
+                    // Held a growing while; its chat's later updates wait behind it.
+                    let wait = chrono::Duration::seconds(1 << attempts.clamp(0, 8));
+                    q = q.col_expr(
+                        inbox::Column::ClaimedUntil,
+                        Expr::value(Some(Utc::now() + wait)),
+                    );
+                }
+            }
+        }
+        q.exec(&self.db).await?;
+        Ok(())
     }
 
     async fn handle(&self, row: &inbox::Model) -> Result<(), ServiceError> {
@@ -139,11 +179,23 @@ impl Workers {
         if !bot_row.enabled || bot_row.status == crate::bots::STATUS_REVOKED {
             return Ok(());
         }
+        tracing::Span::current().record("tenant", tenant.id);
+        if tenant.suspended_at.is_some() {
+            // The operator suspended the tenant: its bots are silent; the update is
+            // acknowledged, not answered later.
+            tracing::debug!(
+                tenant = tenant.id,
+                bot = bot_row.id,
+                "tenant suspended; update ignored"
+            );
+            return Ok(());
+        }
         let ctx = Arc::new(Ctx {
             bot: self
                 .api
                 .bot(&crate::bots::open_token(&self.cipher, &bot_row)?),
             bot_id: bot_row.id,
+            meter: self.api.meter(tenant.id, bot_row.id),
             db: self.db.clone(),
             cipher: self.cipher.clone(),
             limiter: self.limiter.clone(),
@@ -176,6 +228,43 @@ impl Workers {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Takes up to `limit` updates of bots `owner` holds, oldest first, at most the first
+/// waiting one of each chat, and holds them for [`CLAIM_SECS`].
+pub async fn claim(
+    db: &DatabaseConnection,
+    owner: &str,
+    limit: i64,
+) -> Result<Vec<inbox::Model>, ServiceError> {
+    let backend = db.get_database_backend();
+    let now = Utc::now();
+    let sql = format!(
+        "UPDATE inbox SET claimed_until = ? WHERE id IN (\
+           SELECT i.id FROM inbox i \
+           WHERE i.processed_at IS NULL \
+           AND (i.claimed_until IS NULL OR i.claimed_until < ?) \
+           AND i.bot_id IN (SELECT b.id FROM bots b WHERE b.owner = ?) \
+           AND NOT EXISTS (SELECT 1 FROM inbox o WHERE o.processed_at IS NULL \
+             AND o.bot_id = i.bot_id AND o.chat_id = i.chat_id AND o.update_id < i.update_id) \
+           ORDER BY i.id LIMIT ?{}) \
+         RETURNING id, bot_id, update_id, chat_id, kind, payload, received_at, processed_at, \
+           attempts, last_error, claimed_until",
+        crate::db::skip_locked(backend)
+    );
+    let stmt = crate::db::statement(
+        backend,
+        &sql,
+        [
+            (now + chrono::Duration::seconds(CLAIM_SECS)).into(),
+            now.into(),
+            owner.to_owned().into(),
+            limit.into(),
+        ],
+    );
+    let mut rows = inbox::Entity::find().from_raw_sql(stmt).all(db).await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
 }
 
 /// What a handler returns: a Telegram refusal or a service error decides retry or not.
@@ -249,7 +338,9 @@ async fn on_callback(ctx: Arc<Ctx>, q: CallbackQuery) -> HandlerResult {
             BotText::StaleButton.text(l),
         );
     }
-    answer.await.map_err(|e| classify(&e))?;
+    ctx.meter
+        .count("answerCallbackQuery", answer.await)
+        .map_err(|e| classify(&e))?;
     match giveaway {
         Some(rules::Callback::Join(id)) => {
             return ctx.join(chat, &q.from, &id, "button", false).await;
@@ -285,6 +376,8 @@ async fn on_my_chat_member(ctx: Arc<Ctx>, m: ChatMemberUpdated) -> HandlerResult
 pub struct Ctx {
     pub bot: Bot,
     pub bot_id: i32,
+    /// Counts this bot's calls for the tenant's Usage page.
+    pub meter: crate::usage::Meter,
     pub db: DatabaseConnection,
     pub cipher: Arc<TokenCipher>,
     pub limiter: Arc<Limiter>,
@@ -352,7 +445,10 @@ impl Ctx {
         if let Some(k) = keyboard {
             req = req.reply_markup(k);
         }
-        req.await.map(|_| ()).map_err(|e| classify(&e))
+        self.meter
+            .count("sendMessage", req.await)
+            .map(|_| ())
+            .map_err(|e| classify(&e))
     }
 
     async fn menu(&self, chat: ChatId, user: &User) -> Result<(), TelegramError> {
@@ -537,6 +633,7 @@ impl Ctx {
         if offer.status == Status::Open && !offer.conditions.is_empty() {
             match crate::scheduler::missing_memberships(
                 &self.bot,
+                &self.meter,
                 &offer.conditions,
                 who.telegram_user_id,
             )

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod bots;
 pub mod clock;
+pub mod cluster;
 pub mod crypto;
 pub mod db;
 pub mod entities;
@@ -25,9 +26,11 @@ pub mod platform;
 pub mod poller;
 pub mod scheduler;
 pub mod session_store;
+pub mod shutdown;
 pub mod telegram;
 pub mod tenancy;
 pub mod throttle;
+pub mod usage;
 
 pub use error::ServiceError;
 pub use sea_orm::DatabaseConnection;

@@ -4,19 +4,24 @@
 //! A row is sent once as far as we can know; a crash between Telegram's answer and our
 //! "sent" mark is the only window for a repeat.
 //!
+//! Only the process that owns a bot ([`crate::cluster`]) sends for it, so its rate limit
+//! (kept in that process's limiter) holds however many processes run; each row is
+//! claimed just before its send with `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+//!
 //! Users who blocked the bot or never started it are recorded ("failed" with the reason)
 //! and not retried; a 429 waits as told; other failures retry with back-off, then fail.
 
 use crate::ServiceError;
+use crate::cluster::Cluster;
 use crate::crypto::TokenCipher;
-use crate::entities::{bots, outbox};
+use crate::entities::{bots, outbox, tenants};
 use crate::limiter::Limiter;
 use crate::telegram::{TelegramApi, TelegramError, classify, refusal};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -131,18 +136,20 @@ pub async fn progress(
     Ok(p)
 }
 
-/// Delivers the outbox. One per process; per bot, one task at a time sends its rows in
-/// order through the limiter, so bots do not wait for each other.
+/// Delivers the outbox. One per process; per bot it owns, one task at a time sends its
+/// rows in order through the limiter, so bots do not wait for each other.
 #[derive(Clone)]
 pub struct Sender {
     db: DatabaseConnection,
     cipher: Arc<TokenCipher>,
     api: TelegramApi,
     limiter: Arc<Limiter>,
+    cluster: Cluster,
     /// Woken when rows are written.
     pub wake: Arc<Notify>,
     busy: Arc<Mutex<HashSet<i32>>>,
     counters: Arc<Counters>,
+    stop: crate::shutdown::Stop,
 }
 
 /// Send outcomes since start (for metrics and the benchmark).
@@ -165,15 +172,18 @@ impl Sender {
         cipher: Arc<TokenCipher>,
         api: TelegramApi,
         limiter: Arc<Limiter>,
+        cluster: Cluster,
     ) -> Sender {
         Sender {
             db,
             cipher,
             api,
             limiter,
+            cluster,
             wake: Arc::new(Notify::new()),
             busy: Arc::default(),
             counters: Arc::default(),
+            stop: crate::shutdown::Stop::never(),
         }
     }
 
@@ -181,20 +191,26 @@ impl Sender {
         self.counters.clone()
     }
 
-    /// Runs forever: looks for due rows when woken and every second.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    /// Runs until `stop`: looks for due rows when woken and every second. When stopping,
+    /// each bot's task finishes the send under way and claims no more; the task returned
+    /// ends when they all have. Unsent rows stay in the outbox for the next start.
+    pub fn spawn(mut self, stop: crate::shutdown::Stop) -> tokio::task::JoinHandle<()> {
+        self.stop = stop.clone();
         tokio::spawn(async move {
-            loop {
+            while !stop.is_set() {
                 let notified = self.wake.notified();
                 if let Err(e) = self.dispatch().await {
                     tracing::warn!(error = %e, "outbox round failed");
                 }
-                let _ = tokio::time::timeout(Duration::from_secs(1), notified).await;
+                stop.pause(Duration::from_secs(1), notified).await;
+            }
+            while !self.busy().is_empty() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
     }
 
-    /// Starts a sending task for every bot with due rows that has none running.
+    /// Starts a sending task for every bot this process owns with due rows and no task.
     pub async fn dispatch(&self) -> Result<usize, ServiceError> {
         let now = Utc::now();
         let bot_ids: Vec<i32> = outbox::Entity::find()
@@ -207,17 +223,21 @@ impl Sender {
             .await?;
         let mut started = 0;
         for bot_id in bot_ids {
-            if !self.busy().insert(bot_id) {
+            if !self.cluster.owns(bot_id) || !self.busy().insert(bot_id) {
                 continue;
             }
             started += 1;
             let me = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = me.drain(bot_id).await {
-                    tracing::warn!(bot = bot_id, error = %e, "outbox sending stopped");
-                }
-                me.busy().remove(&bot_id);
-            });
+            let span = tracing::info_span!("outbox", bot = bot_id);
+            tokio::spawn(tracing::Instrument::instrument(
+                async move {
+                    if let Err(e) = me.drain(bot_id).await {
+                        tracing::warn!(bot = bot_id, error = %e, "outbox sending stopped");
+                    }
+                    me.busy().remove(&bot_id);
+                },
+                span,
+            ));
         }
         Ok(started)
     }
@@ -226,31 +246,37 @@ impl Sender {
         self.busy.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sends a bot's due rows, oldest first, until none is due.
+    /// Sends a bot's due rows, oldest first, until none is due or the bot is no longer
+    /// this process's.
     async fn drain(&self, bot_id: i32) -> Result<(), ServiceError> {
         loop {
-            let now = Utc::now();
-            let rows = outbox::Entity::find()
-                .filter(outbox::Column::BotId.eq(bot_id))
-                .filter(due(now))
-                .order_by_asc(outbox::Column::Id)
-                .limit(100)
-                .all(&self.db)
-                .await?;
-            if rows.is_empty() {
-                return Ok(());
-            }
-            let Some(bot_row) = bots::Entity::find_by_id(bot_id).one(&self.db).await? else {
+            let Some((bot_row, tenant)) = bots::Entity::find_by_id(bot_id)
+                .find_also_related(tenants::Entity)
+                .one(&self.db)
+                .await?
+                .and_then(|(b, t)| t.map(|t| (b, t)))
+            else {
                 return Ok(());
             };
-            if !bot_row.enabled || bot_row.status == crate::bots::STATUS_REVOKED {
-                // Kept for when the tenant turns it on again or pastes a new token.
+            if !bot_row.enabled
+                || bot_row.status == crate::bots::STATUS_REVOKED
+                || tenant.suspended_at.is_some()
+            {
+                // Kept for when the bot is on again, has a new token, or the tenant resumes.
                 return Ok(());
             }
             let bot = self
                 .api
                 .sending_bot(&crate::bots::open_token(&self.cipher, &bot_row)?);
-            for row in rows {
+            let meter = self.api.meter(bot_row.tenant_id, bot_id);
+            // Then a batch, read again afterwards in case the bot was turned off meanwhile.
+            for _ in 0..100 {
+                if self.stop.is_set() || !self.cluster.owns(bot_id) {
+                    return Ok(());
+                }
+                let Some(row) = self.claim_next(bot_id).await? else {
+                    return Ok(());
+                };
                 let message: Message = match serde_json::from_str(&row.payload) {
                     Ok(m) => m,
                     Err(_) => {
@@ -259,10 +285,11 @@ impl Sender {
                         continue;
                     }
                 };
-                // The slot first, then the lease: the lease only has to cover the send.
+                let waiting = std::time::Instant::now();
                 self.limiter.acquire(bot_id, row.chat_id).await;
-                if !self.claim(&row).await? {
-                    continue; // another sender has it
+                if waiting.elapsed() > Duration::from_secs(5) {
+                    // A long wait (a 429's pause): the claim must still cover the send.
+                    self.extend(row.id).await?;
                 }
                 let mut req = bot.send_message(ChatId(row.chat_id), message.text);
                 if !message.links.is_empty() {
@@ -273,7 +300,7 @@ impl Sender {
                     });
                     req = req.reply_markup(InlineKeyboardMarkup::new(rows));
                 }
-                match req.await {
+                match meter.count("sendMessage", req.await) {
                     Ok(m) => {
                         self.finish(row.id, SENT, None, Some(i64::from(m.id.0)))
                             .await?;
@@ -318,19 +345,46 @@ impl Sender {
         c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Takes a row for `LEASE` seconds, unless another sender holds it.
-    async fn claim(&self, row: &outbox::Model) -> Result<bool, ServiceError> {
+    /// Claims the bot's oldest due row for `LEASE` seconds; rows another sender holds
+    /// (or is claiming right now) are skipped.
+    async fn claim_next(&self, bot_id: i32) -> Result<Option<outbox::Model>, ServiceError> {
+        let backend = self.db.get_database_backend();
         let now = Utc::now();
-        let res = outbox::Entity::update_many()
+        let sql = format!(
+            "UPDATE outbox SET claimed_until = ? WHERE id IN (\
+               SELECT id FROM outbox WHERE bot_id = ? AND status = ? AND not_before <= ? \
+               AND (claimed_until IS NULL OR claimed_until < ?) \
+               ORDER BY id LIMIT 1{}) RETURNING *",
+            crate::db::skip_locked(backend)
+        );
+        let stmt = crate::db::statement(
+            backend,
+            &sql,
+            [
+                (now + ChronoDuration::seconds(LEASE)).into(),
+                bot_id.into(),
+                PENDING.into(),
+                now.into(),
+                now.into(),
+            ],
+        );
+        Ok(outbox::Entity::find()
+            .from_raw_sql(stmt)
+            .one(&self.db)
+            .await?)
+    }
+
+    async fn extend(&self, id: i64) -> Result<(), ServiceError> {
+        outbox::Entity::update_many()
             .col_expr(
                 outbox::Column::ClaimedUntil,
-                Expr::value(now + ChronoDuration::seconds(LEASE)),
+                Expr::value(Utc::now() + ChronoDuration::seconds(LEASE)),
             )
-            .filter(outbox::Column::Id.eq(row.id))
-            .filter(due(now))
+            .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::Status.eq(PENDING))
             .exec(&self.db)
             .await?;
-        Ok(res.rows_affected == 1)
+        Ok(())
     }
 
     async fn finish(

@@ -60,38 +60,177 @@ pub struct TenantOverview {
     pub name: String,
     pub plan: Plan,
     pub bots: u64,
+    pub giveaways: u64,
+    pub entries: u64,
+    /// When one of its bots last received an update.
+    pub last_activity: Option<chrono::DateTime<chrono::Utc>>,
+    /// In the last 24 hours: updates that failed to be answered, and Bot API calls that
+    /// failed (429, 5xx, network).
+    pub errors_24h: u64,
+    /// `Some(reason)` (possibly empty) when suspended.
+    pub suspended: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Every tenant, oldest first, with its plan and how many bots it has.
+/// Every tenant, oldest first, with its plan, its size, its activity and its errors.
 pub async fn tenants(
     db: &impl ConnectionTrait,
     _operator: &OperatorScope,
 ) -> Result<Vec<TenantOverview>, ServiceError> {
-    use crate::entities::{bots, tenants};
-    let counts: std::collections::HashMap<i32, i64> = bots::Entity::find()
+    use crate::entities::{api_calls, bots, entries, giveaways, inbox, tenants};
+    use sea_orm::{JoinType, RelationTrait};
+    use std::collections::HashMap;
+    let since = chrono::Utc::now() - chrono::Duration::hours(24);
+    let per_tenant = |rows: Vec<(i32, i64)>| -> HashMap<i32, u64> {
+        rows.into_iter()
+            .map(|(t, n)| (t, n.max(0) as u64))
+            .collect()
+    };
+    let bots_n = per_tenant(
+        bots::Entity::find()
+            .select_only()
+            .column(bots::Column::TenantId)
+            .column_as(bots::Column::Id.count(), "n")
+            .group_by(bots::Column::TenantId)
+            .into_tuple()
+            .all(db)
+            .await?,
+    );
+    let giveaways_n = per_tenant(
+        giveaways::Entity::find()
+            .select_only()
+            .column(giveaways::Column::TenantId)
+            .column_as(giveaways::Column::Id.count(), "n")
+            .group_by(giveaways::Column::TenantId)
+            .into_tuple()
+            .all(db)
+            .await?,
+    );
+    let entries_n = per_tenant(
+        entries::Entity::find()
+            .select_only()
+            .column(entries::Column::TenantId)
+            .column_as(entries::Column::Id.count(), "n")
+            .group_by(entries::Column::TenantId)
+            .into_tuple()
+            .all(db)
+            .await?,
+    );
+    let last: HashMap<i32, chrono::DateTime<chrono::Utc>> = inbox::Entity::find()
         .select_only()
         .column(bots::Column::TenantId)
-        .column_as(bots::Column::Id.count(), "n")
+        .column_as(inbox::Column::ReceivedAt.max(), "last")
+        .join(JoinType::InnerJoin, inbox::Relation::Bot.def())
         .group_by(bots::Column::TenantId)
-        .into_tuple::<(i32, i64)>()
+        .into_tuple::<(i32, Option<chrono::DateTime<chrono::Utc>>)>()
         .all(db)
         .await?
         .into_iter()
+        .filter_map(|(t, at)| at.map(|at| (t, at)))
         .collect();
+    let mut errors = per_tenant(
+        inbox::Entity::find()
+            .select_only()
+            .column(bots::Column::TenantId)
+            .column_as(inbox::Column::Id.count(), "n")
+            .join(JoinType::InnerJoin, inbox::Relation::Bot.def())
+            .filter(inbox::Column::LastError.is_not_null())
+            .filter(inbox::Column::ReceivedAt.gte(since))
+            .group_by(bots::Column::TenantId)
+            .into_tuple()
+            .all(db)
+            .await?,
+    );
+    let failed_calls: Vec<(i32, Option<i64>)> = api_calls::Entity::find()
+        .select_only()
+        .column(api_calls::Column::TenantId)
+        // SUM of a bigint is numeric on PostgreSQL: cast back.
+        .column_as(
+            sea_orm::sea_query::Expr::cust("CAST(SUM(calls) AS BIGINT)"),
+            "n",
+        )
+        .filter(api_calls::Column::Outcome.is_in(["429", "5xx", "network"]))
+        .filter(api_calls::Column::Minute.gte(since))
+        .group_by(api_calls::Column::TenantId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (t, n) in failed_calls {
+        *errors.entry(t).or_default() += n.unwrap_or(0).max(0) as u64;
+    }
     Ok(tenants::Entity::find()
         .order_by_asc(tenants::Column::Id)
         .all(db)
         .await?
         .into_iter()
         .map(|t| TenantOverview {
-            bots: counts.get(&t.id).copied().unwrap_or(0).max(0) as u64,
+            bots: bots_n.get(&t.id).copied().unwrap_or(0),
+            giveaways: giveaways_n.get(&t.id).copied().unwrap_or(0),
+            entries: entries_n.get(&t.id).copied().unwrap_or(0),
+            last_activity: last.get(&t.id).copied(),
+            errors_24h: errors.get(&t.id).copied().unwrap_or(0),
+            suspended: t
+                .suspended_at
+                .map(|_| t.suspended_reason.unwrap_or_default()),
             plan: Plan::from_code(&t.plan).unwrap_or_default(),
             public_id: t.public_id,
             name: t.name,
             created_at: t.created_at,
         })
         .collect())
+}
+
+/// Suspends a tenant (its bots stop answering and sending, its dashboard becomes
+/// read-only, giveaways keep their schedule and their messages wait in the outbox) or
+/// resumes it. The operator's own tenant cannot be suspended.
+pub async fn set_suspended(
+    db: &impl ConnectionTrait,
+    operator: &OperatorScope,
+    tenant_public_id: &str,
+    suspend: bool,
+    reason: &str,
+) -> Result<(), ServiceError> {
+    use crate::entities::{accounts, tenants};
+    use sea_orm::PaginatorTrait;
+    use sea_orm::sea_query::Expr;
+    let reason =
+        domain::giveaway::clean_text(reason, 200).map_err(ServiceError::validation("reason"))?;
+    let tenant = tenants::Entity::find()
+        .filter(tenants::Column::PublicId.eq(tenant_public_id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if suspend {
+        let operators = accounts::Entity::find()
+            .filter(accounts::Column::TenantId.eq(tenant.id))
+            .filter(accounts::Column::IsOperator.eq(true))
+            .count(db)
+            .await?;
+        if operators > 0 {
+            return Err(ServiceError::Forbidden);
+        }
+    }
+    let now = chrono::Utc::now();
+    tenants::Entity::update_many()
+        .col_expr(
+            tenants::Column::SuspendedAt,
+            Expr::value(suspend.then_some(now)),
+        )
+        .col_expr(
+            tenants::Column::SuspendedReason,
+            Expr::value((suspend && !reason.is_empty()).then_some(reason)),
+        )
+        .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
+        .filter(tenants::Column::Id.eq(tenant.id))
+        .exec(db)
+        .await?;
+    tracing::info!(
+        operator = operator.account_id,
+        tenant = tenant.id,
+        suspend,
+        "tenant suspension changed"
+    );
+    Ok(())
 }
 
 /// Puts a tenant on a plan. A smaller plan keeps what the tenant already has; it only

@@ -1,8 +1,10 @@
-//! Long polling for bots without a public https webhook: one lightweight task per bot in
-//! this process, `getUpdates` with the offset persisted in the bot's row, every update
-//! written to the same inbox as webhooks before the offset moves past it.
+//! Long polling for bots without a public https webhook: one lightweight task per bot
+//! this process owns (see [`crate::cluster`]: no bot is polled by two processes),
+//! `getUpdates` with the offset persisted in the bot's row, every update written to the
+//! same inbox as webhooks before the offset moves past it.
 
 use crate::bots::{self, STATUS_ERROR, STATUS_LIVE, STATUS_REVOKED};
+use crate::cluster::Cluster;
 use crate::crypto::TokenCipher;
 use crate::entities::bots as bot_rows;
 use crate::inbox::{self, IncomingUpdate};
@@ -23,6 +25,7 @@ pub struct Pollers {
     db: DatabaseConnection,
     cipher: Arc<TokenCipher>,
     api: TelegramApi,
+    cluster: Cluster,
     tasks: Arc<Mutex<HashMap<i32, JoinHandle<()>>>>,
     /// Wakes the inbox workers when updates were stored.
     wake: Arc<tokio::sync::Notify>,
@@ -39,12 +42,14 @@ impl Pollers {
         db: DatabaseConnection,
         cipher: Arc<TokenCipher>,
         api: TelegramApi,
+        cluster: Cluster,
         wake: Arc<tokio::sync::Notify>,
     ) -> Pollers {
         Pollers {
             db,
             cipher,
             api,
+            cluster,
             tasks: Arc::default(),
             wake,
         }
@@ -59,14 +64,27 @@ impl Pollers {
         self.tasks().values().filter(|t| !t.is_finished()).count()
     }
 
-    /// Starts polling a bot (no-op when it already runs).
+    /// Starts polling a bot (no-op when it already runs). A bot another process owns is
+    /// left to it: that process starts polling at its next beat.
     pub fn start(&self, bot_id: i32) {
         let mut tasks = self.tasks();
         if tasks.get(&bot_id).is_some_and(|t| !t.is_finished()) {
             return;
         }
         let me = self.clone();
-        tasks.insert(bot_id, tokio::spawn(async move { me.run(bot_id).await }));
+        tasks.insert(
+            bot_id,
+            tokio::spawn(tracing::Instrument::instrument(
+                async move {
+                    if !me.cluster.owns(bot_id) && !me.cluster.claim(bot_id).await.unwrap_or(false)
+                    {
+                        return;
+                    }
+                    me.run(bot_id).await
+                },
+                tracing::info_span!("poller", bot = bot_id),
+            )),
+        );
     }
 
     pub fn stop(&self, bot_id: i32) {
@@ -75,19 +93,42 @@ impl Pollers {
         }
     }
 
-    /// Starts every enabled polling bot (at start-up).
-    pub async fn resume_all(&self) -> Result<usize, crate::ServiceError> {
-        let ids = bots::polling_bot_ids(&self.db).await?;
-        for id in &ids {
-            self.start(*id);
+    /// Polls exactly the polling bots this process owns: stops the others (a lease given
+    /// back or lapsed), starts the missing ones. Run at start-up and after every beat.
+    pub async fn sync(&self) -> Result<usize, crate::ServiceError> {
+        let stale: Vec<i32> = self
+            .tasks()
+            .keys()
+            .copied()
+            .filter(|id| !self.cluster.owns(*id))
+            .collect();
+        for id in stale {
+            self.stop(id);
         }
-        Ok(ids.len())
+        let ids = bots::polling_bot_ids(&self.db, self.cluster.node_id()).await?;
+        for id in &ids {
+            if self.cluster.owns(*id) {
+                self.start(*id);
+            }
+        }
+        Ok(self.running())
+    }
+
+    /// Stops every poller (at shutdown): an update fetched but not stored is fetched
+    /// again, as the offset only moves past stored ones.
+    pub fn stop_all(&self) {
+        for (_, t) in self.tasks().drain() {
+            t.abort();
+        }
     }
 
     async fn run(&self, bot_id: i32) {
         let mut backoff = Duration::from_millis(500);
         let mut live = false;
         loop {
+            if !self.cluster.owns(bot_id) {
+                return; // another process polls it now
+            }
             if let Err(Stop) = self.poll_once(bot_id, &mut live).await {
                 return;
             }
@@ -136,6 +177,11 @@ impl Pollers {
             .json(&body)
             .send()
             .await;
+        let meter = self.api.meter(row.tenant_id, bot_id);
+        meter.count_status(
+            "getUpdates",
+            res.as_ref().map_or(0, |r| r.status().as_u16()),
+        );
         // Errors are classified, never printed: reqwest's text would carry the URL.
         let answer: Result<Value, TelegramError> = match res {
             Err(_) => Err(TelegramError::Unavailable),
@@ -147,12 +193,16 @@ impl Pollers {
                 )),
                 (409, _) => {
                     // A webhook is set (or another poller runs): polling wins for this bot.
-                    let _ = self
+                    let deleted = self
                         .api
                         .http()
                         .post(self.api.method_url(&token, "deleteWebhook"))
                         .send()
                         .await;
+                    meter.count_status(
+                        "deleteWebhook",
+                        deleted.as_ref().map_or(0, |r| r.status().as_u16()),
+                    );
                     Err(TelegramError::Refused)
                 }
                 (s, _) if s >= 500 => Err(TelegramError::Unavailable),

@@ -5,7 +5,9 @@
 //!
 //! Each move is a conditional update (`… WHERE status = <from>`), so running a step twice
 //! or in two processes at once changes nothing the second time; a drawn giveaway is never
-//! drawn again.
+//! drawn again. Besides, a process claims the giveaways it closes or draws (for
+//! [`CLAIM_SECS`], `FOR UPDATE SKIP LOCKED` on PostgreSQL), so two processes do not both
+//! run a draw's eligibility checks.
 
 use crate::ServiceError;
 use crate::clock::Clock;
@@ -25,6 +27,11 @@ use std::time::Duration;
 use teloxide::prelude::Requester;
 use teloxide::types::{ChatMemberKind, Recipient, UserId};
 use tokio::sync::Notify;
+
+/// How long a giveaway being closed or drawn is held by one process.
+pub const CLAIM_SECS: i64 = 300;
+/// After a failed draw, the next attempt waits this long.
+const RETRY_SECS: i64 = 5;
 
 #[derive(Clone)]
 pub struct Scheduler {
@@ -67,14 +74,15 @@ impl Scheduler {
         }
     }
 
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    /// Runs a round every second (or when woken) until `stop`; a round under way ends first.
+    pub fn spawn(self, stop: crate::shutdown::Stop) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            loop {
+            while !stop.is_set() {
                 let notified = self.wake.notified();
                 if let Err(e) = self.round().await {
                     tracing::warn!(error = %e, "scheduler round failed");
                 }
-                let _ = tokio::time::timeout(Duration::from_secs(1), notified).await;
+                stop.pause(Duration::from_secs(1), notified).await;
             }
         })
     }
@@ -94,32 +102,76 @@ impl Scheduler {
             opened,
             ..Round::default()
         };
-        let ending = giveaways::Entity::find()
-            .filter(giveaways::Column::Status.eq(Status::Open.code()))
-            .filter(giveaways::Column::EndsAt.lte(now))
-            .all(&self.db)
-            .await?;
-        for g in ending {
-            if self.close(&g).await? {
+        for g in self.claim(Status::Open, now).await? {
+            let closed = self.close(&g).await;
+            self.unclaim(g.id, closed.is_ok()).await?;
+            if closed? {
                 r.closed += 1;
             }
         }
-        let closed = giveaways::Entity::find()
-            .filter(giveaways::Column::Status.eq(Status::Closed.code()))
-            .all(&self.db)
-            .await?;
-        for g in closed {
-            match self.draw(&g).await {
+        for g in self.claim(Status::Closed, now).await? {
+            let span = tracing::info_span!("draw", tenant = g.tenant_id, giveaway = g.id);
+            let drawn = tracing::Instrument::instrument(self.draw(&g), span).await;
+            self.unclaim(g.id, drawn.is_ok()).await?;
+            match drawn {
                 Ok(true) => r.drawn += 1,
                 Ok(false) => {}
-                // Telegram unreachable mid-draw: nothing was written; the next round retries.
-                Err(e) => tracing::warn!(giveaway = g.id, error = %e, "draw postponed"),
+                // Telegram unreachable mid-draw: nothing was written; a later round retries.
+                Err(e) => {
+                    tracing::warn!(tenant = g.tenant_id, giveaway = g.id, error = %e, "draw postponed")
+                }
             }
         }
         if r.drawn > 0 {
             self.sender_wake.notify_one();
         }
         Ok(r)
+    }
+
+    /// Claims up to 20 giveaways in `status` that are due to move on: open ones past their
+    /// end, closed ones (to be drawn).
+    async fn claim(
+        &self,
+        status: Status,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Vec<giveaways::Model>, ServiceError> {
+        let backend = self.db.get_database_backend();
+        let real_now = Utc::now();
+        let open = status == Status::Open;
+        let due = if open { " AND ends_at <= ?" } else { "" };
+        let sql = format!(
+            "UPDATE giveaways SET claimed_until = ? WHERE id IN (\
+               SELECT id FROM giveaways WHERE status = ?{due} \
+               AND (claimed_until IS NULL OR claimed_until < ?) \
+               ORDER BY id LIMIT 20{}) RETURNING *",
+            crate::db::skip_locked(backend)
+        );
+        let mut values: Vec<sea_orm::Value> = vec![
+            (real_now + chrono::Duration::seconds(CLAIM_SECS)).into(),
+            status.code().into(),
+        ];
+        if open {
+            values.push(now.into());
+        }
+        values.push(real_now.into());
+        let stmt = crate::db::statement(backend, &sql, values);
+        let mut rows = giveaways::Entity::find()
+            .from_raw_sql(stmt)
+            .all(&self.db)
+            .await?;
+        rows.sort_by_key(|g| g.id);
+        Ok(rows)
+    }
+
+    /// Lets go of a claim: at once after the move, or in a little while after a failure.
+    async fn unclaim(&self, id: i32, done: bool) -> Result<(), ServiceError> {
+        let until = (!done).then(|| Utc::now() + chrono::Duration::seconds(RETRY_SECS));
+        giveaways::Entity::update_many()
+            .col_expr(giveaways::Column::ClaimedUntil, Expr::value(until))
+            .filter(giveaways::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
     }
 
     /// Freezes the entries: no join can add one after this (joins need `open`), and `E`
@@ -166,7 +218,10 @@ impl Scheduler {
         let n = g.entries_count.max(0) as u32;
         let bot_row = crate::giveaways::bot_of_giveaway(&self.db, g).await?;
         let bot = match &bot_row {
-            Some(b) => Some(self.api.bot(&crate::bots::open_token(&self.cipher, b)?)),
+            Some(b) => Some((
+                self.api.bot(&crate::bots::open_token(&self.cipher, b)?),
+                self.api.meter(g.tenant_id, b.id),
+            )),
             None => None,
         };
 
@@ -185,8 +240,8 @@ impl Scheduler {
                 .await?
                 .ok_or_else(|| ServiceError::Internal(format!("entry {pick} missing")))?;
             let eligible = match (&bot, conditions.is_empty()) {
-                (Some(bot), false) => {
-                    still_member(bot, &conditions, entry.telegram_user_id).await?
+                (Some((bot, meter)), false) => {
+                    still_member(bot, meter, &conditions, entry.telegram_user_id).await?
                 }
                 _ => true,
             };
@@ -291,15 +346,19 @@ impl Scheduler {
 /// draw waits); a chat the bot cannot see does not disqualify anyone.
 pub async fn still_member(
     bot: &teloxide::Bot,
+    meter: &crate::usage::Meter,
     chats: &[String],
     user_id: i64,
 ) -> Result<bool, ServiceError> {
-    Ok(missing_memberships(bot, chats, user_id).await?.is_empty())
+    Ok(missing_memberships(bot, meter, chats, user_id)
+        .await?
+        .is_empty())
 }
 
 /// The chats of `chats` the user is not a member of.
 pub async fn missing_memberships(
     bot: &teloxide::Bot,
+    meter: &crate::usage::Meter,
     chats: &[String],
     user_id: i64,
 ) -> Result<Vec<String>, ServiceError> {
@@ -309,7 +368,8 @@ pub async fn missing_memberships(
             Ok(id) => Recipient::Id(teloxide::types::ChatId(id)),
             Err(_) => Recipient::ChannelUsername(chat.clone()),
         };
-        match bot.get_chat_member(recipient, UserId(user_id as u64)).await {
+        let answer = bot.get_chat_member(recipient, UserId(user_id as u64)).await;
+        match meter.count("getChatMember", answer) {
             Ok(m) => {
                 let member = match &m.kind {
                     ChatMemberKind::Owner(_)

@@ -15,6 +15,8 @@ pub struct TelegramApi {
     http: reqwest::Client,
     /// For single sends: a short timeout, so an outbox lease can be short too.
     http_send: reqwest::Client,
+    /// Calls counted for the Usage page.
+    usage: std::sync::Arc<crate::usage::Usage>,
 }
 
 impl std::fmt::Debug for TelegramApi {
@@ -76,7 +78,18 @@ impl TelegramApi {
             url,
             http,
             http_send,
+            usage: Default::default(),
         })
+    }
+
+    /// This process's call counts (flushed to the database by the server).
+    pub fn usage(&self) -> &std::sync::Arc<crate::usage::Usage> {
+        &self.usage
+    }
+
+    /// Counts one bot's calls.
+    pub fn meter(&self, tenant_id: i32, bot_id: i32) -> crate::usage::Meter {
+        crate::usage::Meter::new(self.usage.clone(), tenant_id, bot_id)
     }
 
     pub fn url(&self) -> &reqwest::Url {

@@ -8,6 +8,7 @@ mod m20261126_000002_bots_inbox;
 mod m20261126_000003_telegram_users;
 mod m20261126_000004_plans_modes;
 mod m20261126_000005_giveaways;
+mod m20261126_000006_operate;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_telegram_users::Migration),
             Box::new(m20261126_000004_plans_modes::Migration),
             Box::new(m20261126_000005_giveaways::Migration),
+            Box::new(m20261126_000006_operate::Migration),
         ]
     }
 }

@@ -159,10 +159,18 @@ async fn notices_bench() {
     let enqueue = txn_start.elapsed();
 
     let api = backend::telegram::TelegramApi::new(&sim.api_url()).unwrap();
-    let sender = Sender::new(db.clone(), cipher, api, Arc::new(Limiter::default()));
+    let cluster = backend::cluster::Cluster::new(db.clone());
+    cluster.beat().await.unwrap(); // this process alone: it owns the bot
+    let sender = Sender::new(
+        db.clone(),
+        cipher,
+        api,
+        Arc::new(Limiter::default()),
+        cluster,
+    );
     let counters = sender.clone();
     let started = Instant::now();
-    sender.spawn();
+    sender.spawn(backend::shutdown::Stop::never());
     let pending = || async {
         db.query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),

@@ -28,6 +28,7 @@ pub struct MetricsState {
     pub sends: Arc<Counters>,
     pub limiter: Arc<Limiter>,
     pub pollers: backend::poller::Pollers,
+    pub cluster: backend::cluster::Cluster,
 }
 
 pub fn router(state: MetricsState) -> Router {
@@ -150,6 +151,12 @@ async fn metrics(State(s): State<MetricsState>) -> Response {
         "gauge",
         "Bots this process long-polls.",
         &[("", s.pollers.running() as f64)],
+    );
+    metric(
+        "tombola_bots_owned",
+        "gauge",
+        "Bots this process polls, answers and sends for (its leases).",
+        &[("", s.cluster.owned_ids().len() as f64)],
     );
     let bots: Vec<(String, f64)> = q
         .bots

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use backend::DatabaseConnection;
 use backend::clock::Clock;
+use backend::cluster::Cluster;
 use backend::crypto::TokenCipher;
 use backend::handlers::Workers;
 use backend::limiter::Limiter;
@@ -20,6 +21,7 @@ use backend::outbox::Sender;
 use backend::poller::Pollers;
 use backend::scheduler::Scheduler;
 use backend::session_store::SeaOrmSessionStore;
+use backend::shutdown::{Stop, StopSender};
 use backend::telegram::TelegramApi;
 use http::StatusCode;
 use leptos::config::LeptosOptions;
@@ -50,6 +52,44 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: DatabaseConnection,
+    background: Background,
+}
+
+/// The background loops, stopped in order at shutdown.
+struct Background {
+    stop: StopSender,
+    pollers: Pollers,
+    cluster: Cluster,
+    db: DatabaseConnection,
+    usage: Arc<backend::usage::Usage>,
+    /// Inbox workers, sender, scheduler, cluster beat: each ends after its work under way.
+    loops: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
+}
+
+/// How long shutdown waits for work under way before leaving it to the next start.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+impl Background {
+    async fn wind_down(self) {
+        self.stop.stop();
+        // Polling first: an update fetched but not stored is fetched again next time.
+        self.pollers.stop_all();
+        for (name, task) in self.loops {
+            match tokio::time::timeout(SHUTDOWN_GRACE, task).await {
+                Ok(_) => tracing::info!(part = name, "stopped"),
+                Err(_) => {
+                    tracing::warn!(part = name, "did not stop in time; its work stays queued")
+                }
+            }
+        }
+        if let Err(e) = self.usage.flush(&self.db).await {
+            tracing::warn!(error = %e, "last API call counts not written");
+        }
+        // The bots go back at once, so another process takes them at its next beat.
+        if let Err(e) = self.cluster.leave().await {
+            tracing::warn!(error = %e, "bot leases not given back; they lapse on their own");
+        }
+    }
 }
 
 impl Application {
@@ -62,24 +102,38 @@ impl Application {
         let telegram = TelegramApi::new(&config.telegram_api_url).map_err(anyhow::Error::msg)?;
         let clock = Clock::default();
         let limiter = Arc::new(Limiter::default());
+        let usage = telegram.usage().clone();
+        let (stop_tx, stop) = Stop::channel();
+        let cluster = Cluster::new(db.clone());
+        backend::bots::reconcile_modes(&db, &config.public_url).await?;
+        // Take this process's share of the bots before anything acts for them.
+        let beat = cluster.beat().await?;
+        tracing::info!(
+            node = cluster.node_id(),
+            nodes = beat.live_nodes,
+            bots = beat.owned,
+            "joined"
+        );
         let workers = Workers::new(
             db.clone(),
             cipher.clone(),
             telegram.clone(),
             limiter.clone(),
             clock.clone(),
+            cluster.clone(),
         );
         let wake = workers.wake.clone();
-        workers.spawn();
+        let mut loops = vec![("inbox", workers.spawn(stop.clone()))];
         let sender = Sender::new(
             db.clone(),
             cipher.clone(),
             telegram.clone(),
             limiter.clone(),
+            cluster.clone(),
         );
         let sender_wake = sender.wake.clone();
         let sends = sender.counters();
-        sender.spawn();
+        loops.push(("outbox", sender.spawn(stop.clone())));
         let scheduler = Scheduler::new(
             db.clone(),
             cipher.clone(),
@@ -89,11 +143,35 @@ impl Application {
             sender_wake.clone(),
         );
         let scheduler_wake = scheduler.wake.clone();
-        scheduler.spawn();
-        let pollers = Pollers::new(db.clone(), cipher.clone(), telegram.clone(), wake.clone());
-        backend::bots::reconcile_modes(&db, &config.public_url).await?;
-        let resumed = pollers.resume_all().await?;
+        loops.push(("scheduler", scheduler.spawn(stop.clone())));
+        let pollers = Pollers::new(
+            db.clone(),
+            cipher.clone(),
+            telegram.clone(),
+            cluster.clone(),
+            wake.clone(),
+        );
+        let resumed = pollers.sync().await?;
         tracing::info!(bots = resumed, "pollers resumed");
+        loops.push((
+            "cluster",
+            spawn_beats(
+                cluster.clone(),
+                pollers.clone(),
+                sender_wake.clone(),
+                stop.clone(),
+            ),
+        ));
+        loops.push((
+            "usage",
+            spawn_usage(
+                db.clone(),
+                cipher.clone(),
+                telegram.clone(),
+                cluster.clone(),
+                stop.clone(),
+            ),
+        ));
         // Webhooks are checked in the background: a slow Telegram must not delay start-up.
         {
             let (db, cipher, telegram, public_url) = (
@@ -115,20 +193,29 @@ impl Application {
                 db: db.clone(),
                 cipher,
                 telegram,
-                pollers,
+                pollers: pollers.clone(),
                 inbox_wake: wake,
                 clock,
                 scheduler_wake,
                 sender_wake,
                 sends,
                 limiter,
+                cluster: cluster.clone(),
             },
         );
         spawn_upkeep(db.clone(), config.login_limits);
         Ok(Application {
             listener,
             router,
-            db,
+            db: db.clone(),
+            background: Background {
+                stop: stop_tx,
+                pollers,
+                cluster,
+                db: db.clone(),
+                usage: usage.clone(),
+                loops,
+            },
         })
     }
 
@@ -142,18 +229,26 @@ impl Application {
         &self.db
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes; then stops accepting, finishes the requests
+    /// under way, stops polling, lets the inbox workers answer what they hold, the sender
+    /// finish the sends under way and the scheduler its round (unsent messages stay in
+    /// the outbox), and gives this process's bots back.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections");
+        })
+        .await;
+        self.background.wind_down().await;
+        served
     }
 }
 
@@ -171,6 +266,7 @@ pub fn router(config: &Config, services: Services) -> Router {
         sender_wake,
         sends,
         limiter,
+        cluster,
     } = services;
     let http_counters = Arc::new(crate::metrics::HttpCounters::default());
     let metrics = crate::metrics::router(crate::metrics::MetricsState {
@@ -179,6 +275,7 @@ pub fn router(config: &Config, services: Services) -> Router {
         sends,
         limiter,
         pollers: pollers.clone(),
+        cluster,
     });
     let leptos_options = config.leptos.clone();
     let test_clock = config
@@ -257,7 +354,35 @@ pub fn router(config: &Config, services: Services) -> Router {
             http_counters,
             crate::metrics::count_responses,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG),
+                ),
+        )
+}
+
+/// Every request's span: an id for following it through the log, method and path (a
+/// webhook's path is a capability and is never written), and the tenant and bot once
+/// known (recorded by the session lookup and the webhook).
+fn request_span(req: &Request) -> tracing::Span {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = req.uri().path();
+    let path = if path.starts_with("/tg/") {
+        "/tg/…"
+    } else {
+        path
+    };
+    tracing::info_span!(
+        "request",
+        id,
+        method = %req.method(),
+        path = %path,
+        tenant = tracing::field::Empty,
+        bot = tracing::field::Empty,
+    )
 }
 
 /// The running parts the routes talk to.
@@ -272,6 +397,7 @@ pub struct Services {
     pub sender_wake: Arc<tokio::sync::Notify>,
     pub sends: Arc<backend::outbox::Counters>,
     pub limiter: Arc<Limiter>,
+    pub cluster: Cluster,
 }
 
 /// `POST /test/clock {"advance_secs": n}`: only with `test-clock = true` (never in
@@ -333,9 +459,10 @@ async fn with_error_status(res: Response) -> Response {
             | AppError::TelegramRefused => StatusCode::BAD_REQUEST,
             AppError::TelegramUnavailable => StatusCode::BAD_GATEWAY,
             AppError::InvalidCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::SignupDisabled | AppError::PlanLimit { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            AppError::Forbidden
+            | AppError::SignupDisabled
+            | AppError::PlanLimit { .. }
+            | AppError::Suspended { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::RateLimited { retry_after_secs } => {
@@ -350,6 +477,84 @@ async fn with_error_status(res: Response) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// Every [`backend::cluster::BEAT`]: renews this process's bot leases, balances the bots
+/// between processes, and polls exactly the polling bots it owns; wakes the sender when
+/// bots arrived (their queued messages are now this process's to send).
+fn spawn_beats(
+    cluster: Cluster,
+    pollers: Pollers,
+    sender_wake: Arc<tokio::sync::Notify>,
+    stop: Stop,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            stop.pause(backend::cluster::BEAT, std::future::pending::<()>())
+                .await;
+            if stop.is_set() {
+                return;
+            }
+            let beat = cluster.beat().await;
+            // Also after a failed beat: a lease that lapsed locally stops its poller.
+            if let Err(e) = pollers.sync().await {
+                tracing::warn!(error = %e, "pollers not synchronised");
+            }
+            match beat {
+                Ok(b) => {
+                    // Their pollers are stopped now: another process may take them.
+                    if let Err(e) = cluster.give_back(&b.released).await {
+                        tracing::warn!(error = %e, "bots not given back; their leases lapse");
+                    }
+                    if !b.acquired.is_empty() || !b.released.is_empty() {
+                        tracing::info!(
+                            nodes = b.live_nodes,
+                            share = b.share,
+                            owned = b.owned,
+                            acquired = b.acquired.len(),
+                            released = b.released.len(),
+                            "bots rebalanced"
+                        );
+                        sender_wake.notify_one();
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "bot leases not renewed"),
+            }
+        }
+    })
+}
+
+/// Every few seconds the Bot API call counts go to the database (and once more at
+/// shutdown, after everything else stopped calling); every few minutes the webhook bots
+/// this process owns have their webhook's health read.
+fn spawn_usage(
+    db: DatabaseConnection,
+    cipher: Arc<TokenCipher>,
+    telegram: TelegramApi,
+    cluster: Cluster,
+    stop: Stop,
+) -> tokio::task::JoinHandle<()> {
+    const FLUSH: Duration = Duration::from_secs(5);
+    const WEBHOOK_CHECK_EVERY: u32 = 60; // flushes: five minutes
+    tokio::spawn(async move {
+        let mut round: u32 = 0;
+        while !stop.is_set() {
+            stop.pause(FLUSH, std::future::pending::<()>()).await;
+            if let Err(e) = telegram.usage().flush(&db).await {
+                tracing::warn!(error = %e, "API call counts not written; kept for the next try");
+            }
+            round = round.wrapping_add(1);
+            if round % WEBHOOK_CHECK_EVERY == 1
+                && !stop.is_set()
+                && let Err(e) =
+                    backend::bots::check_webhooks(&db, &cipher, &telegram, cluster.node_id()).await
+            {
+                tracing::warn!(error = %e, "webhook health check failed");
+            }
+        }
+        // The other loops ended first (they are stopped before this one): a last flush.
+        let _ = telegram.usage().flush(&db).await;
+    })
+}
+
 /// Hourly: expired sessions and login failures that no longer count are deleted.
 fn spawn_upkeep(db: DatabaseConnection, limits: backend::throttle::LoginLimits) {
     tokio::spawn(async move {
@@ -362,6 +567,9 @@ fn spawn_upkeep(db: DatabaseConnection, limits: backend::throttle::LoginLimits) 
             }
             if let Err(e) = backend::throttle::prune(&db, &limits).await {
                 tracing::warn!(error = %e, "login-failure clean-up failed");
+            }
+            if let Err(e) = backend::usage::prune(&db).await {
+                tracing::warn!(error = %e, "API call count clean-up failed");
             }
         }
     });

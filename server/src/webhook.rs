@@ -42,7 +42,12 @@ async fn receive(
     body: Bytes,
 ) -> (StatusCode, &'static str) {
     let target = match backend::bots::webhook_target(&state.db, &webhook_id).await {
-        Ok(Some(t)) => t,
+        Ok(Some(t)) => {
+            let span = tracing::Span::current();
+            span.record("tenant", t.tenant_id);
+            span.record("bot", t.bot_id);
+            t
+        }
         Ok(None) => return (StatusCode::NOT_FOUND, "unknown webhook\n"),
         Err(e) => {
             tracing::error!(error = %e, "webhook lookup failed");

@@ -213,6 +213,9 @@ async fn bot_state(State(sim): State<Sim>, Path(bot): Path<String>) -> Ctl {
         "pending": b.queue.len(),
         "in_flight": b.in_flight,
         "max_in_flight_seen": b.max_in_flight_seen,
+        "polls_in_flight": b.polls_in_flight,
+        "max_polls_in_flight": b.max_polls_in_flight,
+        "polls_terminated": b.polls_terminated,
         "commands": b.commands,
     })))
 }

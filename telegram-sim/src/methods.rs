@@ -564,6 +564,19 @@ fn edit(sim: &Sim, bot_id: i64, p: &Params, text: bool) -> Result<Value, ApiErro
     })
 }
 
+struct PollInFlight<'a> {
+    sim: &'a Sim,
+    bot_id: i64,
+}
+
+impl Drop for PollInFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(bot) = self.sim.world().bots.get_mut(&self.bot_id) {
+            bot.polls_in_flight = bot.polls_in_flight.saturating_sub(1);
+        }
+    }
+}
+
 /// getUpdates: long polling with offsets; 409 while a webhook is set or when a newer
 /// getUpdates call replaces this one.
 pub async fn get_updates(
@@ -596,6 +609,8 @@ pub async fn get_updates(
             ));
         }
         bot.poll_generation += 1;
+        bot.polls_in_flight += 1;
+        bot.max_polls_in_flight = bot.max_polls_in_flight.max(bot.polls_in_flight);
         if allowed.is_some() {
             bot.polling_allowed = allowed;
         }
@@ -611,6 +626,8 @@ pub async fn get_updates(
         }
         bot.poll_generation
     };
+    // Counts the call out when it ends, however it ends (answered, or the client left).
+    let _in_flight = PollInFlight { sim, bot_id };
     sim.changed.notify_waiters();
     loop {
         let notified = sim.changed.notified();
@@ -623,6 +640,7 @@ pub async fn get_updates(
                 return Err(ApiError::unauthorized());
             }
             if bot.poll_generation != generation {
+                bot.polls_terminated += 1;
                 return Err(ApiError::conflict(
                     "terminated by other getUpdates request; make sure that only one bot instance is running",
                 ));

@@ -131,6 +131,11 @@ pub struct Bot {
     pub counters: BTreeMap<String, MethodCount>,
     pub in_flight: usize,
     pub max_in_flight_seen: usize,
+    /// getUpdates calls being answered now, the most ever at once (more than one means
+    /// two pollers), and how many calls another call cut short (409 "terminated").
+    pub polls_in_flight: usize,
+    pub max_polls_in_flight: usize,
+    pub polls_terminated: u64,
 }
 
 impl Bot {

@@ -167,6 +167,9 @@ impl Sim {
             counters: BTreeMap::new(),
             in_flight: 0,
             max_in_flight_seen: 0,
+            polls_in_flight: 0,
+            max_polls_in_flight: 0,
+            polls_terminated: 0,
         };
         let json = json!({"id": id, "token": token, "username": bot.username, "first_name": bot.first_name});
         w.tokens.insert(token, id);

@@ -56,6 +56,7 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
             email: p.email,
             tenant_name: p.tenant_name,
             is_operator: p.operator.is_some(),
+            suspended: p.suspended,
         })),
         Err(AppError::Unauthorized) => Ok(None),
         Err(e) => Err(e),

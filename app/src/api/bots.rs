@@ -34,6 +34,7 @@ pub async fn list_bots() -> Result<BotsDto, AppError> {
 pub async fn connect_bot(token: String) -> Result<BotDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     let bot = backend::bots::connect(call.db(), &p.scope, connector(&call), &token).await?;
     if bot.mode == backend::bots::MODE_POLLING {
         call.ctx.pollers.start(bot.id);
@@ -61,6 +62,7 @@ pub async fn set_bot_enabled(id: String, enabled: String) -> Result<BotDto, AppE
         _ => return Err(AppError::BadRequest),
     };
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     let bot =
         backend::bots::set_enabled(call.db(), &p.scope, connector(&call), &id, enabled).await?;
     if bot.mode == backend::bots::MODE_POLLING {
@@ -79,6 +81,7 @@ pub async fn set_bot_enabled(id: String, enabled: String) -> Result<BotDto, AppE
 pub async fn remove_bot(id: String) -> Result<(), AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     let row_id = backend::bots::remove(call.db(), &p.scope, connector(&call), &id).await?;
     call.ctx.pollers.stop(row_id);
     call.redirect_plain_form("/bots");
@@ -90,6 +93,7 @@ pub async fn remove_bot(id: String) -> Result<(), AppError> {
 pub async fn replace_bot_token(id: String, token: String) -> Result<BotDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     let bot =
         backend::bots::replace_token(call.db(), &p.scope, connector(&call), &id, &token).await?;
     if bot.mode == backend::bots::MODE_POLLING && bot.enabled {
@@ -105,6 +109,7 @@ pub async fn replace_bot_token(id: String, token: String) -> Result<BotDto, AppE
 pub async fn set_bot_mode(id: String, mode: String) -> Result<BotDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     let c = connector(&call);
     if mode == backend::bots::MODE_WEBHOOK && backend::bots::webhooks_possible(c.public_url) {
         // Before setWebhook: a long poll in flight would otherwise take the webhook away.

@@ -162,6 +162,7 @@ pub async fn save_giveaway(
 ) -> Result<GiveawayDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     let form = backend::giveaways::GiveawayForm {
         title,
         description,
@@ -189,6 +190,7 @@ pub async fn save_giveaway(
 pub async fn publish_giveaway(id: String) -> Result<GiveawayDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     let v = backend::giveaways::publish(
         call.db(),
         &p.scope,
@@ -207,6 +209,7 @@ pub async fn publish_giveaway(id: String) -> Result<GiveawayDto, AppError> {
 pub async fn cancel_giveaway(id: String) -> Result<GiveawayDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     let v = backend::giveaways::cancel(
         call.db(),
         &p.scope,
@@ -246,6 +249,7 @@ pub async fn giveaway_entries(
 pub async fn announce_giveaway(id: String, chat: String) -> Result<(), AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     backend::giveaways::announce(
         call.db(),
         &p.scope,

@@ -6,3 +6,4 @@ pub mod giveaways;
 pub mod i18n;
 pub mod operator;
 pub mod settings;
+pub mod usage;

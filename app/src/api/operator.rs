@@ -46,11 +46,38 @@ pub async fn list_tenants() -> Result<Vec<TenantDto>, AppError> {
             name: t.name,
             plan: t.plan,
             bots: t.bots,
+            giveaways: t.giveaways,
+            entries: t.entries,
+            last_activity: t
+                .last_activity
+                .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            errors_24h: t.errors_24h,
+            suspended: t.suspended,
             created_at: t
                 .created_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         })
         .collect())
+}
+
+/// Suspends (`action` = "suspend", with an optional reason shown to the tenant) or resumes
+/// (`action` = "resume") a tenant.
+#[server(endpoint = "operator/suspend")]
+pub async fn set_tenant_suspended(
+    tenant: String,
+    action: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    let call = crate::server::Call::start()?;
+    let op = operator(&call).await?;
+    let suspend = match action.as_str() {
+        "suspend" => true,
+        "resume" => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    backend::platform::set_suspended(call.db(), &op, &tenant, suspend, &reason).await?;
+    call.redirect_plain_form("/operator");
+    Ok(())
 }
 
 /// Puts a tenant on a plan ("starter", "pro", "business").

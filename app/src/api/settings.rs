@@ -33,6 +33,7 @@ pub async fn save_settings(
 ) -> Result<SettingsDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
+    p.writer()?; // a suspended tenant changes nothing
     let saved =
         backend::accounts::update_settings(call.db(), &p.scope, &company, &time_zone, &bot_locale)
             .await?;

@@ -6,7 +6,7 @@ pub mod giveaways;
 pub mod not_found;
 pub mod operator;
 pub mod overview;
-pub mod placeholder;
 pub mod settings;
 pub mod shell;
+pub mod usage;
 pub mod verify;

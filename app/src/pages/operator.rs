@@ -1,6 +1,8 @@
 //! The operator's platform controls.
 
-use crate::api::operator::{SetSignupEnabled, SetTenantPlan, get_operator_overview, list_tenants};
+use crate::api::operator::{
+    SetSignupEnabled, SetTenantPlan, SetTenantSuspended, get_operator_overview, list_tenants,
+};
 use crate::auth::reload_on_success;
 use crate::components::{ErrorMessage, action_error};
 use crate::dto::TenantDto;
@@ -88,8 +90,13 @@ fn TenantsTable() -> impl IntoView {
                                     <tr>
                                         <th>{move || i18n.t(Key::TenantName)}</th>
                                         <th>{move || i18n.t(Key::TenantBots)}</th>
+                                        <th>{move || i18n.t(Key::TenantGiveaways)}</th>
+                                        <th>{move || i18n.t(Key::TenantEntries)}</th>
+                                        <th>{move || i18n.t(Key::TenantLastActivity)}</th>
+                                        <th>{move || i18n.t(Key::TenantErrors)}</th>
                                         <th>{move || i18n.t(Key::TenantSince)}</th>
                                         <th>{move || i18n.t(Key::Plan)}</th>
+                                        <th>{move || i18n.t(Key::TenantStatus)}</th>
                                     </tr>
                                 </thead>
                                 <tbody>
@@ -110,12 +117,33 @@ fn TenantRow(tenant: TenantDto) -> impl IntoView {
     let i18n = use_i18n();
     let set_plan = ServerAction::<SetTenantPlan>::new();
     reload_on_success(set_plan, "/operator");
+    let suspend = ServerAction::<SetTenantSuspended>::new();
+    reload_on_success(suspend, "/operator");
     let field = format!("plan-{}", tenant.id);
+    let reason_field = format!("reason-{}", tenant.id);
     let day = tenant.created_at.get(..10).unwrap_or_default().to_owned();
+    // "2026-11-26T11:47:03Z" → "2026-11-26 11:47 UTC"
+    let last = tenant.last_activity.as_deref().map(|at| {
+        format!(
+            "{} {} UTC",
+            at.get(..10).unwrap_or_default(),
+            at.get(11..16).unwrap_or_default()
+        )
+    });
+    let suspended = tenant.suspended.clone();
+    let is_suspended = suspended.is_some();
+    let tenant_id = tenant.id.clone();
     view! {
-        <tr data-testid="tenant-row">
+        <tr data-testid="tenant-row" class:suspended=is_suspended>
             <td>{tenant.name.clone()}</td>
             <td>{tenant.bots}</td>
+            <td>{tenant.giveaways}</td>
+            <td>{tenant.entries}</td>
+            <td>{match last {
+                Some(at) => Either::Left(view! { <span>{at}</span> }),
+                None => Either::Right(view! { <span>{move || i18n.t(Key::Never)}</span> }),
+            }}</td>
+            <td data-testid="tenant-errors">{tenant.errors_24h}</td>
             <td>{day}</td>
             <td>
                 <ActionForm action=set_plan attr:class="plan-form">
@@ -137,6 +165,36 @@ fn TenantRow(tenant: TenantDto) -> impl IntoView {
                         {move || i18n.t(Key::Save)}
                     </Button>
                     <ErrorMessage error=action_error(set_plan) />
+                </ActionForm>
+            </td>
+            <td>
+                <ActionForm action=suspend attr:class="suspend-form">
+                    <input type="hidden" name="tenant" value=tenant_id />
+                    {match suspended {
+                        Some(reason) => Either::Left(view! {
+                            <span class="badge badge-warn" data-testid="tenant-status">
+                                {move || i18n.t(Key::TenantSuspended)}
+                            </span>
+                            {(!reason.is_empty()).then(|| view! { <span class="muted">{format!(" ({reason})")}</span> })}
+                            <input type="hidden" name="action" value="resume" />
+                            <Button button_type=ButtonType::Submit loading=suspend.pending()>
+                                {move || i18n.t(Key::Resume)}
+                            </Button>
+                        }),
+                        None => Either::Right(view! {
+                            <span class="badge" data-testid="tenant-status">
+                                {move || i18n.t(Key::TenantActive)}
+                            </span>
+                            <input type="hidden" name="action" value="suspend" />
+                            <label class="visually-hidden" for=reason_field.clone()>{move || i18n.t(Key::SuspendReason)}</label>
+                            <input id=reason_field type="text" name="reason" maxlength="200"
+                                placeholder=move || i18n.t(Key::SuspendReason) />
+                            <Button button_type=ButtonType::Submit loading=suspend.pending()>
+                                {move || i18n.t(Key::Suspend)}
+                            </Button>
+                        }),
+                    }}
+                    <ErrorMessage error=action_error(suspend) />
                 </ActionForm>
             </td>
         </tr>

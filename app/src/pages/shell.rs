@@ -80,6 +80,11 @@ fn Frame(user: CurrentUser) -> impl IntoView {
                     </NavDrawer>
                 </nav>
                 <main class="content">
+                    {user.suspended.clone().map(|reason| view! {
+                        <div class="notice-bar suspended-bar" role="alert" data-testid="suspended">
+                            {move || crate::error::suspended_message(&i18n, Some(reason.as_str()))}
+                        </div>
+                    })}
                     <ErrorBoundary fallback=move |_| {
                         view! {
                             <section class="page-error" role="alert">

@@ -22,6 +22,13 @@ pub struct Model {
     pub status: String,
     pub status_reason: Option<String>,
     pub poll_offset: i64,
+    /// The process that polls, answers and sends for this bot, and until when (a lease).
+    pub owner: Option<String>,
+    pub owner_until: Option<DateTimeUtc>,
+    /// From the last getWebhookInfo: updates Telegram holds for us and its last error.
+    pub webhook_pending: Option<i32>,
+    pub webhook_last_error: Option<String>,
+    pub webhook_checked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

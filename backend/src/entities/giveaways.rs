@@ -37,6 +37,8 @@ pub struct Model {
     pub cancelled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// A scheduler holds the row until then while it closes or draws it.
+    pub claimed_until: Option<DateTimeUtc>,
 }
 
 /// The JSON and code columns, read back. A value that does not parse reads as empty (or,

@@ -2,6 +2,7 @@
 //! Queries live in the services, never here.
 
 pub mod accounts;
+pub mod api_calls;
 pub mod bots;
 pub mod entries;
 pub mod giveaways;

@@ -12,6 +12,9 @@ pub struct Model {
     pub bot_locale: String,
     /// A `domain::Plan` code.
     pub plan: String,
+    /// Set by the operator: the tenant's bots are silent and its dashboard read-only.
+    pub suspended_at: Option<DateTimeUtc>,
+    pub suspended_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -877,3 +877,238 @@ db_test!(
         third.wait().unwrap();
     }
 );
+
+db_test!(
+    a_suspended_tenant_is_silent_until_resumed,
+    |db| async move {
+        let sim = sim().await;
+        let app = spawn(db, &format!("telegram-api-url = \"{}\"\n", sim.api_url())).await;
+        let op = tenant(&app, "op@example.com", "Platform").await; // the first account
+        let a = tenant(&app, "a@example.com", "Shop A").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        assert_eq!(bot["mode"], "polling");
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let user = s
+            .create_user(None, "Su".into(), None, None, Some("en".into()))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        s.user_sends(user, bot_a, "/start", None).unwrap();
+        assert_eq!(bot_messages(&sim, user, TOKEN_A, 1).await.len(), 1);
+
+        let tenants: Vec<Value> = app
+            .call_with(&op, "operator/tenants", &[], &[])
+            .await
+            .json();
+        let shop = tenants.iter().find(|t| t["name"] == "Shop A").unwrap();
+        let shop_id = shop["id"].as_str().unwrap().to_owned();
+        assert_eq!(shop["suspended"], Value::Null);
+        assert_eq!(shop["bots"], 1);
+        assert!(shop["last_activity"].is_string(), "{shop}");
+        // Only the operator suspends, and never the operator's own tenant.
+        let by_tenant = app
+            .call_with(
+                &a,
+                "operator/suspend",
+                &[("tenant", &shop_id), ("action", "suspend")],
+                &[],
+            )
+            .await;
+        assert_eq!(by_tenant.error(), AppError::Forbidden);
+        let own = tenants.iter().find(|t| t["name"] == "Platform").unwrap();
+        let own = app
+            .call_with(
+                &op,
+                "operator/suspend",
+                &[
+                    ("tenant", own["id"].as_str().unwrap()),
+                    ("action", "suspend"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(own.error(), AppError::Forbidden);
+        let bad = app
+            .call_with(
+                &op,
+                "operator/suspend",
+                &[("tenant", &shop_id), ("action", "maybe")],
+                &[],
+            )
+            .await;
+        assert_eq!(bad.error(), AppError::BadRequest);
+
+        let r = app
+            .call_with(
+                &op,
+                "operator/suspend",
+                &[
+                    ("tenant", &shop_id),
+                    ("action", "suspend"),
+                    ("reason", "unpaid invoice"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+        // The bot is silent: the update is taken (and acknowledged) but not answered.
+        s.user_sends(user, bot_a, "/start", None).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while app.count_where("inbox", "processed_at IS NOT NULL").await < 2 {
+            assert!(Instant::now() < deadline, "the update was never taken");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(bot_messages(&sim, user, TOKEN_A, 0).await.len(), 1);
+
+        // The dashboard says why, and refuses changes; reading still works.
+        let me: Value = app.call_with(&a, "auth/me", &[], &[]).await.json();
+        assert_eq!(me["suspended"], "unpaid invoice");
+        let refused = app
+            .call_with(
+                &a,
+                "bots/enabled",
+                &[("id", bot["id"].as_str().unwrap()), ("enabled", "false")],
+                &[],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            refused.error(),
+            AppError::Suspended {
+                reason: Some("unpaid invoice".into())
+            }
+        );
+        assert_eq!(list(&app, &a).await.len(), 1);
+        let (status, _, page) = app.get_page_as(&a, "/bots").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("suspended by the platform operator (unpaid invoice)"),
+            "{page}"
+        );
+        let tenants: Vec<Value> = app
+            .call_with(&op, "operator/tenants", &[], &[])
+            .await
+            .json();
+        let shop = tenants.iter().find(|t| t["name"] == "Shop A").unwrap();
+        assert_eq!(shop["suspended"], "unpaid invoice");
+
+        // Resumed: it answers again (the update sent meanwhile stays unanswered).
+        let r = app
+            .call_with(
+                &op,
+                "operator/suspend",
+                &[("tenant", &shop_id), ("action", "resume")],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        s.user_sends(user, bot_a, "/start", None).unwrap();
+        let messages = bot_messages(&sim, user, TOKEN_A, 2).await;
+        assert_eq!(messages.len(), 2);
+        assert!(
+            messages[1]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("Shop A")
+        );
+        let me: Value = app.call_with(&a, "auth/me", &[], &[]).await.json();
+        assert_eq!(me["suspended"], Value::Null);
+    }
+);
+
+db_test!(
+    usage_counts_a_bots_api_calls_for_its_tenant_only,
+    |db| async move {
+        let sim = sim().await;
+        let app = spawn(db, &format!("telegram-api-url = \"{}\"\n", sim.api_url())).await;
+        let a = tenant(&app, "a@example.com", "Shop A").await;
+        let b = tenant(&app, "b@example.com", "Shop B").await;
+        let bot: Value = connect(&app, &a, TOKEN_A).await.json();
+        let bot_id = bot["id"].as_str().unwrap().to_owned();
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        for name in ["Ua", "Ub", "Uc"] {
+            let user = s
+                .create_user(None, name.into(), None, None, Some("en".into()))
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap();
+            s.user_sends(user, bot_a, "/start", None).unwrap();
+            bot_messages(&sim, user, TOKEN_A, 1).await;
+        }
+        // Counted in memory, written every few seconds.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let usage = loop {
+            let u: Value = app
+                .call_with(&a, "usage/get", &[("bot", &bot_id), ("range", "hour")], &[])
+                .await
+                .json();
+            let sent = u["by_method"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m[0] == "sendMessage")
+                .map(|m| m[1][0].as_u64().unwrap());
+            if sent == Some(3) {
+                break u;
+            }
+            assert!(Instant::now() < deadline, "calls not counted: {u}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(usage["bot"], bot_id.as_str());
+        assert_eq!(usage["mode"], "polling");
+        assert_eq!(usage["labels"].as_array().unwrap().len(), 60);
+        let in_buckets: u64 = usage["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|b| b.as_array().unwrap().iter().map(|n| n.as_u64().unwrap()))
+            .sum();
+        let by_method: u64 = usage["by_method"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|m| m[1].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()))
+            .sum();
+        assert_eq!(in_buckets, by_method, "{usage}");
+        assert!(
+            usage["by_method"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m[0] == "getUpdates"),
+            "{usage}"
+        );
+        assert_eq!(usage["entries_per_day"].as_array().unwrap().len(), 30);
+        assert_eq!(usage["inbox_pending"], 0);
+        // The day and month views hold the same calls.
+        let day: Value = app
+            .call_with(
+                &a,
+                "usage/get",
+                &[("bot", &bot_id), ("range", "month")],
+                &[],
+            )
+            .await
+            .json();
+        assert_eq!(day["labels"].as_array().unwrap().len(), 30);
+        // Another tenant cannot read it; a made-up range is refused.
+        let other = app
+            .call_with(&b, "usage/get", &[("bot", &bot_id), ("range", "hour")], &[])
+            .await;
+        assert_eq!(other.error(), AppError::NotFound);
+        let bad = app
+            .call_with(&a, "usage/get", &[("bot", &bot_id), ("range", "year")], &[])
+            .await;
+        assert_eq!(bad.error(), AppError::BadRequest);
+        // The page, without JavaScript: chart and table.
+        let (status, _, page) = app.get_page_as(&a, "/usage?range=hour").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("data-testid=\"calls-chart\""), "{page}");
+        assert!(page.contains("<code>sendMessage"), "{page}");
+        assert!(page.contains("long polling"), "{page}");
+    }
+);

@@ -203,6 +203,30 @@ impl TestApp {
         )
     }
 
+    /// A page as `client` sees it, in English.
+    pub async fn get_page_as(
+        &self,
+        client: &Client,
+        path: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let res = client
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap();
+        (
+            res.status(),
+            res.headers().clone(),
+            res.text().await.unwrap(),
+        )
+    }
+
+    pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        self.count(&format!("{table} WHERE {condition}")).await
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
             .db
@@ -251,6 +275,15 @@ pub struct Proc(std::process::Child);
 impl Proc {
     pub fn kill(&mut self) -> std::io::Result<()> {
         self.0.kill()
+    }
+    /// SIGTERM: what systemd sends to stop it.
+    pub fn terminate(&self) {
+        let ok = std::process::Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -TERM failed");
     }
     pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
         self.0.wait()

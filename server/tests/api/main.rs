@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod bots;
+mod cluster;
 mod giveaways;
 mod guards;
 mod metrics;

@@ -1,0 +1,79 @@
+//! The tenant's Usage page: Bot API calls, webhook health, queues and entries per bot.
+
+use crate::dto::UsageDto;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// `bot`: a bot's id (empty: the first); `range`: "hour", "day" or "month".
+#[server(endpoint = "usage/get")]
+pub async fn get_usage(
+    #[server(default)] bot: String,
+    #[server(default)] range: String,
+) -> Result<UsageDto, AppError> {
+    use backend::usage::Range;
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let range_code = if range.is_empty() {
+        "day"
+    } else {
+        range.as_str()
+    };
+    let r = Range::from_code(range_code).ok_or(AppError::BadRequest)?;
+    let bots = backend::bots::list(call.db(), &p.scope, &call.ctx.public_url).await?;
+    let choices: Vec<(String, String)> = bots
+        .iter()
+        .map(|b| (b.public_id.clone(), format!("@{}", b.username)))
+        .collect();
+    let chosen = if bot.is_empty() {
+        choices.first().map(|c| c.0.clone())
+    } else {
+        Some(bot)
+    };
+    let mut dto = UsageDto {
+        bots: choices,
+        bot: chosen.clone(),
+        range: range_code.to_owned(),
+        mode: String::new(),
+        labels: Vec::new(),
+        counts: Vec::new(),
+        by_method: Vec::new(),
+        webhook_pending: None,
+        webhook_last_error: None,
+        webhook_checked_at: None,
+        inbox_pending: 0,
+        inbox_lag_secs: 0.0,
+        outbox_pending: 0,
+        outbox_oldest_secs: 0.0,
+        entries_per_day: Vec::new(),
+    };
+    let Some(bot) = chosen else {
+        return Ok(dto);
+    };
+    let u = backend::usage::bot_usage(call.db(), &p.scope, &bot, r, chrono::Utc::now()).await?;
+    let label = match r {
+        Range::Hour => "%H:%M",
+        Range::Day => "%d %H:00",
+        Range::Month => "%m-%d",
+    };
+    dto.mode = u.bot.mode.clone();
+    dto.labels = u
+        .calls
+        .starts
+        .iter()
+        .map(|t| t.format(label).to_string())
+        .collect();
+    dto.counts = u.calls.counts;
+    dto.by_method = u.calls.by_method;
+    dto.webhook_pending = u.bot.webhook_pending;
+    dto.webhook_last_error = u.bot.webhook_last_error.clone();
+    dto.webhook_checked_at = u
+        .bot
+        .webhook_checked_at
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    dto.inbox_pending = u.inbox_pending;
+    dto.inbox_lag_secs = u.inbox_lag_secs;
+    dto.outbox_pending = u.outbox_pending;
+    dto.outbox_oldest_secs = u.outbox_oldest_secs;
+    dto.entries_per_day = u.entries_per_day;
+    Ok(dto)
+}

@@ -1,0 +1,364 @@
+//! Bot API calls counted per tenant, bot, minute, method and outcome: in memory as they
+//! happen, added to `api_calls` every few seconds (and at shutdown). The Usage page and
+//! the operator's error figures read them back.
+
+use crate::ServiceError;
+use crate::entities::api_calls;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use teloxide::RequestError;
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    Ok,
+    /// A refusal: 4xx other than 429 (blocked user, bad request, revoked token…).
+    ClientError,
+    TooManyRequests,
+    ServerError,
+    /// No answer: connection failed or timed out.
+    Network,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Ok,
+        Outcome::ClientError,
+        Outcome::TooManyRequests,
+        Outcome::ServerError,
+        Outcome::Network,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::ClientError => "4xx",
+            Outcome::TooManyRequests => "429",
+            Outcome::ServerError => "5xx",
+            Outcome::Network => "network",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.code() == code)
+    }
+
+    /// From an HTTP status (0: no answer).
+    pub fn of_status(status: u16) -> Outcome {
+        match status {
+            200..=299 => Outcome::Ok,
+            429 => Outcome::TooManyRequests,
+            400..=499 => Outcome::ClientError,
+            0 => Outcome::Network,
+            _ => Outcome::ServerError,
+        }
+    }
+
+    /// From teloxide's result.
+    pub fn of<T>(result: &Result<T, RequestError>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Ok,
+            Err(RequestError::RetryAfter(_)) => Outcome::TooManyRequests,
+            Err(RequestError::Api(_) | RequestError::MigrateToChatId(_)) => Outcome::ClientError,
+            // An answer that was not the Bot API's JSON: a proxy's or server's error page.
+            Err(RequestError::InvalidJson { .. }) => Outcome::ServerError,
+            Err(RequestError::Network(_) | RequestError::Io(_)) => Outcome::Network,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    tenant: i32,
+    bot: i32,
+    minute: i64,
+    method: &'static str,
+    outcome: Outcome,
+}
+
+/// The counts not yet written. One per process, shared by everything that calls Telegram.
+#[derive(Debug, Default)]
+pub struct Usage {
+    pending: Mutex<HashMap<Key, i64>>,
+}
+
+impl Usage {
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<Key, i64>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn record(&self, tenant: i32, bot: i32, method: &'static str, outcome: Outcome) {
+        let key = Key {
+            tenant,
+            bot,
+            minute: Utc::now().timestamp().div_euclid(60),
+            method,
+            outcome,
+        };
+        *self.pending().entry(key).or_default() += 1;
+    }
+
+    /// Writes what was counted (adding to rows already there). On failure the counts are
+    /// kept for the next flush.
+    pub async fn flush(&self, db: &impl ConnectionTrait) -> Result<usize, ServiceError> {
+        let batch: Vec<(Key, i64)> = self.pending().drain().collect();
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let n = batch.len();
+        for chunk in batch.chunks(200) {
+            let rows = chunk.iter().map(|(k, calls)| api_calls::ActiveModel {
+                tenant_id: Set(k.tenant),
+                bot_id: Set(k.bot),
+                minute: Set(DateTime::from_timestamp(k.minute * 60, 0).unwrap_or_default()),
+                method: Set(k.method.to_owned()),
+                outcome: Set(k.outcome.code().to_owned()),
+                calls: Set(*calls),
+                ..Default::default()
+            });
+            let res = api_calls::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([
+                        api_calls::Column::BotId,
+                        api_calls::Column::Minute,
+                        api_calls::Column::Method,
+                        api_calls::Column::Outcome,
+                    ])
+                    .value(
+                        api_calls::Column::Calls,
+                        Expr::cust("api_calls.calls + excluded.calls"),
+                    )
+                    .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await;
+            if let Err(e) = res {
+                let mut pending = self.pending();
+                for (k, calls) in chunk {
+                    *pending.entry(*k).or_default() += calls;
+                }
+                return Err(e.into());
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Counts one bot's calls: what the code that calls Telegram for a bot carries.
+#[derive(Debug, Clone)]
+pub struct Meter {
+    usage: std::sync::Arc<Usage>,
+    tenant: i32,
+    bot: i32,
+}
+
+impl Meter {
+    pub fn new(usage: std::sync::Arc<Usage>, tenant: i32, bot: i32) -> Meter {
+        Meter { usage, tenant, bot }
+    }
+
+    /// Counts a teloxide call's result and hands it back.
+    pub fn count<T>(
+        &self,
+        method: &'static str,
+        result: Result<T, RequestError>,
+    ) -> Result<T, RequestError> {
+        self.usage
+            .record(self.tenant, self.bot, method, Outcome::of(&result));
+        result
+    }
+
+    pub fn count_status(&self, method: &'static str, status: u16) {
+        self.usage
+            .record(self.tenant, self.bot, method, Outcome::of_status(status));
+    }
+}
+
+/// The granularity of a usage chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Range {
+    /// The last 60 minutes, by minute.
+    Hour,
+    /// The last 24 hours, by hour.
+    Day,
+    /// The last 30 days, by day.
+    Month,
+}
+
+impl Range {
+    pub fn from_code(code: &str) -> Option<Range> {
+        match code {
+            "hour" => Some(Range::Hour),
+            "day" => Some(Range::Day),
+            "month" => Some(Range::Month),
+            _ => None,
+        }
+    }
+
+    /// (bucket width, number of buckets).
+    pub fn buckets(self) -> (TimeDelta, usize) {
+        match self {
+            Range::Hour => (TimeDelta::minutes(1), 60),
+            Range::Day => (TimeDelta::hours(1), 24),
+            Range::Month => (TimeDelta::days(1), 30),
+        }
+    }
+}
+
+/// Calls of one bot over a range: per bucket and outcome, and per method and outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallStats {
+    /// The start of each bucket (UTC), oldest first.
+    pub starts: Vec<DateTime<Utc>>,
+    /// `counts[i][o]`: calls in bucket `i` with outcome `Outcome::ALL[o]`.
+    pub counts: Vec<[u64; 5]>,
+    /// Method → calls by outcome, over the whole range.
+    pub by_method: Vec<(String, [u64; 5])>,
+}
+
+/// One bot's calls over `range`, ending now. The caller has checked the bot is the
+/// tenant's.
+pub async fn call_stats(
+    db: &impl ConnectionTrait,
+    bot_id: i32,
+    range: Range,
+    now: DateTime<Utc>,
+) -> Result<CallStats, ServiceError> {
+    let (width, n) = range.buckets();
+    let last = now.duration_trunc(width).unwrap_or(now);
+    let first = last - width * (n as i32 - 1);
+    let rows = api_calls::Entity::find()
+        .filter(api_calls::Column::BotId.eq(bot_id))
+        .filter(api_calls::Column::Minute.gte(first))
+        .all(db)
+        .await?;
+    let mut stats = CallStats {
+        starts: (0..n).map(|i| first + width * i as i32).collect(),
+        counts: vec![[0; 5]; n],
+        by_method: Vec::new(),
+    };
+    let mut methods: std::collections::BTreeMap<String, [u64; 5]> = Default::default();
+    for r in rows {
+        let Some(o) = Outcome::from_code(&r.outcome) else {
+            continue;
+        };
+        let o = o as usize;
+        let calls = r.calls.max(0) as u64;
+        let i = ((r.minute - first).num_seconds() / width.num_seconds()) as usize;
+        if let Some(bucket) = stats.counts.get_mut(i) {
+            bucket[o] += calls;
+        }
+        methods.entry(r.method).or_default()[o] += calls;
+    }
+    stats.by_method = methods.into_iter().collect();
+    Ok(stats)
+}
+
+/// Counts older than this are deleted by the hourly upkeep.
+pub const KEEP_DAYS: i64 = 31;
+
+pub async fn prune(db: &impl ConnectionTrait) -> Result<u64, ServiceError> {
+    Ok(api_calls::Entity::delete_many()
+        .filter(api_calls::Column::Minute.lt(Utc::now() - TimeDelta::days(KEEP_DAYS)))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// What the Usage page shows for one of the tenant's bots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BotUsage {
+    pub bot: crate::entities::bots::Model,
+    pub calls: CallStats,
+    /// Updates stored and not yet answered, and the age of the oldest (seconds).
+    pub inbox_pending: u64,
+    pub inbox_lag_secs: f64,
+    /// Messages waiting in the outbox, and the age of the oldest (seconds).
+    pub outbox_pending: u64,
+    pub outbox_oldest_secs: f64,
+    /// Entries per UTC day over the last 30 days, in the bot's giveaways: ("YYYY-MM-DD", n).
+    pub entries_per_day: Vec<(String, u64)>,
+}
+
+/// The Usage page's figures for the tenant's bot `public_id`.
+pub async fn bot_usage(
+    db: &impl ConnectionTrait,
+    scope: &crate::tenancy::TenantScope,
+    public_id: &str,
+    range: Range,
+    now: DateTime<Utc>,
+) -> Result<BotUsage, ServiceError> {
+    use crate::entities::{bots, entries, giveaways, inbox, outbox};
+    use sea_orm::{QueryOrder, QuerySelect};
+    let bot = bots::Entity::find()
+        .filter(bots::Column::PublicId.eq(public_id))
+        .filter(bots::Column::TenantId.eq(scope.tenant_id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let calls = call_stats(db, bot.id, range, now).await?;
+    let age = |t: Option<DateTime<Utc>>| {
+        t.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
+    };
+    let inbox_rows: Vec<DateTime<Utc>> = inbox::Entity::find()
+        .select_only()
+        .column(inbox::Column::ReceivedAt)
+        .filter(inbox::Column::BotId.eq(bot.id))
+        .filter(inbox::Column::ProcessedAt.is_null())
+        .order_by_asc(inbox::Column::Id)
+        .limit(10_001)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let outbox_rows: Vec<DateTime<Utc>> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::CreatedAt)
+        .filter(outbox::Column::BotId.eq(bot.id))
+        .filter(outbox::Column::Status.eq(crate::outbox::PENDING))
+        .order_by_asc(outbox::Column::Id)
+        .limit(100_001)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let first_day = (now - TimeDelta::days(29))
+        .duration_trunc(TimeDelta::days(1))
+        .unwrap_or(now);
+    let joined: Vec<DateTime<Utc>> = entries::Entity::find()
+        .select_only()
+        .column(entries::Column::JoinedAt)
+        .inner_join(giveaways::Entity)
+        .filter(giveaways::Column::BotId.eq(bot.id))
+        .filter(entries::Column::TenantId.eq(scope.tenant_id))
+        .filter(entries::Column::JoinedAt.gte(first_day))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut per_day: Vec<(String, u64)> = (0..30)
+        .map(|i| {
+            (
+                (first_day + TimeDelta::days(i))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+                0,
+            )
+        })
+        .collect();
+    for t in joined {
+        let i = (t - first_day).num_days();
+        if let Some(d) = usize::try_from(i).ok().and_then(|i| per_day.get_mut(i)) {
+            d.1 += 1;
+        }
+    }
+    Ok(BotUsage {
+        calls,
+        inbox_pending: inbox_rows.len() as u64,
+        inbox_lag_secs: age(inbox_rows.first().copied()),
+        outbox_pending: outbox_rows.len() as u64,
+        outbox_oldest_secs: age(outbox_rows.first().copied()),
+        entries_per_day: per_day,
+        bot,
+    })
+}
