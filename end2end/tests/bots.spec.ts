@@ -85,3 +85,29 @@ test('tenants connect their own bots, and a token cannot be taken twice', async 
     await expect(rowA.getByTestId('bot-status')).toHaveText('Live · by polling', { timeout: 1000 });
   }).toPass({ timeout: 15_000 });
 });
+
+test("the Usage page counts a bot's API calls", async ({ page }, testInfo) => {
+  const bot = await simBot(page, 'usage');
+  await signUp(page, testInfo, 'Usage Shop', uniqueEmail('usage'));
+  await expect(page).toHaveURL(/\/$/);
+  await open(page, testInfo, '/usage');
+  await expect(page.locator('main')).toContainText('API calls and entries appear here once a bot is connected.');
+  await connect(page, testInfo, bot.token);
+  await expect(page).toHaveURL(/\/bots$/);
+  const user = await (await page.request.post(`${sim()}/sim/users`, { data: { first_name: 'Uma', language_code: 'en' } })).json();
+  await page.request.post(`${sim()}/sim/users/${user.id}/start`, { data: { bot: `@${bot.username}` } });
+  // Counts are written every few seconds.
+  await expect(async () => {
+    await open(page, testInfo, '/usage?range=hour');
+    await expect(page.getByTestId('method-row').filter({ hasText: 'sendMessage' })).toHaveCount(1, { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.getByTestId('calls-chart')).toBeVisible();
+  await expect(page.getByTestId('entries-chart')).toBeVisible();
+  await expect(page.getByTestId('webhook-health')).toContainText('long polling');
+  await expect(page.getByTestId('inbox-pending')).toHaveText('0');
+  // The form picks another range without JavaScript too.
+  await page.getByLabel('Range').selectOption('month');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(/range=month/);
+  await expect(page.getByTestId('method-row').filter({ hasText: 'sendMessage' })).toHaveCount(1);
+});

@@ -61,3 +61,34 @@ test('the operator puts a tenant on a bigger plan', async ({ page, browser }, te
   }).toPass({ timeout: 10_000 });
   await tenant.close();
 });
+
+test('the operator suspends a tenant, who is told why, and resumes it', async ({ page, browser }, testInfo) => {
+  const tenant = await browser.newContext({ locale: 'en-US', javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
+  const tp = await tenant.newPage();
+  const company = `Late Payer ${Date.now()}`;
+  await signUp(tp, testInfo, company, uniqueEmail('late'));
+  await expect(tp).toHaveURL(/\/$/);
+  await expect(tp.getByTestId('suspended')).toHaveCount(0);
+
+  await logIn(page, testInfo, OPERATOR_EMAIL);
+  await expect(page).toHaveURL(/\/$/);
+  await open(page, testInfo, '/operator');
+  const row = page.getByTestId('tenant-row').filter({ hasText: company });
+  await expect(row.getByTestId('tenant-status')).toHaveText(/Active|正常/);
+  await row.getByRole('textbox').fill('invoice 42 unpaid');
+  await row.getByRole('button', { name: /Suspend|暂停/ }).click();
+  await expect(page.getByTestId('tenant-row').filter({ hasText: company }).getByTestId('tenant-status')).toHaveText(/Suspended|已暂停/);
+
+  // The tenant sees why on every page, and cannot change anything.
+  await open(tp, testInfo, '/settings');
+  await expect(tp.getByTestId('suspended')).toContainText('suspended by the platform operator (invoice 42 unpaid)');
+  await tp.getByRole('button', { name: 'Save' }).click();
+  await expect(tp.getByTestId('form-error')).toContainText('suspended by the platform operator');
+
+  await open(page, testInfo, '/operator');
+  await page.getByTestId('tenant-row').filter({ hasText: company }).getByRole('button', { name: /Resume|恢复/ }).click();
+  await expect(page.getByTestId('tenant-row').filter({ hasText: company }).getByTestId('tenant-status')).toHaveText(/Active|正常/);
+  await open(tp, testInfo, '/settings');
+  await expect(tp.getByTestId('suspended')).toHaveCount(0);
+  await tenant.close();
+});

@@ -977,5 +977,28 @@ db_test!(
             "{told:?}"
         );
         assert_eq!(told[3], "This giveaway is full.");
+
+        // The plan's cap at join (Starter: 5,000), for a giveaway without its own: the
+        // 5,000th entrant gets in, the next one hears it is full. 4,999 entries stand in
+        // as the counter the join takes its number from.
+        let uncapped = ids[1].clone();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &app.db,
+            &format!("UPDATE giveaways SET entries_count = 4999 WHERE public_id = '{uncapped}'"),
+        )
+        .await
+        .unwrap();
+        let mut told = Vec::new();
+        for i in 0..2 {
+            let u = new_user(&sim, &format!("P{i}"), "en");
+            s.user_sends(u, bot_a, &format!("/start g_{uncapped}"), None)
+                .unwrap();
+            told.push(nth_text(&sim, u, TOKEN_A, 1).await.0);
+        }
+        assert!(
+            told[0].starts_with("✅ You're in! Your entry number is #5000"),
+            "{told:?}"
+        );
+        assert_eq!(told[1], "This giveaway is full.");
     }
 );
