@@ -396,6 +396,14 @@ pub async fn remove(
     Ok(row.id)
 }
 
+/// Enabled bots that receive updates by webhook and still have a working token.
+fn webhook_bots() -> sea_orm::Select<bots::Entity> {
+    bots::Entity::find()
+        .filter(bots::Column::Enabled.eq(true))
+        .filter(bots::Column::Mode.eq(MODE_WEBHOOK))
+        .filter(bots::Column::Status.ne(STATUS_REVOKED))
+}
+
 /// At start-up: every enabled webhook bot's webhook is checked with getWebhookInfo and
 /// set again when Telegram lost it or points elsewhere; a 401 marks the bot revoked.
 /// Returns how many bots were checked.
@@ -405,12 +413,7 @@ pub async fn resume_webhooks(
     api: &TelegramApi,
     public_url: &str,
 ) -> Result<usize, ServiceError> {
-    let rows = bots::Entity::find()
-        .filter(bots::Column::Enabled.eq(true))
-        .filter(bots::Column::Mode.eq(MODE_WEBHOOK))
-        .filter(bots::Column::Status.ne(STATUS_REVOKED))
-        .all(db)
-        .await?;
+    let rows = webhook_bots().all(db).await?;
     let n = rows.len();
     for row in rows {
         let Ok(token) = cipher.open(&row.public_id, &row.token_sealed) else {
@@ -452,11 +455,8 @@ pub async fn check_webhooks(
     api: &TelegramApi,
     owner: &str,
 ) -> Result<usize, ServiceError> {
-    let rows = bots::Entity::find()
+    let rows = webhook_bots()
         .filter(bots::Column::Owner.eq(owner))
-        .filter(bots::Column::Enabled.eq(true))
-        .filter(bots::Column::Mode.eq(MODE_WEBHOOK))
-        .filter(bots::Column::Status.ne(STATUS_REVOKED))
         .all(db)
         .await?;
     let n = rows.len();

@@ -86,36 +86,11 @@ pub async fn tenants(
             .map(|(t, n)| (t, n.max(0) as u64))
             .collect()
     };
-    let bots_n = per_tenant(
-        bots::Entity::find()
-            .select_only()
-            .column(bots::Column::TenantId)
-            .column_as(bots::Column::Id.count(), "n")
-            .group_by(bots::Column::TenantId)
-            .into_tuple()
-            .all(db)
-            .await?,
-    );
-    let giveaways_n = per_tenant(
-        giveaways::Entity::find()
-            .select_only()
-            .column(giveaways::Column::TenantId)
-            .column_as(giveaways::Column::Id.count(), "n")
-            .group_by(giveaways::Column::TenantId)
-            .into_tuple()
-            .all(db)
-            .await?,
-    );
-    let entries_n = per_tenant(
-        entries::Entity::find()
-            .select_only()
-            .column(entries::Column::TenantId)
-            .column_as(entries::Column::Id.count(), "n")
-            .group_by(entries::Column::TenantId)
-            .into_tuple()
-            .all(db)
-            .await?,
-    );
+    let bots_n = per_tenant(count_by_tenant::<bots::Entity>(db, bots::Column::TenantId).await?);
+    let giveaways_n =
+        per_tenant(count_by_tenant::<giveaways::Entity>(db, giveaways::Column::TenantId).await?);
+    let entries_n =
+        per_tenant(count_by_tenant::<entries::Entity>(db, entries::Column::TenantId).await?);
     let last: HashMap<i32, chrono::DateTime<chrono::Utc>> = inbox::Entity::find()
         .select_only()
         .column(bots::Column::TenantId)
@@ -178,6 +153,21 @@ pub async fn tenants(
             created_at: t.created_at,
         })
         .collect())
+}
+
+/// `(tenant id, rows)` of a table with a tenant column.
+async fn count_by_tenant<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    tenant: E::Column,
+) -> Result<Vec<(i32, i64)>, ServiceError> {
+    Ok(E::find()
+        .select_only()
+        .column(tenant)
+        .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "n")
+        .group_by(tenant)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Suspends a tenant (its bots stop answering and sending, its dashboard becomes

@@ -166,56 +166,59 @@ const H: f64 = 180.0;
 const LEFT: f64 = 44.0;
 const BOTTOM: f64 = 22.0;
 
-/// Stacked bars: one per bucket, one colour per outcome; each bar says its figures on
-/// hover (an SVG `<title>`).
+/// Stacked bars: one per bucket, one colour (`classes[k]`) per part; each bar tells its
+/// label and total on hover (an SVG `<title>`); every `label_every`-th bucket is labelled.
 #[component]
-fn CallsChart(labels: Vec<String>, counts: Vec<[u64; 5]>) -> impl IntoView {
+fn StackedBars(
+    testid: &'static str,
+    title: Key,
+    labels: Vec<String>,
+    values: Vec<Vec<u64>>,
+    classes: Vec<&'static str>,
+    label_every: usize,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let n = counts.len().max(1) as f64;
-    let max = counts
+    let n = values.len().max(1) as f64;
+    let max = values
         .iter()
         .map(|c| c.iter().sum::<u64>())
         .max()
         .unwrap_or(0)
         .max(1) as f64;
     let bar = (W - LEFT) / n;
-    let every = (counts.len() / 6).max(1);
-    let bars = counts
+    let bars = values
         .iter()
         .enumerate()
-        .map(|(i, c)| {
+        .map(|(i, parts)| {
             let x = LEFT + bar * i as f64;
             let mut y = H - BOTTOM;
-            let parts = c
+            let rects = parts
                 .iter()
-                .zip(OUTCOMES)
+                .zip(&classes)
                 .filter(|(v, _)| **v > 0)
-                .map(|(v, (_, class))| {
+                .map(|(v, class)| {
                     let h = (*v as f64 / max) * (H - BOTTOM - 10.0);
                     y -= h;
                     view! {
-                        <rect class=class x=format!("{:.1}", x + 1.0) y=format!("{y:.1}")
+                        <rect class=*class x=format!("{:.1}", x + 1.0) y=format!("{y:.1}")
                             width=format!("{:.1}", (bar - 2.0).max(1.0)) height=format!("{h:.1}") />
                     }
                 })
                 .collect_view();
-            let tip = format!(
-                "{}: {}",
-                labels.get(i).cloned().unwrap_or_default(),
-                c.iter().sum::<u64>()
-            );
-            let label = (i % every == 0).then(|| {
+            let label = labels.get(i).cloned().unwrap_or_default();
+            let tip = format!("{label}: {}", parts.iter().sum::<u64>());
+            let text = (i % label_every.max(1) == 0).then(|| {
                 view! {
                     <text class="axis" x=format!("{:.1}", x + bar / 2.0) y=format!("{:.1}", H - 6.0)
-                        text-anchor="middle">{labels.get(i).cloned().unwrap_or_default()}</text>
+                        text-anchor="middle">{label}</text>
                 }
             });
-            view! { <g><title>{tip}</title>{parts}{label}</g> }
+            view! { <g><title>{tip}</title>{rects}{text}</g> }
         })
         .collect_view();
     view! {
-        <svg class="chart" data-testid="calls-chart" viewBox=format!("0 0 {W} {H}") role="img"
-            aria-label=move || i18n.t(Key::UsageCalls)>
+        <svg class="chart" data-testid=testid viewBox=format!("0 0 {W} {H}") role="img"
+            aria-label=move || i18n.t(title)>
             <line class="axis-line" x1=LEFT y1=H - BOTTOM x2=W y2=H - BOTTOM />
             <text class="axis" x=LEFT - 6.0 y="14" text-anchor="end">{max as u64}</text>
             <text class="axis" x=LEFT - 6.0 y=H - BOTTOM text-anchor="end">"0"</text>
@@ -224,41 +227,33 @@ fn CallsChart(labels: Vec<String>, counts: Vec<[u64; 5]>) -> impl IntoView {
     }
 }
 
+/// Calls per bucket, by outcome.
+#[component]
+fn CallsChart(labels: Vec<String>, counts: Vec<[u64; 5]>) -> impl IntoView {
+    let every = (counts.len() / 6).max(1);
+    view! {
+        <StackedBars
+            testid="calls-chart"
+            title=Key::UsageCalls
+            labels=labels
+            values=counts.iter().map(|c| c.to_vec()).collect()
+            classes=OUTCOMES.iter().map(|(_, class)| *class).collect()
+            label_every=every
+        />
+    }
+}
+
+/// Entries per day ("MM-DD" labels every fifth day).
 #[component]
 fn EntriesChart(days: Vec<(String, u64)>) -> impl IntoView {
-    let i18n = use_i18n();
-    let n = days.len().max(1) as f64;
-    let max = days.iter().map(|d| d.1).max().unwrap_or(0).max(1) as f64;
-    let bar = (W - LEFT) / n;
-    let bars = days
-        .iter()
-        .enumerate()
-        .map(|(i, (day, v))| {
-            let x = LEFT + bar * i as f64;
-            let h = (*v as f64 / max) * (H - BOTTOM - 10.0);
-            let label = (i % 5 == 0).then(|| {
-                view! {
-                    <text class="axis" x=format!("{:.1}", x + bar / 2.0) y=format!("{:.1}", H - 6.0)
-                        text-anchor="middle">{day.get(5..).unwrap_or_default().to_owned()}</text>
-                }
-            });
-            view! {
-                <g>
-                    <title>{format!("{day}: {v}")}</title>
-                    <rect class="o-entries" x=format!("{:.1}", x + 1.0) y=format!("{:.1}", H - BOTTOM - h)
-                        width=format!("{:.1}", (bar - 2.0).max(1.0)) height=format!("{h:.1}") />
-                    {label}
-                </g>
-            }
-        })
-        .collect_view();
     view! {
-        <svg class="chart" data-testid="entries-chart" viewBox=format!("0 0 {W} {H}") role="img"
-            aria-label=move || i18n.t(Key::UsageEntries)>
-            <line class="axis-line" x1=LEFT y1=H - BOTTOM x2=W y2=H - BOTTOM />
-            <text class="axis" x=LEFT - 6.0 y="14" text-anchor="end">{max as u64}</text>
-            <text class="axis" x=LEFT - 6.0 y=H - BOTTOM text-anchor="end">"0"</text>
-            {bars}
-        </svg>
+        <StackedBars
+            testid="entries-chart"
+            title=Key::UsageEntries
+            labels=days.iter().map(|(d, _)| d.get(5..).unwrap_or_default().to_owned()).collect()
+            values=days.iter().map(|(_, n)| vec![*n]).collect()
+            classes=vec!["o-entries"]
+            label_every=5
+        />
     }
 }

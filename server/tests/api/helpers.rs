@@ -189,18 +189,7 @@ impl TestApp {
     }
 
     pub async fn get_page(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        let res = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("accept", "text/html,application/xhtml+xml")
-            .send()
-            .await
-            .unwrap();
-        (
-            res.status(),
-            res.headers().clone(),
-            res.text().await.unwrap(),
-        )
+        page(self.client.get(format!("{}{path}", self.base))).await
     }
 
     /// A page as `client` sees it, in English.
@@ -209,18 +198,12 @@ impl TestApp {
         client: &Client,
         path: &str,
     ) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        let res = client
-            .get(format!("{}{path}", self.base))
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("accept-language", "en")
-            .send()
-            .await
-            .unwrap();
-        (
-            res.status(),
-            res.headers().clone(),
-            res.text().await.unwrap(),
+        page(
+            client
+                .get(format!("{}{path}", self.base))
+                .header("accept-language", "en"),
         )
+        .await
     }
 
     pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
@@ -239,6 +222,20 @@ impl TestApp {
             .unwrap();
         row.try_get::<i64>("", "n").unwrap()
     }
+}
+
+/// Fetches a page as a browser asks for one: status, headers, HTML.
+async fn page(req: reqwest::RequestBuilder) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let res = req
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    (
+        res.status(),
+        res.headers().clone(),
+        res.text().await.unwrap(),
+    )
 }
 
 pub fn encode_form(pairs: &[(&str, &str)]) -> String {
