@@ -42,6 +42,12 @@ pub const ACCOUNT_KEY: &str = "account";
 
 /// Everything a server function needs from its request, read once at its start.
 ///
+/// The request's log span, put in the request's extensions by the server, so the tenant
+/// can be recorded on it once the session is resolved (the code of a server function
+/// runs in spans of its own, which would not carry it).
+#[derive(Clone, Debug)]
+pub struct RequestSpan(pub tracing::Span);
+
 /// Leptos provides these as context, but a server function that the server calls for
 /// itself while rendering a page can resume after an `.await` outside that context;
 /// reading them all up front makes every later step independent of it.
@@ -95,7 +101,9 @@ impl Call {
         match accounts::resolve_session(self.db(), AccountId(id)).await? {
             Some(p) => {
                 // The request's log lines carry the tenant from here on.
-                tracing::Span::current().record("tenant", p.scope.tenant_id());
+                if let Some(span) = self.parts.extensions.get::<RequestSpan>() {
+                    span.0.record("tenant", p.scope.tenant_id());
+                }
                 Ok(p)
             }
             None => {

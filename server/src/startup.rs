@@ -354,6 +354,14 @@ pub fn router(config: &Config, services: Services) -> Router {
             http_counters,
             crate::metrics::count_responses,
         ))
+        .layer(axum::middleware::from_fn(
+            |mut req: Request, next: Next| async move {
+                // Inside the trace layer: the current span is the request's.
+                req.extensions_mut()
+                    .insert(app::server::RequestSpan(tracing::Span::current()));
+                next.run(req).await
+            },
+        ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(request_span)

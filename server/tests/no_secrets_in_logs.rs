@@ -102,6 +102,26 @@ async fn tokens_never_reach_the_logs() {
         logs.contains("token revoked"),
         "the failure paths logged: {logs}"
     );
+    // Lines carry who they are about: the request's span names its tenant once the
+    // session is known, the poller's span its bot.
+    let span_fields = |line: &str, span: &str| {
+        line.split_once(&format!("{span}{{"))
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map(|(fields, _)| fields.to_owned())
+            .unwrap_or_default()
+    };
+    let connected = logs.lines().find(|l| l.contains("bot connected")).unwrap();
+    let fields = span_fields(connected, "request");
+    assert!(
+        fields.contains("id=")
+            && fields.contains("path=/api/bots/connect")
+            && fields.contains("tenant="),
+        "{connected}"
+    );
+    // Noticed by the poller or while answering: either way the span names the bot.
+    let revoked = logs.lines().find(|l| l.contains("token revoked")).unwrap();
+    let spans = revoked.split("backend::").next().unwrap_or_default();
+    assert!(spans.contains("bot="), "{revoked}");
     for secret in [TOKEN, UNKNOWN, "SECRETvCH1v", "OTHERSECRET"] {
         assert!(!logs.contains(secret), "a token reached the logs:\n{logs}");
     }
