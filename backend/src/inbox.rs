@@ -5,7 +5,7 @@ use crate::ServiceError;
 use crate::entities::inbox;
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use serde_json::Value;
 
 /// Why a delivery body is not an update.
@@ -88,6 +88,71 @@ pub async fn store(
         .exec_without_returning(db)
         .await?;
     Ok(res > 0)
+}
+
+/// The PostgreSQL channel on which a process says it stored an update.
+pub const CHANNEL: &str = "tombola_inbox";
+
+/// Tells every process that an update was stored (PostgreSQL only): the bot's owner may
+/// be another process than the one Telegram delivered to, and it answers at once instead
+/// of at its next look. Best effort: the owner looks every half second anyway.
+pub async fn announce(db: &DatabaseConnection) {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres
+        && let Err(e) = db.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await
+    {
+        tracing::debug!(error = %e, "inbox announcement not sent");
+    }
+}
+
+/// On PostgreSQL: listens on [`CHANNEL`] and wakes `wake` for every announcement, until
+/// `stop`; reconnects after a failure. `None` on other databases (one process only).
+pub fn spawn_listener(
+    db: &DatabaseConnection,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    stop: crate::shutdown::Stop,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return None;
+    }
+    let pool = db.get_postgres_connection_pool().clone();
+    Some(tokio::spawn(async move {
+        use sea_orm::sqlx::postgres::PgListener;
+        while !stop.is_set() {
+            let mut listener = match PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "inbox listener cannot connect");
+                    stop.pause(
+                        std::time::Duration::from_secs(5),
+                        std::future::pending::<()>(),
+                    )
+                    .await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %e, "inbox listener cannot listen");
+                stop.pause(
+                    std::time::Duration::from_secs(5),
+                    std::future::pending::<()>(),
+                )
+                .await;
+                continue;
+            }
+            loop {
+                tokio::select! {
+                    n = listener.recv() => match n {
+                        Ok(_) => wake.notify_one(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "inbox listener lost its connection");
+                            break;
+                        }
+                    },
+                    _ = stop.wait() => return,
+                }
+            }
+        }
+    }))
 }
 
 #[cfg(test)]

@@ -124,6 +124,9 @@ impl Application {
         );
         let wake = workers.wake.clone();
         let mut loops = vec![("inbox", workers.spawn(stop.clone()))];
+        if let Some(listener) = backend::inbox::spawn_listener(&db, wake.clone(), stop.clone()) {
+            loops.push(("inbox listener", listener));
+        }
         let sender = Sender::new(
             db.clone(),
             cipher.clone(),

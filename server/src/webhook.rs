@@ -78,6 +78,8 @@ async fn receive(
         Ok(new) => {
             if new {
                 state.wake.notify_one();
+                // The bot's owner may be another process: tell them all.
+                backend::inbox::announce(&state.db).await;
             }
             tracing::debug!(
                 bot = target.bot_id,

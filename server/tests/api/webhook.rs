@@ -5,6 +5,7 @@ use backend::crypto::TokenCipher;
 use backend::entities::{bots, tenants};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, Set};
+use std::time::{Duration, Instant};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/updates");
 
@@ -220,3 +221,43 @@ db_test!(an_acknowledged_update_survives_kill_9, |db| async move {
         "the acknowledged update is on disk"
     );
 });
+
+/// On PostgreSQL a process that stores an update announces it; every other process's
+/// listener wakes its inbox workers (the bot's owner answers at once). SQLite has one
+/// process and no listener.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_stored_by_one_process_wakes_the_others() {
+    let sqlite = backend::db::connect_and_migrate(&fresh_database(Db::Sqlite).await)
+        .await
+        .unwrap();
+    let never = backend::shutdown::Stop::never();
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    assert!(backend::inbox::spawn_listener(&sqlite, wake.clone(), never).is_none());
+    if postgres_url().is_none() {
+        eprintln!(
+            "SKIPPED webhook::an_update_stored_by_one_process_wakes_the_others (PostgreSQL): \
+             TOMBOLA_TEST_POSTGRES_URL is not set"
+        );
+        return;
+    }
+    let url = fresh_database(Db::Postgres).await;
+    let db = backend::db::connect_and_migrate(&url).await.unwrap();
+    let (stop_tx, stop) = backend::shutdown::Stop::channel();
+    let listener = backend::inbox::spawn_listener(&db, wake.clone(), stop).unwrap();
+    // Another process's connection announces (again, until the listener is listening).
+    let other = backend::db::connect(&url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        backend::inbox::announce(&other).await;
+        if tokio::time::timeout(Duration::from_millis(200), wake.notified())
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the listener never woke");
+    }
+    stop_tx.stop();
+    listener.await.unwrap();
+    eprintln!("ran on PostgreSQL: webhook::an_update_stored_by_one_process_wakes_the_others");
+}
