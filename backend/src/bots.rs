@@ -173,15 +173,19 @@ fn webhook_url(public_url: &str, webhook_id: &str) -> Result<reqwest::Url, Servi
 /// setWebhook with the webhook's derived secret and the update kinds Tombola handles.
 async fn set_webhook(
     bot: &teloxide::Bot,
+    meter: &crate::usage::Meter,
     cipher: &TokenCipher,
     url: reqwest::Url,
     webhook_id: &str,
 ) -> Result<(), crate::telegram::TelegramError> {
     use teloxide::payloads::SetWebhookSetters;
-    bot.set_webhook(url)
+    let answer = bot
+        .set_webhook(url)
         .allowed_updates(allowed_updates())
         .secret_token(cipher.webhook_secret(webhook_id))
-        .await
+        .await;
+    meter
+        .count("setWebhook", answer)
         .map(|_| ())
         .map_err(|e| classify(&e))
 }
@@ -262,7 +266,8 @@ pub async fn connect(
 
     let (status, reason) = if by_webhook {
         let url = webhook_url(c.public_url, &webhook_id)?;
-        match set_webhook(&bot, c.cipher, url, &webhook_id).await {
+        let meter = c.api.meter(scope.tenant_id, row.id);
+        match set_webhook(&bot, &meter, c.cipher, url, &webhook_id).await {
             Ok(()) => (STATUS_LIVE, None),
             Err(e) => {
                 tracing::warn!(bot = row.id, error = %e, "setWebhook failed");
@@ -344,8 +349,9 @@ pub async fn set_enabled(
 ) -> Result<BotSummary, ServiceError> {
     let row = find_owned(db, scope, public_id).await?;
     let bot = c.api.bot(&open_token(c.cipher, &row)?);
+    let meter = c.api.meter(row.tenant_id, row.id);
     let (status, reason) = match (enabled, row.mode.as_str()) {
-        (false, MODE_WEBHOOK) => match bot.delete_webhook().await {
+        (false, MODE_WEBHOOK) => match meter.count("deleteWebhook", bot.delete_webhook().await) {
             Ok(_) => (STATUS_STOPPED, None),
             // Telegram keeps delivering, but the route refuses a disabled bot (404).
             Err(e) => (STATUS_STOPPED, Some(classify(&e).code().to_owned())),
@@ -353,7 +359,7 @@ pub async fn set_enabled(
         (false, _) => (STATUS_STOPPED, None),
         (true, MODE_WEBHOOK) => {
             let url = webhook_url(c.public_url, &row.webhook_id)?;
-            match set_webhook(&bot, c.cipher, url, &row.webhook_id).await {
+            match set_webhook(&bot, &meter, c.cipher, url, &row.webhook_id).await {
                 Ok(()) => (STATUS_LIVE, None),
                 Err(e) => (STATUS_ERROR, Some(e.code().to_owned())),
             }
@@ -422,15 +428,14 @@ pub async fn resume_webhooks(
         };
         let bot = api.bot(&token);
         let expected = webhook_url(public_url, &row.webhook_id)?;
-        let info = api
-            .meter(row.tenant_id, row.id)
-            .count("getWebhookInfo", bot.get_webhook_info().await);
+        let meter = api.meter(row.tenant_id, row.id);
+        let info = meter.count("getWebhookInfo", bot.get_webhook_info().await);
         if let Ok(info) = &info {
             record_webhook_health(db, row.id, info).await?;
         }
         let (status, reason) = match info {
             Ok(info) if info.url.as_ref() == Some(&expected) => (STATUS_LIVE, None),
-            Ok(_) => match set_webhook(&bot, cipher, expected, &row.webhook_id).await {
+            Ok(_) => match set_webhook(&bot, &meter, cipher, expected, &row.webhook_id).await {
                 Ok(()) => (STATUS_LIVE, None),
                 Err(e) => (STATUS_ERROR, Some(e.code())),
             },
@@ -521,9 +526,8 @@ pub async fn replace_token(
     let fingerprint = c.cipher.fingerprint(&token);
     ensure_token_free(db, scope, &fingerprint, Some(row.id)).await?;
     c.api
-        .bot(&token)
-        .get_me()
-        .await
+        .meter(row.tenant_id, row.id)
+        .count("getMe", c.api.bot(&token).get_me().await)
         .map_err(|e| ServiceError::Telegram(classify(&e)))?;
     let was_enabled = row.enabled;
     let mut active: bots::ActiveModel = row.into();
@@ -591,7 +595,10 @@ pub async fn switch_mode(
         // The poller would also clear it on its first 409; doing it here is quicker.
         let row = find_owned(db, scope, public_id).await?;
         if let Ok(token) = c.cipher.open(&row.public_id, &row.token_sealed) {
-            let _ = c.api.bot(&token).delete_webhook().await;
+            let _ = c
+                .api
+                .meter(row.tenant_id, row.id)
+                .count("deleteWebhook", c.api.bot(&token).delete_webhook().await);
         }
     }
     // The enable path does the rest: setWebhook, or "starting" for the poller.

@@ -1084,6 +1084,34 @@ db_test!(
         );
         assert_eq!(usage["entries_per_day"].as_array().unwrap().len(), 30);
         assert_eq!(usage["inbox_pending"], 0);
+        // The dashboard's own calls for the bot count too: a token pasted again is
+        // checked with getMe.
+        let r = app
+            .call_with(
+                &a,
+                "bots/token",
+                &[("id", &bot_id), ("token", TOKEN_A)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let u: Value = app
+                .call_with(&a, "usage/get", &[("bot", &bot_id), ("range", "hour")], &[])
+                .await
+                .json();
+            if u["by_method"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m[0] == "getMe")
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "getMe not counted: {u}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         // The day and month views hold the same calls.
         let day: Value = app
             .call_with(
