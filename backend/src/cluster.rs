@@ -9,7 +9,7 @@
 //! One process alone (the SQLite default) simply owns every bot.
 
 use crate::ServiceError;
-use crate::db::{skip_locked, statement};
+use crate::db::statement;
 use crate::entities::bots;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use sea_orm::sea_query::Expr;
@@ -218,29 +218,27 @@ impl Cluster {
         let mut acquired = Vec::new();
         let wanted = share.saturating_sub(mine.len() as u64);
         if wanted > 0 {
-            let sql = format!(
-                "UPDATE bots SET owner = ?, owner_until = ? WHERE id IN (\
-                   SELECT id FROM bots WHERE enabled = ? \
-                   AND (owner IS NULL OR owner_until IS NULL OR owner_until < ?) \
-                   ORDER BY id LIMIT ?{}) RETURNING id",
-                skip_locked(backend)
-            );
-            let rows = db
-                .query_all_raw(statement(
-                    backend,
-                    &sql,
-                    [
-                        me.clone().into(),
-                        until.into(),
-                        true.into(),
-                        now.into(),
-                        (wanted as i64).into(),
-                    ],
-                ))
-                .await?;
-            for r in rows {
-                acquired.push(r.try_get_by_index::<i32>(0)?);
-            }
+            use sea_orm::QueryTrait;
+            use sea_orm::sea_query::{ExprTrait, LockBehavior, LockType};
+            let free_ones = bots::Entity::find()
+                .select_only()
+                .column(bots::Column::Id)
+                .filter(bots::Column::Enabled.eq(true))
+                .filter(free(now))
+                .order_by_asc(bots::Column::Id)
+                .limit(wanted)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .into_query();
+            acquired = bots::Entity::update_many()
+                .col_expr(bots::Column::Owner, Expr::value(me.clone()))
+                .col_expr(bots::Column::OwnerUntil, Expr::value(until))
+                .filter(Expr::col(bots::Column::Id).in_subquery(free_ones))
+                .exec_with_returning(db)
+                .await?
+                .into_iter()
+                .map(|b| b.id)
+                .collect();
+            acquired.sort_unstable();
             mine.extend(&acquired);
         }
         {
@@ -347,13 +345,17 @@ impl Cluster {
     }
 }
 
-/// Nobody holds the bot, the lease lapsed, or it is ours.
-fn free_or_mine(me: &str, now: DateTime<Utc>) -> sea_orm::Condition {
+/// Nobody holds the bot, or its lease lapsed.
+fn free(now: DateTime<Utc>) -> sea_orm::Condition {
     sea_orm::Condition::any()
         .add(bots::Column::Owner.is_null())
         .add(bots::Column::OwnerUntil.is_null())
         .add(bots::Column::OwnerUntil.lt(now))
-        .add(bots::Column::Owner.eq(me))
+}
+
+/// Free, or ours.
+fn free_or_mine(me: &str, now: DateTime<Utc>) -> sea_orm::Condition {
+    free(now).add(bots::Column::Owner.eq(me))
 }
 
 async fn count(

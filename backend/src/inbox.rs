@@ -118,27 +118,19 @@ pub fn spawn_listener(
     Some(tokio::spawn(async move {
         use sea_orm::sqlx::postgres::PgListener;
         while !stop.is_set() {
-            let mut listener = match PgListener::connect_with(&pool).await {
+            let listening = async {
+                let mut l = PgListener::connect_with(&pool).await?;
+                l.listen(CHANNEL).await?;
+                Ok::<_, sea_orm::sqlx::Error>(l)
+            };
+            let mut listener = match listening.await {
                 Ok(l) => l,
                 Err(e) => {
-                    tracing::warn!(error = %e, "inbox listener cannot connect");
-                    stop.pause(
-                        std::time::Duration::from_secs(5),
-                        std::future::pending::<()>(),
-                    )
-                    .await;
+                    tracing::warn!(error = %e, "inbox listener cannot listen; trying again");
+                    stop.sleep(std::time::Duration::from_secs(5)).await;
                     continue;
                 }
             };
-            if let Err(e) = listener.listen(CHANNEL).await {
-                tracing::warn!(error = %e, "inbox listener cannot listen");
-                stop.pause(
-                    std::time::Duration::from_secs(5),
-                    std::future::pending::<()>(),
-                )
-                .await;
-                continue;
-            }
             loop {
                 tokio::select! {
                     n = listener.recv() => match n {

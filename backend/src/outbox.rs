@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -348,30 +348,28 @@ impl Sender {
     /// Claims the bot's oldest due row for `LEASE` seconds; rows another sender holds
     /// (or is claiming right now) are skipped.
     async fn claim_next(&self, bot_id: i32) -> Result<Option<outbox::Model>, ServiceError> {
-        let backend = self.db.get_database_backend();
+        use sea_orm::sea_query::{ExprTrait, LockBehavior, LockType};
         let now = Utc::now();
-        let sql = format!(
-            "UPDATE outbox SET claimed_until = ? WHERE id IN (\
-               SELECT id FROM outbox WHERE bot_id = ? AND status = ? AND not_before <= ? \
-               AND (claimed_until IS NULL OR claimed_until < ?) \
-               ORDER BY id LIMIT 1{}) RETURNING *",
-            crate::db::skip_locked(backend)
-        );
-        let stmt = crate::db::statement(
-            backend,
-            &sql,
-            [
-                (now + ChronoDuration::seconds(LEASE)).into(),
-                bot_id.into(),
-                PENDING.into(),
-                now.into(),
-                now.into(),
-            ],
-        );
-        Ok(outbox::Entity::find()
-            .from_raw_sql(stmt)
-            .one(&self.db)
-            .await?)
+        // SQLite has no row locks (sea-query leaves the clause out); its single writer
+        // serialises the claims instead.
+        let next = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::Id)
+            .filter(outbox::Column::BotId.eq(bot_id))
+            .filter(due(now))
+            .order_by_asc(outbox::Column::Id)
+            .limit(1)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .into_query();
+        Ok(outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::ClaimedUntil,
+                Expr::value(now + ChronoDuration::seconds(LEASE)),
+            )
+            .filter(Expr::col(outbox::Column::Id).in_subquery(next))
+            .exec_with_returning(&self.db)
+            .await?
+            .pop())
     }
 
     async fn extend(&self, id: i64) -> Result<(), ServiceError> {

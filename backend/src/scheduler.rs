@@ -135,29 +135,33 @@ impl Scheduler {
         status: Status,
         now: chrono::DateTime<Utc>,
     ) -> Result<Vec<giveaways::Model>, ServiceError> {
-        let backend = self.db.get_database_backend();
+        use sea_orm::sea_query::{ExprTrait, LockBehavior, LockType};
+        use sea_orm::{Condition, QueryOrder, QuerySelect, QueryTrait};
         let real_now = Utc::now();
-        let open = status == Status::Open;
-        let due = if open { " AND ends_at <= ?" } else { "" };
-        let sql = format!(
-            "UPDATE giveaways SET claimed_until = ? WHERE id IN (\
-               SELECT id FROM giveaways WHERE status = ?{due} \
-               AND (claimed_until IS NULL OR claimed_until < ?) \
-               ORDER BY id LIMIT 20{}) RETURNING *",
-            crate::db::skip_locked(backend)
-        );
-        let mut values: Vec<sea_orm::Value> = vec![
-            (real_now + chrono::Duration::seconds(CLAIM_SECS)).into(),
-            status.code().into(),
-        ];
-        if open {
-            values.push(now.into());
+        let mut due = giveaways::Entity::find()
+            .select_only()
+            .column(giveaways::Column::Id)
+            .filter(giveaways::Column::Status.eq(status.code()))
+            .filter(
+                Condition::any()
+                    .add(giveaways::Column::ClaimedUntil.is_null())
+                    .add(giveaways::Column::ClaimedUntil.lt(real_now)),
+            );
+        if status == Status::Open {
+            due = due.filter(giveaways::Column::EndsAt.lte(now));
         }
-        values.push(real_now.into());
-        let stmt = crate::db::statement(backend, &sql, values);
-        let mut rows = giveaways::Entity::find()
-            .from_raw_sql(stmt)
-            .all(&self.db)
+        let due = due
+            .order_by_asc(giveaways::Column::Id)
+            .limit(20)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .into_query();
+        let mut rows = giveaways::Entity::update_many()
+            .col_expr(
+                giveaways::Column::ClaimedUntil,
+                Expr::value(real_now + chrono::Duration::seconds(CLAIM_SECS)),
+            )
+            .filter(Expr::col(giveaways::Column::Id).in_subquery(due))
+            .exec_with_returning(&self.db)
             .await?;
         rows.sort_by_key(|g| g.id);
         Ok(rows)

@@ -34,6 +34,11 @@ impl Stop {
         let _ = rx.wait_for(|s| *s).await;
     }
 
+    /// Sleeps for `d`, or less when stopping begins.
+    pub async fn sleep(&self, d: std::time::Duration) {
+        self.pause(d, std::future::pending::<()>()).await
+    }
+
     /// Sleeps for `d`, or less when woken by `notify` or when stopping begins.
     pub async fn pause(&self, d: std::time::Duration, notified: impl std::future::Future) {
         tokio::select! {

@@ -499,8 +499,7 @@ fn spawn_beats(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            stop.pause(backend::cluster::BEAT, std::future::pending::<()>())
-                .await;
+            stop.sleep(backend::cluster::BEAT).await;
             if stop.is_set() {
                 return;
             }
@@ -548,7 +547,7 @@ fn spawn_usage(
     tokio::spawn(async move {
         let mut round: u32 = 0;
         while !stop.is_set() {
-            stop.pause(FLUSH, std::future::pending::<()>()).await;
+            stop.sleep(FLUSH).await;
             if let Err(e) = telegram.usage().flush(&db).await {
                 tracing::warn!(error = %e, "API call counts not written; kept for the next try");
             }
