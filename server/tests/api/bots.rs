@@ -23,6 +23,15 @@ pub(crate) async fn sim() -> RunningSim {
     sim
 }
 
+/// A simulated Telegram user; returns its id.
+pub(crate) fn new_user(sim: &RunningSim, name: &str, lang: &str) -> i64 {
+    sim.sim()
+        .create_user(None, name.into(), None, None, Some(lang.into()))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
 /// Signs up on `app` with its own cookie jar; returns that client.
 pub(crate) async fn tenant(app: &TestApp, email: &str, company: &str) -> reqwest::Client {
     let client = new_client();
@@ -187,12 +196,7 @@ db_test!(
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         // A user writes to the bot: the update lands in the inbox, once.
-        let user = sim
-            .sim()
-            .create_user(None, "小明".into(), None, None, Some("zh-hans".into()))
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let user = new_user(&sim, "小明", "zh-hans");
         let bot_id = sim.sim().bot_id("@shop_a_bot").unwrap();
         sim.sim().user_sends(user, bot_id, "/start", None).unwrap();
         sim.sim().user_sends(user, bot_id, "/help", None).unwrap();
@@ -276,16 +280,8 @@ db_test!(
         connect(&app, &a, TOKEN_A).await.json::<Value>();
         connect(&app, &b, TOKEN_B).await.json::<Value>();
         let s = sim.sim();
-        let zh = s
-            .create_user(None, "小明".into(), None, None, Some("zh-hans".into()))
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
-        let en = s
-            .create_user(None, "Ann".into(), None, None, Some("en".into()))
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let zh = new_user(&sim, "小明", "zh-hans");
+        let en = new_user(&sim, "Ann", "en");
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
         let bot_b = s.bot_id("@club_b_bot").unwrap();
 
@@ -371,13 +367,8 @@ db_test!(a_restart_resumes_every_bot, |db| async move {
     let env = [("TOMBOLA_TELEGRAM_API_URL", sim.api_url())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (mut first, base) = spawn_binary(&database_url, &env).await;
-    let client = new_client();
-    let app = TestApp {
-        base,
-        client: client.clone(),
-        db: backend::db::connect(&database_url).await.unwrap(),
-        database_url: database_url.clone(),
-    };
+    let app = TestApp::of_process(&database_url, base).await;
+    let client = app.client.clone();
     app.sign_up("restart@example.com", PASSWORD, "Restart Shop")
         .await;
     assert_eq!(
@@ -394,11 +385,7 @@ db_test!(a_restart_resumes_every_bot, |db| async move {
 
     // While nobody polls, a user writes; a new process must pick the bot up by itself.
     let s = sim.sim();
-    let user = s
-        .create_user(None, "Bo".into(), None, None, Some("en".into()))
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let user = new_user(&sim, "Bo", "en");
     s.user_sends(user, s.bot_id("@shop_a_bot").unwrap(), "/start", None)
         .unwrap();
     let (mut second, _) = spawn_binary(&database_url, &env).await;
@@ -566,11 +553,7 @@ db_test!(
         let id = bot["id"].as_str().unwrap().to_owned();
         let s = sim.sim();
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        let user = s
-            .create_user(None, "Cy".into(), None, None, Some("en".into()))
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let user = new_user(&sim, "Cy", "en");
         s.user_sends(user, bot_a, "/start", None).unwrap();
         bot_messages(&sim, user, TOKEN_A, 1).await;
 
@@ -763,11 +746,7 @@ db_test!(
         assert!(polling["webhook_url"].is_null());
         assert!(webhook_of(&sim, TOKEN_A).await.is_null(), "webhook deleted");
         let s = sim.sim();
-        let user = s
-            .create_user(None, "Ann".into(), None, None, Some("en".into()))
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let user = new_user(&sim, "Ann", "en");
         s.user_sends(user, s.bot_id("@shop_a_bot").unwrap(), "/start", None)
             .unwrap();
         assert!(
@@ -828,13 +807,8 @@ db_test!(
         ];
         let without = [("TOMBOLA_TELEGRAM_API_URL", api.as_str())];
         let (mut first, base) = spawn_binary(&database_url, &with_domain).await;
-        let client = new_client();
-        let app = TestApp {
-            base,
-            client: client.clone(),
-            db: backend::db::connect(&database_url).await.unwrap(),
-            database_url: database_url.clone(),
-        };
+        let app = TestApp::of_process(&database_url, base).await;
+        let client = app.client.clone();
         app.sign_up("move@example.com", PASSWORD, "Move Shop").await;
         assert_eq!(
             connect(&app, &client, TOKEN_A).await.json::<Value>()["mode"],
@@ -846,11 +820,7 @@ db_test!(
         // The domain is gone: the bot polls by itself and answers.
         let (mut second, base) = spawn_binary(&database_url, &without).await;
         let s = sim.sim();
-        let user = s
-            .create_user(None, "Bo".into(), None, None, Some("en".into()))
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let user = new_user(&sim, "Bo", "en");
         s.user_sends(user, s.bot_id("@shop_a_bot").unwrap(), "/start", None)
             .unwrap();
         assert!(
@@ -889,11 +859,7 @@ db_test!(
         assert_eq!(bot["mode"], "polling");
         let s = sim.sim();
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        let user = s
-            .create_user(None, "Su".into(), None, None, Some("en".into()))
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let user = new_user(&sim, "Su", "en");
         s.user_sends(user, bot_a, "/start", None).unwrap();
         assert_eq!(bot_messages(&sim, user, TOKEN_A, 1).await.len(), 1);
 
@@ -1031,11 +997,7 @@ db_test!(
         let s = sim.sim();
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
         for name in ["Ua", "Ub", "Uc"] {
-            let user = s
-                .create_user(None, name.into(), None, None, Some("en".into()))
-                .unwrap()["id"]
-                .as_i64()
-                .unwrap();
+            let user = new_user(&sim, name, "en");
             s.user_sends(user, bot_a, "/start", None).unwrap();
             bot_messages(&sim, user, TOKEN_A, 1).await;
         }

@@ -3,7 +3,7 @@
 //! every notice sent once, and no bot goes over Telegram's rate limit — as the
 //! simulator counts it.
 
-use crate::bots::{sim_get, tenant};
+use crate::bots::{new_user, sim_get, tenant};
 use crate::helpers::*;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
@@ -93,14 +93,9 @@ async fn two_processes_share_twenty_bots_without_doing_anything_twice() {
     ];
     let (mut p1, base1) = spawn_binary(&database_url, &env).await;
     let (mut p2, base2) = spawn_binary(&database_url, &env).await;
-    let db = backend::db::connect(&database_url).await.unwrap();
-    let app = |base: &str| TestApp {
-        base: base.to_owned(),
-        client: new_client(),
-        db: db.clone(),
-        database_url: database_url.clone(),
-    };
-    let (app1, app2) = (app(&base1), app(&base2));
+    let app1 = TestApp::of_process(&database_url, base1.clone()).await;
+    let app2 = TestApp::of_process(&database_url, base2.clone()).await;
+    let db = app1.db.clone();
 
     // Two tenants on the Pro plan (10 bots each), each working through "its" process as
     // a load balancer would send it: ten bots connected through each.
@@ -185,11 +180,7 @@ async fn two_processes_share_twenty_bots_without_doing_anything_twice() {
 
     // 2,000 users join by deep link, as fast as the simulator takes them.
     for u in 0..JOINS {
-        let user = s
-            .create_user(None, format!("U{u}"), None, None, Some("en".into()))
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let user = new_user(&sim, &format!("U{u}"), "en");
         let bot = bot_of_user(u);
         s.user_sends(
             user,

@@ -2,7 +2,7 @@
 //! joining through the tenant's bot, the scheduler moved by the test clock, the fair draw,
 //! the winners' notices through the outbox, and the public record verified.
 
-use crate::bots::{TOKEN_A, TOKEN_B, bot_messages, connect, sim, sim_get, tenant};
+use crate::bots::{TOKEN_A, TOKEN_B, bot_messages, connect, new_user, sim, sim_get, tenant};
 use crate::helpers::*;
 use app::error::AppError;
 use domain::ValidationError;
@@ -53,14 +53,6 @@ async fn utc_tenant(app: &TestApp, email: &str, company: &str) -> reqwest::Clien
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     c
-}
-
-fn new_user(sim: &RunningSim, name: &str, lang: &str) -> i64 {
-    sim.sim()
-        .create_user(None, name.into(), None, None, Some(lang.into()))
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
 }
 
 /// The text of the newest bot message in a chat, once there are `n`.
@@ -689,13 +681,7 @@ async fn restart_while_notifying(db: Db, graceful: bool) {
             ("TOMBOLA_TEST_CLOCK", "true"),
         ];
         let (mut first, base) = spawn_binary(&database_url, &env).await;
-        let client = new_client();
-        let app = TestApp {
-            base,
-            client: client.clone(),
-            db: backend::db::connect(&database_url).await.unwrap(),
-            database_url: database_url.clone(),
-        };
+        let app = TestApp::of_process(&database_url, base).await;
         let a = utc_tenant(&app, "kill@example.com", "Kill Shop").await;
         let bot: Value = connect(&app, &a, TOKEN_A).await.json();
         let (starts, ends) = running_window();
@@ -964,14 +950,24 @@ db_test!(
             .await
             .json::<Value>();
 
+        // `n` new users open a giveaway's t.me link, one after the other: what each hears.
+        let join_by_link = |giveaway: String, prefix: &'static str, n: usize| {
+            let sim = &sim;
+            async move {
+                let mut told = Vec::new();
+                for i in 0..n {
+                    let u = new_user(sim, &format!("{prefix}{i}"), "en");
+                    sim.sim()
+                        .user_sends(u, bot_a, &format!("/start g_{giveaway}"), None)
+                        .unwrap();
+                    told.push(nth_text(sim, u, TOKEN_A, 1).await.0);
+                }
+                told
+            }
+        };
+
         // A giveaway's own cap: the fourth entrant hears it is full.
-        let mut told = Vec::new();
-        for i in 0..4 {
-            let u = new_user(&sim, &format!("C{i}"), "en");
-            s.user_sends(u, bot_a, &format!("/start g_{capped}"), None)
-                .unwrap();
-            told.push(nth_text(&sim, u, TOKEN_A, 1).await.0);
-        }
+        let told = join_by_link(capped.clone(), "C", 4).await;
         assert!(
             told[2].starts_with("✅ You're in! Your entry number is #3"),
             "{told:?}"
@@ -988,13 +984,7 @@ db_test!(
         )
         .await
         .unwrap();
-        let mut told = Vec::new();
-        for i in 0..2 {
-            let u = new_user(&sim, &format!("P{i}"), "en");
-            s.user_sends(u, bot_a, &format!("/start g_{uncapped}"), None)
-                .unwrap();
-            told.push(nth_text(&sim, u, TOKEN_A, 1).await.0);
-        }
+        let told = join_by_link(uncapped, "P", 2).await;
         assert!(
             told[0].starts_with("✅ You're in! Your entry number is #5000"),
             "{told:?}"

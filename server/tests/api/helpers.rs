@@ -105,6 +105,18 @@ pub async fn spawn_on(database_url: String, tombola_toml: &str) -> TestApp {
     }
 }
 
+impl TestApp {
+    /// A client of a server started with [`spawn_binary`] on `database_url`.
+    pub async fn of_process(database_url: &str, base: String) -> TestApp {
+        TestApp {
+            base,
+            client: new_client(),
+            db: backend::db::connect(database_url).await.unwrap(),
+            database_url: database_url.to_owned(),
+        }
+    }
+}
+
 pub fn new_client() -> Client {
     Client::builder()
         .cookie_store(true)

@@ -1,7 +1,7 @@
 //! `/readyz` and `/metrics`: readiness from the database, Prometheus text with the queue
 //! depths and this process's counters, and no secret in it.
 
-use crate::bots::{TOKEN_A, bot_messages, connect, sim, tenant};
+use crate::bots::{TOKEN_A, bot_messages, connect, new_user, sim, tenant};
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -50,11 +50,7 @@ db_test!(ready_and_metrics_report_the_queues, |db| async move {
     let a = tenant(&app, "a@example.com", "Shop A").await;
     connect(&app, &a, TOKEN_A).await.json::<Value>();
     let s = sim.sim();
-    let user = s
-        .create_user(None, "Ann".into(), None, None, Some("en".into()))
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let user = new_user(&sim, "Ann", "en");
     s.user_sends(user, s.bot_id("@shop_a_bot").unwrap(), "/start", None)
         .unwrap();
     bot_messages(&sim, user, TOKEN_A, 1).await;
