@@ -157,7 +157,7 @@ pub struct PublicRecordDto {
 }
 
 /// The Usage page for one bot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UsageDto {
     /// The tenant's bots: (id, @username).
     pub bots: Vec<(String, String)>,

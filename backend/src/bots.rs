@@ -325,7 +325,8 @@ pub async fn polling_bot_ids(
 
 // ----- enabling, disabling, removing -----
 
-async fn find_owned(
+/// The tenant's bot `public_id`; another tenant's is "not found".
+pub(crate) async fn find_owned(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
     public_id: &str,

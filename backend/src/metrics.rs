@@ -3,7 +3,7 @@
 
 use crate::ServiceError;
 use crate::entities::{bots, inbox, outbox};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -22,17 +22,52 @@ pub struct Queues {
     pub bots: Vec<(String, String, u64)>,
 }
 
-pub async fn queues(db: &impl ConnectionTrait) -> Result<Queues, ServiceError> {
-    let now = Utc::now();
-    let pending_inbox = inbox::Entity::find().filter(inbox::Column::ProcessedAt.is_null());
-    let inbox_pending = pending_inbox.clone().count(db).await?;
-    let inbox_oldest_secs = pending_inbox
+fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> f64 {
+    (now - t).num_milliseconds().max(0) as f64 / 1e3
+}
+
+/// Updates not yet handled (of one bot, or of all) and the oldest one's age in seconds.
+pub async fn inbox_backlog(
+    db: &impl ConnectionTrait,
+    bot: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<(u64, f64), ServiceError> {
+    let mut pending = inbox::Entity::find().filter(inbox::Column::ProcessedAt.is_null());
+    if let Some(bot) = bot {
+        pending = pending.filter(inbox::Column::BotId.eq(bot));
+    }
+    let n = pending.clone().count(db).await?;
+    let oldest = pending
         .order_by_asc(inbox::Column::Id)
         .one(db)
         .await?
-        .map_or(0.0, |r| {
-            (now - r.received_at).num_milliseconds().max(0) as f64 / 1e3
-        });
+        .map_or(0.0, |r| age(now, r.received_at));
+    Ok((n, oldest))
+}
+
+/// Messages waiting to be sent (of one bot, or of all) and the oldest one's age in seconds.
+pub async fn outbox_backlog(
+    db: &impl ConnectionTrait,
+    bot: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<(u64, f64), ServiceError> {
+    let mut pending =
+        outbox::Entity::find().filter(outbox::Column::Status.eq(crate::outbox::PENDING));
+    if let Some(bot) = bot {
+        pending = pending.filter(outbox::Column::BotId.eq(bot));
+    }
+    let n = pending.clone().count(db).await?;
+    let oldest = pending
+        .order_by_asc(outbox::Column::Id)
+        .one(db)
+        .await?
+        .map_or(0.0, |r| age(now, r.created_at));
+    Ok((n, oldest))
+}
+
+pub async fn queues(db: &impl ConnectionTrait) -> Result<Queues, ServiceError> {
+    let now = Utc::now();
+    let (inbox_pending, inbox_oldest_secs) = inbox_backlog(db, None, now).await?;
     let by_status: Vec<(String, i64)> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Status)
@@ -47,14 +82,7 @@ pub async fn queues(db: &impl ConnectionTrait) -> Result<Queues, ServiceError> {
             .find(|(status, _)| status == s)
             .map_or(0, |(_, n)| (*n).max(0) as u64)
     };
-    let outbox_oldest_secs = outbox::Entity::find()
-        .filter(outbox::Column::Status.eq(crate::outbox::PENDING))
-        .order_by_asc(outbox::Column::Id)
-        .one(db)
-        .await?
-        .map_or(0.0, |r| {
-            (now - r.created_at).num_milliseconds().max(0) as f64 / 1e3
-        });
+    let (_, outbox_oldest_secs) = outbox_backlog(db, None, now).await?;
     let bots: Vec<(String, String, i64)> = bots::Entity::find()
         .select_only()
         .column(bots::Column::Mode)

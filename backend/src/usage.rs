@@ -291,38 +291,14 @@ pub async fn bot_usage(
     range: Range,
     now: DateTime<Utc>,
 ) -> Result<BotUsage, ServiceError> {
-    use crate::entities::{bots, entries, giveaways, inbox, outbox};
-    use sea_orm::{QueryOrder, QuerySelect};
-    let bot = bots::Entity::find()
-        .filter(bots::Column::PublicId.eq(public_id))
-        .filter(bots::Column::TenantId.eq(scope.tenant_id))
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    use crate::entities::{entries, giveaways};
+    use sea_orm::QuerySelect;
+    let bot = crate::bots::find_owned(db, scope, public_id).await?;
     let calls = call_stats(db, bot.id, range, now).await?;
-    let age = |t: Option<DateTime<Utc>>| {
-        t.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
-    };
-    let inbox_rows: Vec<DateTime<Utc>> = inbox::Entity::find()
-        .select_only()
-        .column(inbox::Column::ReceivedAt)
-        .filter(inbox::Column::BotId.eq(bot.id))
-        .filter(inbox::Column::ProcessedAt.is_null())
-        .order_by_asc(inbox::Column::Id)
-        .limit(10_001)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let outbox_rows: Vec<DateTime<Utc>> = outbox::Entity::find()
-        .select_only()
-        .column(outbox::Column::CreatedAt)
-        .filter(outbox::Column::BotId.eq(bot.id))
-        .filter(outbox::Column::Status.eq(crate::outbox::PENDING))
-        .order_by_asc(outbox::Column::Id)
-        .limit(100_001)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let (inbox_pending, inbox_lag_secs) =
+        crate::metrics::inbox_backlog(db, Some(bot.id), now).await?;
+    let (outbox_pending, outbox_oldest_secs) =
+        crate::metrics::outbox_backlog(db, Some(bot.id), now).await?;
     let first_day = (now - TimeDelta::days(29))
         .duration_trunc(TimeDelta::days(1))
         .unwrap_or(now);
@@ -354,10 +330,10 @@ pub async fn bot_usage(
     }
     Ok(BotUsage {
         calls,
-        inbox_pending: inbox_rows.len() as u64,
-        inbox_lag_secs: age(inbox_rows.first().copied()),
-        outbox_pending: outbox_rows.len() as u64,
-        outbox_oldest_secs: age(outbox_rows.first().copied()),
+        inbox_pending,
+        inbox_lag_secs,
+        outbox_pending,
+        outbox_oldest_secs,
         entries_per_day: per_day,
         bot,
     })

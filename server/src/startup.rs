@@ -60,7 +60,6 @@ struct Background {
     stop: StopSender,
     pollers: Pollers,
     cluster: Cluster,
-    db: DatabaseConnection,
     usage: Arc<backend::usage::Usage>,
     /// Inbox workers, sender, scheduler, cluster beat: each ends after its work under way.
     loops: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
@@ -70,7 +69,7 @@ struct Background {
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 impl Background {
-    async fn wind_down(self) {
+    async fn wind_down(self, db: &DatabaseConnection) {
         self.stop.stop();
         // Polling first: an update fetched but not stored is fetched again next time.
         self.pollers.stop_all();
@@ -82,7 +81,8 @@ impl Background {
                 }
             }
         }
-        if let Err(e) = self.usage.flush(&self.db).await {
+        // Everything that calls Telegram has stopped: the last counts.
+        if let Err(e) = self.usage.flush(db).await {
             tracing::warn!(error = %e, "last API call counts not written");
         }
         // The bots go back at once, so another process takes them at its next beat.
@@ -210,13 +210,12 @@ impl Application {
         Ok(Application {
             listener,
             router,
-            db: db.clone(),
+            db,
             background: Background {
                 stop: stop_tx,
                 pollers,
                 cluster,
-                db: db.clone(),
-                usage: usage.clone(),
+                usage,
                 loops,
             },
         })
@@ -250,7 +249,7 @@ impl Application {
             tracing::info!("shutting down: no new connections");
         })
         .await;
-        self.background.wind_down().await;
+        self.background.wind_down(&self.db).await;
         served
     }
 }
@@ -532,8 +531,7 @@ fn spawn_beats(
     })
 }
 
-/// Every few seconds the Bot API call counts go to the database (and once more at
-/// shutdown, after everything else stopped calling); every few minutes the webhook bots
+/// Every few seconds the Bot API call counts go to the database; every few minutes the webhook bots
 /// this process owns have their webhook's health read.
 fn spawn_usage(
     db: DatabaseConnection,
@@ -560,8 +558,7 @@ fn spawn_usage(
                 tracing::warn!(error = %e, "webhook health check failed");
             }
         }
-        // The other loops ended first (they are stopped before this one): a last flush.
-        let _ = telegram.usage().flush(&db).await;
+        // The last counts are written by `Background::wind_down`, after every loop ended.
     })
 }
 

@@ -29,25 +29,13 @@ pub async fn get_usage(
     } else {
         Some(bot)
     };
-    let mut dto = UsageDto {
-        bots: choices,
-        bot: chosen.clone(),
-        range: range_code.to_owned(),
-        mode: String::new(),
-        labels: Vec::new(),
-        counts: Vec::new(),
-        by_method: Vec::new(),
-        webhook_pending: None,
-        webhook_last_error: None,
-        webhook_checked_at: None,
-        inbox_pending: 0,
-        inbox_lag_secs: 0.0,
-        outbox_pending: 0,
-        outbox_oldest_secs: 0.0,
-        entries_per_day: Vec::new(),
-    };
     let Some(bot) = chosen else {
-        return Ok(dto);
+        // No bot yet: the page says how to get one.
+        return Ok(UsageDto {
+            bots: choices,
+            range: range_code.to_owned(),
+            ..UsageDto::default()
+        });
     };
     let u = backend::usage::bot_usage(call.db(), &p.scope, &bot, r, chrono::Utc::now()).await?;
     let label = match r {
@@ -55,25 +43,29 @@ pub async fn get_usage(
         Range::Day => "%d %H:00",
         Range::Month => "%m-%d",
     };
-    dto.mode = u.bot.mode.clone();
-    dto.labels = u
-        .calls
-        .starts
-        .iter()
-        .map(|t| t.format(label).to_string())
-        .collect();
-    dto.counts = u.calls.counts;
-    dto.by_method = u.calls.by_method;
-    dto.webhook_pending = u.bot.webhook_pending;
-    dto.webhook_last_error = u.bot.webhook_last_error.clone();
-    dto.webhook_checked_at = u
-        .bot
-        .webhook_checked_at
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    dto.inbox_pending = u.inbox_pending;
-    dto.inbox_lag_secs = u.inbox_lag_secs;
-    dto.outbox_pending = u.outbox_pending;
-    dto.outbox_oldest_secs = u.outbox_oldest_secs;
-    dto.entries_per_day = u.entries_per_day;
-    Ok(dto)
+    Ok(UsageDto {
+        bots: choices,
+        bot: Some(bot),
+        range: range_code.to_owned(),
+        mode: u.bot.mode,
+        labels: u
+            .calls
+            .starts
+            .iter()
+            .map(|t| t.format(label).to_string())
+            .collect(),
+        counts: u.calls.counts,
+        by_method: u.calls.by_method,
+        webhook_pending: u.bot.webhook_pending,
+        webhook_last_error: u.bot.webhook_last_error,
+        webhook_checked_at: u
+            .bot
+            .webhook_checked_at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        inbox_pending: u.inbox_pending,
+        inbox_lag_secs: u.inbox_lag_secs,
+        outbox_pending: u.outbox_pending,
+        outbox_oldest_secs: u.outbox_oldest_secs,
+        entries_per_day: u.entries_per_day,
+    })
 }
