@@ -36,11 +36,9 @@ pub struct BotDto {
     pub id: String,
     pub username: String,
     pub enabled: bool,
-    /// "webhook" or "polling"
-    pub mode: String,
-    /// "live", "stopped", "revoked" or "error"
-    pub status: String,
-    pub status_reason: Option<String>,
+    pub mode: domain::BotMode,
+    pub status: domain::BotStatus,
+    pub status_reason: Option<domain::StatusReason>,
     pub webhook_url: Option<String>,
 }
 
@@ -132,7 +130,7 @@ pub struct EntryDto {
     pub pseudonym: String,
     pub name: String,
     pub username: Option<String>,
-    pub via: String,
+    pub via: domain::giveaway::Via,
     /// `YYYY-MM-DD HH:MM` in the tenant's time zone.
     pub joined_at: String,
 }
@@ -165,7 +163,8 @@ pub struct UsageDto {
     pub bot: Option<String>,
     /// "hour", "day" or "month".
     pub range: String,
-    pub mode: String,
+    /// The shown bot's mode (none when the tenant has no bot yet).
+    pub mode: Option<domain::BotMode>,
     /// Bucket labels (UTC), oldest first, and calls per bucket by outcome
     /// (ok, 4xx, 429, 5xx, network).
     pub labels: Vec<String>,

@@ -1,11 +1,13 @@
 //! The one error type that crosses the server-function boundary.
 //!
 //! Variants are stable and carry no internal text: the browser translates them with
-//! [`AppError::message`]. On the server, `From<ServiceError>` logs the cause of
-//! database and internal failures and sends only `Internal`.
+//! [`AppError::message`]; their HTTP status is [`AppError::status`], the one place that
+//! decides it (server functions and the CSV routes alike). On the server,
+//! `From<ServiceError>` logs the cause of database and internal failures and sends only
+//! `Internal`.
 
 use crate::i18n::{I18n, Key};
-use domain::ValidationError;
+use domain::{Conflict, Field, PlanResource, ValidationError};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -13,12 +15,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("invalid {field}: {code}")]
-    Validation {
-        field: String,
-        code: ValidationError,
-    },
-    #[error("{what} already exists")]
-    Conflict { what: String },
+    Validation { field: Field, code: ValidationError },
+    #[error("conflict: {what}")]
+    Conflict { what: Conflict },
     #[error("wrong email or password")]
     InvalidCredentials,
     #[error("rate limited for {retry_after_secs} s")]
@@ -31,10 +30,9 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
-    /// The tenant's plan allows at most `limit` of `what` ("bots", "open_giveaways",
-    /// "entries").
+    /// The tenant's plan allows at most `limit` of `what`.
     #[error("plan limit: {limit} {what}")]
-    PlanLimit { what: String, limit: u32 },
+    PlanLimit { what: PlanResource, limit: u32 },
     /// The operator suspended this tenant: nothing can be changed until it is resumed.
     #[error("tenant suspended")]
     Suspended { reason: Option<String> },
@@ -70,6 +68,36 @@ impl FromServerFnError for AppError {
 }
 
 impl AppError {
+    /// The HTTP status of this error: 400, 401, 403, 404, 409, 429, 502 or 500. The
+    /// server's layer gives every server function's error this status (server_fn would
+    /// answer 500 to all), and the CSV routes answer with it too.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Validation { .. }
+            | AppError::BadRequest
+            | AppError::TelegramRejectedToken
+            | AppError::TelegramRefused => 400,
+            AppError::InvalidCredentials | AppError::Unauthorized => 401,
+            AppError::Forbidden
+            | AppError::SignupDisabled
+            | AppError::PlanLimit { .. }
+            | AppError::Suspended { .. } => 403,
+            AppError::NotFound => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::RateLimited { .. } => 429,
+            AppError::TelegramUnavailable => 502,
+            AppError::Internal => 500,
+        }
+    }
+
+    /// Seconds to wait before trying again, for a `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// A sentence for the user, in the current language.
     pub fn message(&self, i18n: &I18n) -> String {
         match self {
@@ -97,17 +125,15 @@ impl AppError {
                 };
                 i18n.t(key).replace("{field}", i18n.t(field_label(field)))
             }
-            AppError::Conflict { what } if what == "email" => i18n.t(Key::ErrEmailTaken).to_owned(),
-            AppError::Conflict { what } if what == "bot" => {
-                i18n.t(Key::ErrBotAlreadyYours).to_owned()
-            }
-            AppError::Conflict { what } if what == "bot_elsewhere" => {
-                i18n.t(Key::ErrBotElsewhere).to_owned()
-            }
-            AppError::Conflict { what } if what.starts_with("giveaway_") => {
-                i18n.t(Key::ErrGiveawayLocked).to_owned()
-            }
-            AppError::Conflict { .. } => i18n.t(Key::ErrConflict).to_owned(),
+            AppError::Conflict { what } => i18n
+                .t(match what {
+                    Conflict::Email => Key::ErrEmailTaken,
+                    Conflict::Bot => Key::ErrBotAlreadyYours,
+                    Conflict::BotElsewhere => Key::ErrBotElsewhere,
+                    w if w.is_giveaway_lock() => Key::ErrGiveawayLocked,
+                    _ => Key::ErrConflict,
+                })
+                .to_owned(),
             AppError::InvalidCredentials => i18n.t(Key::ErrInvalidCredentials).to_owned(),
             AppError::RateLimited { retry_after_secs } => i18n.t(Key::ErrRateLimited).replace(
                 "{minutes}",
@@ -118,10 +144,10 @@ impl AppError {
             AppError::Forbidden => i18n.t(Key::ErrForbidden).to_owned(),
             AppError::NotFound => i18n.t(Key::ErrNotFound).to_owned(),
             AppError::PlanLimit { what, limit } => i18n
-                .t(match what.as_str() {
-                    "bots" => Key::ErrPlanBots,
-                    "open_giveaways" => Key::ErrPlanOpenGiveaways,
-                    _ => Key::ErrPlanEntries,
+                .t(match what {
+                    PlanResource::Bots => Key::ErrPlanBots,
+                    PlanResource::OpenGiveaways => Key::ErrPlanOpenGiveaways,
+                    PlanResource::Entries => Key::ErrPlanEntries,
                 })
                 .replace("{limit}", &limit.to_string()),
             AppError::Suspended { reason } => suspended_message(i18n, reason.as_deref()),
@@ -142,27 +168,28 @@ pub fn suspended_message(i18n: &I18n, reason: Option<&str>) -> String {
     }
 }
 
-fn field_label(field: &str) -> Key {
+fn field_label(field: &Field) -> Key {
     match field {
-        "email" => Key::Email,
-        "password" => Key::Password,
-        "company" => Key::Company,
-        "time_zone" => Key::TimeZone,
-        "bot_locale" => Key::BotLanguage,
-        "token" => Key::BotToken,
-        "mode" => Key::BotMode,
-        "plan" => Key::Plan,
-        "title" => Key::GaTitle,
-        "description" => Key::GaDescription,
-        "prizes" => Key::GaPrizes,
-        "reserves" => Key::GaReserves,
-        "starts_at" => Key::GaStartsAt,
-        "ends_at" => Key::GaEndsAt,
-        "bot" => Key::GaBot,
-        "conditions" => Key::GaConditions,
-        "max_entries" => Key::GaMaxEntries,
-        "chat" => Key::GaAnnounceChat,
-        _ => Key::ErrBadRequest,
+        Field::Email => Key::Email,
+        Field::Password => Key::Password,
+        Field::Company => Key::Company,
+        Field::TimeZone => Key::TimeZone,
+        Field::BotLocale => Key::BotLanguage,
+        Field::Language => Key::Language,
+        Field::Token => Key::BotToken,
+        Field::Mode => Key::BotMode,
+        Field::Plan => Key::Plan,
+        Field::Reason => Key::SuspendReason,
+        Field::Title => Key::GaTitle,
+        Field::Description => Key::GaDescription,
+        Field::Prizes => Key::GaPrizes,
+        Field::Reserves => Key::GaReserves,
+        Field::StartsAt => Key::GaStartsAt,
+        Field::EndsAt => Key::GaEndsAt,
+        Field::Bot => Key::GaBot,
+        Field::Conditions => Key::GaConditions,
+        Field::MaxEntries => Key::GaMaxEntries,
+        Field::Chat => Key::GaAnnounceChat,
     }
 }
 
@@ -171,25 +198,17 @@ impl From<backend::ServiceError> for AppError {
     fn from(e: backend::ServiceError) -> Self {
         use backend::ServiceError as S;
         match e {
-            S::Validation { field, error } => AppError::Validation {
-                field: field.to_owned(),
-                code: error,
-            },
-            S::Conflict(what) => AppError::Conflict {
-                what: what.to_owned(),
-            },
+            S::Validation { field, error } => AppError::Validation { field, code: error },
+            S::Conflict(what) => AppError::Conflict { what },
             S::InvalidCredentials => AppError::InvalidCredentials,
             S::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
             S::SignupDisabled => AppError::SignupDisabled,
             S::NotFound => AppError::NotFound,
             S::Forbidden => AppError::Forbidden,
-            S::PlanLimit { what, limit } => AppError::PlanLimit {
-                what: what.to_owned(),
-                limit,
-            },
+            S::PlanLimit { what, limit } => AppError::PlanLimit { what, limit },
             S::Suspended { reason } => AppError::Suspended { reason },
             S::Telegram(t) => {
-                use backend::telegram::TelegramError as T;
+                use backend::error::TelegramError as T;
                 match t {
                     T::TokenRejected => AppError::TelegramRejectedToken,
                     T::Unavailable | T::RetryAfter(_) => AppError::TelegramUnavailable,
@@ -205,5 +224,84 @@ impl From<backend::ServiceError> for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant and the status it answers with: the one table.
+    #[test]
+    fn each_error_has_its_http_status() {
+        let table = [
+            (
+                AppError::Validation {
+                    field: Field::Email,
+                    code: ValidationError::Required,
+                },
+                400,
+            ),
+            (AppError::BadRequest, 400),
+            (AppError::TelegramRejectedToken, 400),
+            (AppError::TelegramRefused, 400),
+            (AppError::InvalidCredentials, 401),
+            (AppError::Unauthorized, 401),
+            (AppError::Forbidden, 403),
+            (AppError::SignupDisabled, 403),
+            (
+                AppError::PlanLimit {
+                    what: PlanResource::Bots,
+                    limit: 2,
+                },
+                403,
+            ),
+            (AppError::Suspended { reason: None }, 403),
+            (AppError::NotFound, 404),
+            (
+                AppError::Conflict {
+                    what: Conflict::Email,
+                },
+                409,
+            ),
+            (
+                AppError::RateLimited {
+                    retry_after_secs: 60,
+                },
+                429,
+            ),
+            (AppError::TelegramUnavailable, 502),
+            (AppError::Internal, 500),
+        ];
+        for (e, status) in &table {
+            assert_eq!(e.status(), *status, "{e:?}");
+        }
+        assert_eq!(
+            AppError::RateLimited {
+                retry_after_secs: 60
+            }
+            .retry_after_secs(),
+            Some(60)
+        );
+        assert_eq!(AppError::NotFound.retry_after_secs(), None);
+    }
+
+    /// The wire keeps the codes the dashboard always sent.
+    #[test]
+    fn typed_reasons_cross_the_wire_as_their_codes() {
+        let e = AppError::Conflict {
+            what: Conflict::BotElsewhere,
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"Conflict":{"what":"bot_elsewhere"}}"#);
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), e);
+        let e = AppError::Validation {
+            field: Field::MaxEntries,
+            code: ValidationError::CapBelowWinners,
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"Validation":{"field":"max_entries","code":"CapBelowWinners"}}"#
+        );
     }
 }

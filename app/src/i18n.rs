@@ -324,7 +324,7 @@ pub fn provide_i18n() -> I18n {
 #[cfg(feature = "ssr")]
 fn initial_locale() -> Locale {
     use_context::<http::request::Parts>()
-        .map(|parts| crate::server::locale_of(&parts.headers))
+        .map(|parts| locale_of(&parts.headers))
         .unwrap_or_default()
 }
 
@@ -344,6 +344,27 @@ fn initial_locale() -> Locale {
 
 /// The cookie that remembers a chosen language.
 pub const LANG_COOKIE: &str = "tombola_lang";
+
+/// The locale of a request: the language cookie, then `Accept-Language`, then zh-CN.
+#[cfg(feature = "ssr")]
+pub fn locale_of(headers: &http::HeaderMap) -> Locale {
+    use http::header::{ACCEPT_LANGUAGE, COOKIE};
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == LANG_COOKIE)
+        .and_then(|(_, value)| Locale::from_tag(value))
+        .or_else(|| {
+            headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::negotiate)
+        })
+        .unwrap_or_default()
+}
 
 #[cfg(test)]
 mod tests {
@@ -366,6 +387,20 @@ mod tests {
             assert!(!zh.trim().is_empty() && !en.trim().is_empty(), "{key:?}");
             assert_eq!(placeholders(zh), placeholders(en), "{key:?}");
         }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn cookie_beats_accept_language_which_beats_default() {
+        use http::header::{ACCEPT_LANGUAGE, COOKIE};
+        let mut h = http::HeaderMap::new();
+        assert_eq!(locale_of(&h), Locale::ZhCn);
+        h.insert(ACCEPT_LANGUAGE, "en-GB,en;q=0.8".parse().unwrap());
+        assert_eq!(locale_of(&h), Locale::En);
+        h.insert(COOKIE, "a=b; tombola_lang=zh-CN".parse().unwrap());
+        assert_eq!(locale_of(&h), Locale::ZhCn);
+        h.insert(COOKIE, "tombola_lang=klingon".parse().unwrap());
+        assert_eq!(locale_of(&h), Locale::En);
     }
 
     #[test]

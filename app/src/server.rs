@@ -2,13 +2,12 @@
 //! Compiled only with `ssr`.
 
 use crate::error::AppError;
-use crate::i18n::LANG_COOKIE;
-use backend::DatabaseConnection;
-use backend::accounts::{self, AccountId, Principal};
-use backend::throttle::LoginLimits;
-use domain::Locale;
-use http::HeaderMap;
-use http::header::{ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
+use crate::i18n::{LANG_COOKIE, locale_of};
+use backend::accounts::{self, LoginLimits, Principal};
+use backend::ids::AccountId;
+use backend::{DatabaseConnection, Deps};
+use domain::{Locale, PublicId};
+use http::header::SET_COOKIE;
 use leptos::prelude::*;
 use std::net::IpAddr;
 use tower_sessions::Session;
@@ -16,17 +15,8 @@ use tower_sessions::Session;
 /// What server functions need from the running server, provided as context per request.
 #[derive(Clone)]
 pub struct ServerContext {
-    pub db: DatabaseConnection,
-    pub telegram: backend::telegram::TelegramApi,
-    pub cipher: std::sync::Arc<backend::crypto::TokenCipher>,
-    pub pollers: backend::poller::Pollers,
-    /// The scheduler's clock (moved only by tests with `test-clock`).
-    pub clock: backend::clock::Clock,
-    /// Wakes the scheduler (a giveaway was published) and the sender (notices written).
-    pub scheduler_wake: std::sync::Arc<tokio::sync::Notify>,
-    pub sender_wake: std::sync::Arc<tokio::sync::Notify>,
-    /// Without a trailing slash.
-    pub public_url: String,
+    /// The process's shared parts (database, cipher, Bot API, clock, wake-ups…).
+    pub deps: Deps,
     pub login_limits: LoginLimits,
     /// Whether cookies get `Secure` (the public URL is https).
     pub secure_cookies: bool,
@@ -78,7 +68,11 @@ impl Call {
     }
 
     pub fn db(&self) -> &DatabaseConnection {
-        &self.ctx.db
+        &self.ctx.deps.db
+    }
+
+    pub fn deps(&self) -> &Deps {
+        &self.ctx.deps
     }
 
     fn session(&self) -> Result<Session, AppError> {
@@ -102,7 +96,7 @@ impl Call {
             Some(p) => {
                 // The request's log lines carry the tenant from here on.
                 if let Some(span) = self.parts.extensions.get::<RequestSpan>() {
-                    span.0.record("tenant", p.scope.tenant_id());
+                    span.0.record("tenant", p.scope.tenant_id().0);
                 }
                 Ok(p)
             }
@@ -180,38 +174,7 @@ fn session_err(e: tower_sessions::session::Error) -> AppError {
     AppError::Internal
 }
 
-/// The locale of a request: the language cookie, then `Accept-Language`, then zh-CN.
-pub fn locale_of(headers: &HeaderMap) -> Locale {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == LANG_COOKIE)
-        .and_then(|(_, value)| Locale::from_tag(value))
-        .or_else(|| {
-            headers
-                .get(ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Locale::negotiate)
-        })
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cookie_beats_accept_language_which_beats_default() {
-        let mut h = HeaderMap::new();
-        assert_eq!(locale_of(&h), Locale::ZhCn);
-        h.insert(ACCEPT_LANGUAGE, "en-GB,en;q=0.8".parse().unwrap());
-        assert_eq!(locale_of(&h), Locale::En);
-        h.insert(COOKIE, "a=b; tombola_lang=zh-CN".parse().unwrap());
-        assert_eq!(locale_of(&h), Locale::ZhCn);
-        h.insert(COOKIE, "tombola_lang=klingon".parse().unwrap());
-        assert_eq!(locale_of(&h), Locale::En);
-    }
+/// A public id from a request; one that cannot be ours is "not found" at once.
+pub fn public_id(raw: &str) -> Result<PublicId, AppError> {
+    PublicId::parse(raw.trim()).ok_or(AppError::NotFound)
 }

@@ -1,6 +1,8 @@
 //! The time the scheduler goes by. Normally the system clock; with `test-clock = true`
 //! (refused in production) an offset can be added at run time, so end-to-end tests move
 //! a giveaway past its end without sleeping.
+//!
+//! Foundation: imports nothing of this crate.
 
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;

@@ -4,7 +4,11 @@
 //! twice without decrypting anything.
 //!
 //! Sealed form: `v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`.
+//!
+//! Foundation: imports `entities` and `error`.
 
+use crate::ServiceError;
+use crate::entities::bots;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
@@ -193,6 +197,14 @@ impl TokenCipher {
         mac.update(token.expose().as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+}
+
+/// A bot's token, unsealed; a token that does not open (another key?) is an internal
+/// error naming the bot's row, never the token.
+pub fn open_token(cipher: &TokenCipher, row: &bots::Model) -> Result<BotToken, ServiceError> {
+    cipher
+        .open(row.public_id.as_str(), &row.token_sealed)
+        .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", row.id)))
 }
 
 #[cfg(test)]

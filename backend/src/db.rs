@@ -1,4 +1,6 @@
 //! Connecting to the database and bringing its schema up to date.
+//!
+//! Foundation: imports nothing of this crate.
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
@@ -29,41 +31,6 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
     }
     Ok(db)
-}
-
-/// A raw statement written with `?` placeholders, numbered for PostgreSQL (`$1`, `$2`, …).
-/// For the few queries sea-query cannot say: claims with `FOR UPDATE SKIP LOCKED`.
-pub fn statement(
-    backend: DbBackend,
-    sql: &str,
-    values: impl IntoIterator<Item = sea_orm::Value>,
-) -> sea_orm::Statement {
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let mut out = String::with_capacity(sql.len() + 8);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push_str(&format!("${n}"));
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        }
-        _ => sql.to_owned(),
-    };
-    sea_orm::Statement::from_sql_and_values(backend, sql, values)
-}
-
-/// `FOR UPDATE SKIP LOCKED` where the database has it. SQLite has one writer at a time,
-/// so its claims (an `UPDATE … WHERE id IN (SELECT …)`) cannot overlap anyway.
-pub fn skip_locked(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
-        _ => "",
-    }
 }
 
 fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {

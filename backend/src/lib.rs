@@ -1,36 +1,39 @@
-//! Tombola's server side: persistence, accounts, sessions and tenancy.
+//! Tombola's server side: persistence, accounts, bots, giveaways, the Telegram pipeline
+//! and the process's background loops. No other crate touches SQL. Tenant data is
+//! reachable only through a [`tenancy::TenantScope`] (a [`tenancy::WriterScope`] to
+//! change it), built from an authenticated account or, for the handlers, a verified bot.
 //!
-//! Everything a `#[server]` function or the binary needs goes through the services
-//! here; no other crate touches SQL. Tenant data is reachable only through a
-//! [`tenancy::TenantScope`], which can only be built from an authenticated account or, for the
-//! handlers, from a verified bot.
+//! # Layers
+//!
+//! Each module may import only the ones below it; `tests/layers.rs` checks it (and that
+//! no import cycle exists between the top-level modules).
+//!
+//! | layer | modules | holds |
+//! |---|---|---|
+//! | foundation | `error`, `ids`, `entities`, `db`, `crypto`, `clock`, `stop`, `tenancy`, `leases`, `botapi`, `deps` | typed errors and ids, the tables, token sealing, time, the stop signal, scopes, bot leases, the Bot API client and limiter, the shared [`deps::Deps`] |
+//! | `accounts/` | accounts, passwords, login throttle, sessions, settings, platform, plans | who the tenants are and what they may have |
+//! | `telegram/` | inbox, workers, dialog, poller, outbox, membership | the bots' side of the pipeline; knows no feature |
+//! | `bots/` | connect, lifecycle, mode, webhooks | a tenant's bots |
+//! | `giveaways/` | form, manage, entries, bot, publication, scheduler, draw | giveaways, and the dialog feature that joins them |
+//! | `ops/` | runtime, cluster, usage, metrics, upkeep | running the process |
 
 pub mod accounts;
+pub mod botapi;
 pub mod bots;
 pub mod clock;
-pub mod cluster;
 pub mod crypto;
 pub mod db;
+pub mod deps;
 pub mod entities;
 pub mod error;
 pub mod giveaways;
-pub mod handlers;
 pub mod ids;
-pub mod inbox;
-pub mod limiter;
-pub mod metrics;
-pub mod outbox;
-pub mod password;
-pub mod plans;
-pub mod platform;
-pub mod poller;
-pub mod scheduler;
-pub mod session_store;
-pub mod shutdown;
+pub mod leases;
+pub mod ops;
+pub mod stop;
 pub mod telegram;
 pub mod tenancy;
-pub mod throttle;
-pub mod usage;
 
+pub use deps::Deps;
 pub use error::ServiceError;
 pub use sea_orm::DatabaseConnection;

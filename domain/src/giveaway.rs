@@ -19,13 +19,24 @@ use crate::ValidationError;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
+)]
+#[cfg_attr(feature = "sea-orm", sea_orm(rs_type = "String", db_type = "Text"))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "draft"))]
     Draft,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "scheduled"))]
     Scheduled,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "open"))]
     Open,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "closed"))]
     Closed,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "drawn"))]
     Drawn,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "cancelled"))]
     Cancelled,
 }
 
@@ -170,6 +181,16 @@ pub fn assign_prizes<'a>(prizes: &'a [Prize], winners: &[u32]) -> Vec<(u32, &'a 
         }
     }
     out
+}
+
+crate::coded::coded! {
+    /// How an entrant joined.
+    pub enum Via {
+        /// A Join button in a chat with the bot.
+        Button = "button",
+        /// A `t.me/<bot>?start=g_<id>` link.
+        Link = "link",
+    }
 }
 
 /// Callback data and deep-link payloads: short, prefixed, and checked on the way in.

@@ -14,14 +14,45 @@ pub struct PlanLimits {
     pub entries_per_giveaway: u32,
 }
 
+impl PlanLimits {
+    /// The limit of `what`.
+    pub fn get(self, what: PlanResource) -> u32 {
+        match what {
+            PlanResource::Bots => self.bots,
+            PlanResource::OpenGiveaways => self.open_giveaways,
+            PlanResource::Entries => self.entries_per_giveaway,
+        }
+    }
+}
+
 /// The plans a tenant can be on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
+)]
+#[cfg_attr(feature = "sea-orm", sea_orm(rs_type = "String", db_type = "Text"))]
 pub enum Plan {
     /// Where every new tenant starts.
     #[default]
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "starter"))]
     Starter,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "pro"))]
     Pro,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "business"))]
     Business,
+}
+
+crate::coded::coded! {
+    /// What a plan limits (and what a refusal at a limit is about).
+    pub enum PlanResource {
+        /// Connected bots.
+        Bots = "bots",
+        /// Giveaways scheduled or open at once.
+        OpenGiveaways = "open_giveaways",
+        /// Entries in one giveaway.
+        Entries = "entries",
+    }
 }
 
 impl Plan {

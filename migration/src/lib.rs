@@ -9,6 +9,7 @@ mod m20261126_000003_telegram_users;
 mod m20261126_000004_plans_modes;
 mod m20261126_000005_giveaways;
 mod m20261126_000006_operate;
+mod m20261202_000007_inbox_outcome;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_plans_modes::Migration),
             Box::new(m20261126_000005_giveaways::Migration),
             Box::new(m20261126_000006_operate::Migration),
+            Box::new(m20261202_000007_inbox_outcome::Migration),
         ]
     }
 }

@@ -8,12 +8,11 @@
 //! Prints figures; asserts nothing but that the work was done.
 
 use backend::crypto::TokenCipher;
+use backend::entities::outbox::Kind;
 use backend::entities::{bots, tenants};
-use backend::limiter::Limiter;
-use backend::outbox::{Message, NewMessage, Sender};
+use backend::telegram::outbox::{Message, NewMessage, Sender};
 use domain::draw::{self, Entry, Hash32};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -102,7 +101,7 @@ async fn notices_bench() {
     ))
     .await
     .unwrap();
-    let cipher = Arc::new(TokenCipher::single(&[9; 32]));
+    let cipher = TokenCipher::single(&[9; 32]);
     let now = chrono::Utc::now();
     let tenant = tenants::ActiveModel {
         public_id: Set(backend::ids::new_public_id()),
@@ -123,12 +122,12 @@ async fn notices_bench() {
         tenant_id: Set(tenant.id),
         telegram_id: Set(bot_tg),
         username: Set("bench_bot".into()),
-        token_sealed: Set(cipher.seal(&public_id, &token)),
+        token_sealed: Set(cipher.seal(public_id.as_str(), &token)),
         token_fingerprint: Set(cipher.fingerprint(&token)),
-        webhook_id: Set(backend::ids::new_public_id()),
+        webhook_id: Set(backend::ids::new_public_id().to_string()),
         enabled: Set(true),
-        mode: Set("polling".into()),
-        status: Set("live".into()),
+        mode: Set(domain::BotMode::Polling),
+        status: Set(domain::BotStatus::Live),
         status_reason: Set(None),
         poll_offset: Set(0),
         created_at: Set(now),
@@ -145,7 +144,7 @@ async fn notices_bench() {
             tenant_id: tenant.id,
             bot_id: bot.id,
             giveaway_id: None,
-            kind: "winner_dm",
+            kind: Kind::WinnerDm,
             chat_id: *u,
             message: Message {
                 text: format!("🎉 You won! Entry #{}", i + 1),
@@ -155,22 +154,17 @@ async fn notices_bench() {
         })
         .collect();
     let txn_start = Instant::now();
-    backend::outbox::enqueue(&db, rows).await.unwrap();
+    backend::telegram::outbox::enqueue(&db, rows).await.unwrap();
     let enqueue = txn_start.elapsed();
 
-    let api = backend::telegram::TelegramApi::new(&sim.api_url()).unwrap();
-    let cluster = backend::cluster::Cluster::new(db.clone());
+    let api = backend::botapi::TelegramApi::new(&sim.api_url()).unwrap();
+    let deps = backend::Deps::new(db.clone(), cipher, api, "http://127.0.0.1");
+    let cluster = backend::ops::Cluster::new(deps.leases.clone());
     cluster.beat().await.unwrap(); // this process alone: it owns the bot
-    let sender = Sender::new(
-        db.clone(),
-        cipher,
-        api,
-        Arc::new(Limiter::default()),
-        cluster,
-    );
+    let sender = Sender::new(deps);
     let counters = sender.clone();
     let started = Instant::now();
-    sender.spawn(backend::shutdown::Stop::never());
+    sender.spawn(backend::stop::Stop::never());
     let pending = || async {
         db.query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),

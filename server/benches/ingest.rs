@@ -117,18 +117,18 @@ async fn add_bots(db: &DatabaseConnection, n: usize) -> Vec<String> {
     .unwrap();
     let mut hooks = Vec::new();
     for _ in 0..n {
-        let hook = backend::ids::new_public_id();
+        let hook = backend::ids::new_public_id().to_string();
         bots::ActiveModel {
             public_id: Set(backend::ids::new_public_id()),
             tenant_id: Set(tenant.id),
             telegram_id: Set(1),
             username: Set("bench_bot".into()),
             token_sealed: Set("v1.bench.sealed".into()),
-            token_fingerprint: Set(backend::ids::new_public_id()),
+            token_fingerprint: Set(backend::ids::new_public_id().to_string()),
             webhook_id: Set(hook.clone()),
             enabled: Set(true),
-            mode: Set("webhook".into()),
-            status: Set("live".into()),
+            mode: Set(domain::BotMode::Webhook),
+            status: Set(domain::BotStatus::Live),
             status_reason: Set(None),
             poll_offset: Set(0),
             created_at: Set(now),

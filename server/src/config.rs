@@ -7,7 +7,7 @@
 //! start-up with a message that names the key.
 
 use anyhow::{Context, anyhow, bail};
-use backend::throttle::LoginLimits;
+use backend::accounts::LoginLimits;
 use leptos::config::LeptosOptions;
 use secrecy::{ExposeSecret, SecretBox};
 use std::path::{Path, PathBuf};
@@ -200,7 +200,7 @@ impl Config {
             bail!("Leptos.toml [tombola]: unknown key `{k}`");
         }
         validate_public_url(&public_url)?;
-        backend::telegram::TelegramApi::new(&telegram_api_url)
+        backend::botapi::TelegramApi::new(&telegram_api_url)
             .map_err(|e| anyhow!("{e} (TOMBOLA_TELEGRAM_API_URL)"))?;
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")

@@ -1,57 +1,43 @@
 //! Downloads: a giveaway's entries and winners as CSV (for its tenant, signed in), and the
 //! public record of a draw (`/verify/<id>/entries.txt`, `/verify/<id>/draw.json`) that
-//! the verify page and the `tombola verify` command check.
+//! the verify page and the `tombola verify` command check. A refusal answers with the
+//! status `AppError::status` gives it (see `crate::errors`).
 
+use crate::errors::HttpError;
+use crate::startup::AppState;
+use app::error::AppError;
+use app::server::public_id;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use backend::DatabaseConnection;
-use backend::accounts::AccountId;
-use backend::crypto::TokenCipher;
+use backend::Deps;
+use backend::ids::AccountId;
 use backend::tenancy::TenantScope;
-use std::sync::Arc;
 use tower_sessions::Session;
 
-#[derive(Clone)]
-pub struct ExportState {
-    pub db: DatabaseConnection,
-    pub cipher: Arc<TokenCipher>,
-}
-
 /// Routes that need the session layer (CSV) and public ones (verify files).
-pub fn router(state: ExportState) -> Router {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/giveaways/{id}/entries.csv", get(entries_csv))
         .route("/giveaways/{id}/winners.csv", get(winners_csv))
         .route("/verify/{id}/entries.txt", get(entries_txt))
         .route("/verify/{id}/draw.json", get(draw_json))
-        .with_state(state)
 }
 
-fn fail(e: backend::ServiceError) -> Response {
-    match e {
-        backend::ServiceError::NotFound => StatusCode::NOT_FOUND.into_response(),
-        e => {
-            tracing::error!(error = %e, "export failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
-async fn scope(s: &ExportState, session: &Session) -> Result<TenantScope, Response> {
+/// The signed-in tenant, or `Unauthorized`.
+async fn scope(deps: &Deps, session: &Session) -> Result<TenantScope, HttpError> {
     let id = session
         .get::<i32>(app::server::ACCOUNT_KEY)
         .await
         .ok()
         .flatten()
-        .ok_or_else(|| StatusCode::UNAUTHORIZED.into_response())?;
-    match backend::accounts::resolve_session(&s.db, AccountId(id)).await {
-        Ok(Some(p)) => Ok(p.scope),
-        Ok(None) => Err(StatusCode::UNAUTHORIZED.into_response()),
-        Err(e) => Err(fail(e)),
-    }
+        .ok_or(AppError::Unauthorized)?;
+    backend::accounts::resolve_session(&deps.db, AccountId(id))
+        .await?
+        .map(|p| p.scope)
+        .ok_or(HttpError(AppError::Unauthorized))
 }
 
 /// One CSV field: quoted when needed, and a leading `= + - @` (a spreadsheet formula)
@@ -90,103 +76,95 @@ fn csv(name: &str, header_row: &str, rows: Vec<Vec<String>>) -> Response {
 }
 
 async fn entries_csv(
-    State(s): State<ExportState>,
+    State(deps): State<Deps>,
     session: Session,
     Path(id): Path<String>,
-) -> Response {
-    let scope = match scope(&s, &session).await {
-        Ok(sc) => sc,
-        Err(r) => return r,
-    };
-    match backend::giveaways::all_entries(&s.db, &scope, &id).await {
-        Ok(rows) => csv(
-            &format!("entries-{id}.csv"),
-            "number,pseudonym,first_name,username,telegram_user_id,via,joined_at_utc",
-            rows.into_iter()
-                .map(|e| {
-                    vec![
-                        e.number.to_string(),
-                        e.pseudonym,
-                        e.first_name,
-                        e.username.unwrap_or_default(),
-                        e.telegram_user_id.to_string(),
-                        e.via,
-                        e.joined_at.to_rfc3339(),
-                    ]
-                })
-                .collect(),
-        ),
-        Err(e) => fail(e),
-    }
+) -> Result<Response, HttpError> {
+    let scope = scope(&deps, &session).await?;
+    let id = public_id(&id)?;
+    let rows = backend::giveaways::all_entries(&deps.db, &scope, &id).await?;
+    Ok(csv(
+        &format!("entries-{id}.csv"),
+        "number,pseudonym,first_name,username,telegram_user_id,via,joined_at_utc",
+        rows.into_iter()
+            .map(|e| {
+                vec![
+                    e.number.to_string(),
+                    e.pseudonym,
+                    e.first_name,
+                    e.username.unwrap_or_default(),
+                    e.telegram_user_id.to_string(),
+                    e.via.code().to_owned(),
+                    e.joined_at.to_rfc3339(),
+                ]
+            })
+            .collect(),
+    ))
 }
 
 async fn winners_csv(
-    State(s): State<ExportState>,
+    State(deps): State<Deps>,
     session: Session,
     Path(id): Path<String>,
-) -> Response {
-    let scope = match scope(&s, &session).await {
-        Ok(sc) => sc,
-        Err(r) => return r,
-    };
-    match backend::giveaways::winners(&s.db, &scope, &id).await {
-        Ok(rows) => csv(
-            &format!("winners-{id}.csv"),
-            "number,prize,reserve,pseudonym,first_name,username,telegram_user_id,notice",
-            rows.into_iter()
-                .map(|w| {
-                    vec![
-                        w.entry.number.to_string(),
-                        w.prize.clone().unwrap_or_default(),
-                        w.prize.is_none().to_string(),
-                        w.entry.pseudonym,
-                        w.entry.first_name,
-                        w.entry.username.unwrap_or_default(),
-                        w.entry.telegram_user_id.to_string(),
-                        w.notice,
-                    ]
-                })
-                .collect(),
-        ),
-        Err(e) => fail(e),
-    }
+) -> Result<Response, HttpError> {
+    let scope = scope(&deps, &session).await?;
+    let id = public_id(&id)?;
+    let rows = backend::giveaways::winners(&deps.db, &scope, &id).await?;
+    Ok(csv(
+        &format!("winners-{id}.csv"),
+        "number,prize,reserve,pseudonym,first_name,username,telegram_user_id,notice",
+        rows.into_iter()
+            .map(|w| {
+                vec![
+                    w.entry.number.to_string(),
+                    w.prize.clone().unwrap_or_default(),
+                    w.prize.is_none().to_string(),
+                    w.entry.pseudonym,
+                    w.entry.first_name,
+                    w.entry.username.unwrap_or_default(),
+                    w.entry.telegram_user_id.to_string(),
+                    w.notice,
+                ]
+            })
+            .collect(),
+    ))
 }
 
-async fn entries_txt(State(s): State<ExportState>, Path(id): Path<String>) -> Response {
-    match backend::giveaways::public_record(&s.db, &s.cipher, &id).await {
-        Ok(r) => match r.entry_list {
-            Some(list) => (
-                [
-                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"entries-{id}.txt\""),
-                    ),
-                ],
-                list,
-            )
-                .into_response(),
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
-        Err(e) => fail(e),
-    }
+async fn entries_txt(
+    State(deps): State<Deps>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let id = public_id(&id)?;
+    let record = backend::giveaways::public_record(&deps.db, &deps.cipher, &id).await?;
+    let list = record.entry_list.ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"entries-{id}.txt\""),
+            ),
+        ],
+        list,
+    )
+        .into_response())
 }
 
-async fn draw_json(State(s): State<ExportState>, Path(id): Path<String>) -> Response {
-    match backend::giveaways::public_record(&s.db, &s.cipher, &id).await {
-        Ok(r) => match r.published {
-            Some(p) => (
-                [(
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"draw-{id}.json\""),
-                )],
-                axum::Json(p),
-            )
-                .into_response(),
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
-        Err(e) => fail(e),
-    }
+async fn draw_json(
+    State(deps): State<Deps>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let id = public_id(&id)?;
+    let record = backend::giveaways::public_record(&deps.db, &deps.cipher, &id).await?;
+    let published = record.published.ok_or(AppError::NotFound)?;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"draw-{id}.json\""),
+        )],
+        axum::Json(published),
+    )
+        .into_response())
 }
 
 #[cfg(test)]

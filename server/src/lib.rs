@@ -2,6 +2,7 @@
 //! the command line; tests build an [`startup::Application`] on a random port.
 
 pub mod config;
+pub mod errors;
 pub mod exports;
 pub mod http_guard;
 pub mod metrics;

@@ -2,15 +2,14 @@
 //! answers by class, sends by outcome, 429s, limiter waits) and the shared queue depths
 //! from the database. Nothing in here names a tenant's data or carries a secret.
 
+use crate::startup::AppState;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use backend::DatabaseConnection;
-use backend::limiter::Limiter;
-use backend::outbox::Counters;
+use backend::Deps;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,21 +20,10 @@ pub struct HttpCounters {
     by_class: [AtomicU64; 5],
 }
 
-#[derive(Clone)]
-pub struct MetricsState {
-    pub db: DatabaseConnection,
-    pub http: Arc<HttpCounters>,
-    pub sends: Arc<Counters>,
-    pub limiter: Arc<Limiter>,
-    pub pollers: backend::poller::Pollers,
-    pub cluster: backend::cluster::Cluster,
-}
-
-pub fn router(state: MetricsState) -> Router {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
-        .with_state(state)
 }
 
 /// A layer: counts every answer by its status class.
@@ -50,16 +38,16 @@ pub async fn count_responses(
     res
 }
 
-async fn readyz(State(s): State<MetricsState>) -> Response {
-    if backend::metrics::ready(&s.db).await {
+async fn readyz(State(deps): State<Deps>) -> Response {
+    if backend::ops::metrics::ready(&deps.db).await {
         "ready".into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
     }
 }
 
-async fn metrics(State(s): State<MetricsState>) -> Response {
-    let q = match backend::metrics::queues(&s.db).await {
+async fn metrics(State(s): State<AppState>) -> Response {
+    let q = match backend::ops::metrics::queues(&s.deps.db).await {
         Ok(q) => q,
         Err(e) => {
             tracing::warn!(error = %e, "metrics: queues unreadable");
@@ -133,7 +121,7 @@ async fn metrics(State(s): State<MetricsState>) -> Response {
         "429 answers from the Bot API to this process's sends.",
         &[("", load(&s.sends.too_many_requests))],
     );
-    let (waits, waited) = s.limiter.waits();
+    let (waits, waited) = s.deps.limiter.waits();
     metric(
         "tombola_limiter_waits_total",
         "counter",
@@ -150,13 +138,13 @@ async fn metrics(State(s): State<MetricsState>) -> Response {
         "tombola_pollers_running",
         "gauge",
         "Bots this process long-polls.",
-        &[("", s.pollers.running() as f64)],
+        &[("", s.deps.polls.running() as f64)],
     );
     metric(
         "tombola_bots_owned",
         "gauge",
         "Bots this process polls, answers and sends for (its leases).",
-        &[("", s.cluster.owned_ids().len() as f64)],
+        &[("", s.deps.leases.owned_ids().len() as f64)],
     );
     let bots: Vec<(String, f64)> = q
         .bots

@@ -5,38 +5,28 @@
 //! inbox and only then answered 200. A replayed update finds its twin and is answered
 //! 200 too, so Telegram stops retrying; unknown update kinds are stored like any other.
 
+use crate::startup::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use backend::DatabaseConnection;
-use backend::crypto::TokenCipher;
-use backend::inbox::IncomingUpdate;
-use std::sync::Arc;
+use backend::Deps;
+use backend::telegram::inbox::{self, IncomingUpdate};
 use subtle::ConstantTimeEq;
 
 /// Telegram's updates are a few KiB; a cap far above that still bounds the work.
 pub const MAX_UPDATE_BYTES: usize = 1024 * 1024;
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
-#[derive(Clone)]
-pub struct WebhookState {
-    pub db: DatabaseConnection,
-    pub cipher: Arc<TokenCipher>,
-    /// Wakes the inbox workers after a new update was stored.
-    pub wake: Arc<tokio::sync::Notify>,
-}
-
-pub fn router(state: WebhookState) -> Router {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tg/{webhook_id}", post(receive))
         .layer(DefaultBodyLimit::max(MAX_UPDATE_BYTES))
-        .with_state(state)
 }
 
 async fn receive(
-    State(state): State<WebhookState>,
+    State(state): State<Deps>,
     Path(webhook_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -44,8 +34,8 @@ async fn receive(
     let target = match backend::bots::webhook_target(&state.db, &webhook_id).await {
         Ok(Some(t)) => {
             let span = tracing::Span::current();
-            span.record("tenant", t.tenant_id);
-            span.record("bot", t.bot_id);
+            span.record("tenant", t.tenant_id.0);
+            span.record("bot", t.bot_id.0);
             t
         }
         Ok(None) => return (StatusCode::NOT_FOUND, "unknown webhook\n"),
@@ -61,7 +51,7 @@ async fn receive(
         .unwrap_or_default();
     if !bool::from(given.ct_eq(expected.as_bytes())) {
         tracing::warn!(
-            bot = target.bot_id,
+            bot = %target.bot_id,
             "webhook delivery with a wrong or missing secret"
         );
         return (StatusCode::UNAUTHORIZED, "bad secret\n");
@@ -69,21 +59,21 @@ async fn receive(
     let update = match IncomingUpdate::parse(&body) {
         Ok(u) => u,
         Err(e) => {
-            tracing::warn!(bot = target.bot_id, error = %e, "webhook body is not an update");
+            tracing::warn!(bot = %target.bot_id, error = %e, "webhook body is not an update");
             return (StatusCode::BAD_REQUEST, "not an update\n");
         }
     };
     let update_id = update.update_id;
-    match backend::inbox::store(&state.db, target.bot_id, update).await {
+    match inbox::store(&state.db, target.bot_id, update).await {
         Ok(new) => {
             if new {
-                state.wake.notify_one();
+                state.wake.inbox.notify_one();
                 // The bot's owner may be another process: tell them all.
-                backend::inbox::announce(&state.db).await;
+                inbox::announce(&state.db).await;
             }
             tracing::debug!(
-                bot = target.bot_id,
-                tenant = target.tenant_id,
+                bot = %target.bot_id,
+                tenant = %target.tenant_id,
                 update_id,
                 new,
                 "update stored"
@@ -92,7 +82,7 @@ async fn receive(
         }
         Err(e) => {
             // Not stored, so not acknowledged: Telegram retries it.
-            tracing::error!(bot = target.bot_id, error = %e, "inbox insert failed");
+            tracing::error!(bot = %target.bot_id, error = %e, "inbox insert failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "try again\n")
         }
     }

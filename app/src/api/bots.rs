@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 fn to_dto(b: backend::bots::BotSummary) -> BotDto {
     BotDto {
-        id: b.public_id,
+        id: b.public_id.to_string(),
         username: b.username,
         enabled: b.enabled,
         mode: b.mode,
@@ -21,11 +21,13 @@ fn to_dto(b: backend::bots::BotSummary) -> BotDto {
 pub async fn list_bots() -> Result<BotsDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
-    let bots = backend::bots::list(call.db(), &p.scope, &call.ctx.public_url).await?;
+    let bots = backend::bots::list(call.deps(), &p.scope).await?;
     Ok(BotsDto {
         bots: bots.into_iter().map(to_dto).collect(),
-        max_bots: backend::plans::limits(call.db(), &p.scope).await?.bots,
-        webhooks_possible: backend::bots::webhooks_possible(&call.ctx.public_url),
+        max_bots: backend::accounts::plans::limits(call.db(), &p.scope)
+            .await?
+            .bots,
+        webhooks_possible: call.deps().webhooks_possible(),
     })
 }
 
@@ -33,23 +35,10 @@ pub async fn list_bots() -> Result<BotsDto, AppError> {
 #[server(endpoint = "bots/connect")]
 pub async fn connect_bot(token: String) -> Result<BotDto, AppError> {
     let call = crate::server::Call::start()?;
-    let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
-    let bot = backend::bots::connect(call.db(), &p.scope, connector(&call), &token).await?;
-    if bot.mode == backend::bots::MODE_POLLING {
-        call.ctx.pollers.start(bot.id);
-    }
+    let scope = call.principal().await?.writer()?;
+    let bot = backend::bots::connect(call.deps(), &scope, &token).await?;
     call.redirect_plain_form("/bots");
     Ok(to_dto(bot))
-}
-
-#[cfg(feature = "ssr")]
-fn connector(call: &crate::server::Call) -> backend::bots::Connector<'_> {
-    backend::bots::Connector {
-        cipher: &call.ctx.cipher,
-        api: &call.ctx.telegram,
-        public_url: &call.ctx.public_url,
-    }
 }
 
 /// Enables ("true") or disables ("false") a bot; its data stays.
@@ -61,17 +50,9 @@ pub async fn set_bot_enabled(id: String, enabled: String) -> Result<BotDto, AppE
         "false" => false,
         _ => return Err(AppError::BadRequest),
     };
-    let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
-    let bot =
-        backend::bots::set_enabled(call.db(), &p.scope, connector(&call), &id, enabled).await?;
-    if bot.mode == backend::bots::MODE_POLLING {
-        if enabled {
-            call.ctx.pollers.start(bot.id);
-        } else {
-            call.ctx.pollers.stop(bot.id);
-        }
-    }
+    let scope = call.principal().await?.writer()?;
+    let id = crate::server::public_id(&id)?;
+    let bot = backend::bots::set_enabled(call.deps(), &scope, &id, enabled).await?;
     call.redirect_plain_form("/bots");
     Ok(to_dto(bot))
 }
@@ -80,10 +61,9 @@ pub async fn set_bot_enabled(id: String, enabled: String) -> Result<BotDto, AppE
 #[server(endpoint = "bots/remove")]
 pub async fn remove_bot(id: String) -> Result<(), AppError> {
     let call = crate::server::Call::start()?;
-    let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
-    let row_id = backend::bots::remove(call.db(), &p.scope, connector(&call), &id).await?;
-    call.ctx.pollers.stop(row_id);
+    let scope = call.principal().await?.writer()?;
+    let id = crate::server::public_id(&id)?;
+    backend::bots::remove(call.deps(), &scope, &id).await?;
     call.redirect_plain_form("/bots");
     Ok(())
 }
@@ -92,14 +72,9 @@ pub async fn remove_bot(id: String) -> Result<(), AppError> {
 #[server(endpoint = "bots/token")]
 pub async fn replace_bot_token(id: String, token: String) -> Result<BotDto, AppError> {
     let call = crate::server::Call::start()?;
-    let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
-    let bot =
-        backend::bots::replace_token(call.db(), &p.scope, connector(&call), &id, &token).await?;
-    if bot.mode == backend::bots::MODE_POLLING && bot.enabled {
-        call.ctx.pollers.stop(bot.id);
-        call.ctx.pollers.start(bot.id);
-    }
+    let scope = call.principal().await?.writer()?;
+    let id = crate::server::public_id(&id)?;
+    let bot = backend::bots::replace_token(call.deps(), &scope, &id, &token).await?;
     call.redirect_plain_form("/bots");
     Ok(to_dto(bot))
 }
@@ -108,23 +83,9 @@ pub async fn replace_bot_token(id: String, token: String) -> Result<BotDto, AppE
 #[server(endpoint = "bots/mode")]
 pub async fn set_bot_mode(id: String, mode: String) -> Result<BotDto, AppError> {
     let call = crate::server::Call::start()?;
-    let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
-    let c = connector(&call);
-    if mode == backend::bots::MODE_WEBHOOK && backend::bots::webhooks_possible(c.public_url) {
-        // Before setWebhook: a long poll in flight would otherwise take the webhook away.
-        if let Some(b) = backend::bots::list(call.db(), &p.scope, c.public_url)
-            .await?
-            .into_iter()
-            .find(|b| b.public_id == id)
-        {
-            call.ctx.pollers.stop(b.id);
-        }
-    }
-    let bot = backend::bots::switch_mode(call.db(), &p.scope, c, &id, &mode).await?;
-    if bot.mode == backend::bots::MODE_POLLING && bot.enabled {
-        call.ctx.pollers.start(bot.id);
-    }
+    let scope = call.principal().await?.writer()?;
+    let id = crate::server::public_id(&id)?;
+    let bot = backend::bots::switch_mode(call.deps(), &scope, &id, &mode).await?;
     call.redirect_plain_form("/bots");
     Ok(to_dto(bot))
 }

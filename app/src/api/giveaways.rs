@@ -23,7 +23,7 @@ mod convert {
         v: GiveawayView,
         tz: chrono_tz::Tz,
         now: chrono::DateTime<chrono::Utc>,
-        notices: Option<backend::outbox::Progress>,
+        notices: Option<backend::telegram::outbox::Progress>,
     ) -> GiveawayDto {
         let outcome = v.outcome.clone().unwrap_or_default();
         let winners = domain::giveaway::assign_prizes(&v.prizes, &outcome.winners)
@@ -48,13 +48,13 @@ mod convert {
                 failed: p.failed,
                 reasons: p.reasons.into_iter().collect(),
             }),
-            id: v.public_id,
+            id: v.public_id.to_string(),
             title: v.title,
             description: v.description,
             prizes: v.prizes,
             reserves: v.reserves,
             status: v.status,
-            bot: v.bot,
+            bot: v.bot.map(|b| b.to_string()),
             bot_username: v.bot_username,
             max_entries: v.max_entries,
             captcha: v.captcha,
@@ -98,7 +98,7 @@ async fn dto(
     } else {
         None
     };
-    Ok(convert::giveaway(v, tz, call.ctx.clock.now(), notices))
+    Ok(convert::giveaway(v, tz, call.deps().clock.now(), notices))
 }
 
 /// The tenant's giveaways, newest first.
@@ -107,9 +107,9 @@ pub async fn list_giveaways() -> Result<Vec<GiveawayDto>, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
     let tz = tz_of(&call, &p.scope).await?;
-    let now = call.ctx.clock.now();
+    let now = call.deps().clock.now();
     Ok(
-        backend::giveaways::list(call.db(), &p.scope, &call.ctx.cipher)
+        backend::giveaways::list(call.db(), &p.scope, &call.deps().cipher)
             .await?
             .into_iter()
             .map(|v| convert::giveaway(v, tz, now, None))
@@ -122,7 +122,8 @@ pub async fn list_giveaways() -> Result<Vec<GiveawayDto>, AppError> {
 pub async fn get_giveaway(id: String) -> Result<GiveawayDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
-    let v = backend::giveaways::get(call.db(), &p.scope, &call.ctx.cipher, &id).await?;
+    let id = crate::server::public_id(&id)?;
+    let v = backend::giveaways::get(call.db(), &p.scope, &call.deps().cipher, &id).await?;
     dto(&call, &p.scope, v).await
 }
 
@@ -131,16 +132,14 @@ pub async fn get_giveaway(id: String) -> Result<GiveawayDto, AppError> {
 pub async fn bot_choices() -> Result<Vec<BotChoice>, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
-    Ok(
-        backend::bots::list(call.db(), &p.scope, &call.ctx.public_url)
-            .await?
-            .into_iter()
-            .map(|b| BotChoice {
-                id: b.public_id,
-                username: b.username,
-            })
-            .collect(),
-    )
+    Ok(backend::bots::list(call.deps(), &p.scope)
+        .await?
+        .into_iter()
+        .map(|b| BotChoice {
+            id: b.public_id.to_string(),
+            username: b.username,
+        })
+        .collect())
 }
 
 /// Creates (empty `id`) or edits a giveaway, within the edit rules of its state.
@@ -162,7 +161,7 @@ pub async fn save_giveaway(
 ) -> Result<GiveawayDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
+    let scope = p.writer()?;
     let form = backend::giveaways::GiveawayForm {
         title,
         description,
@@ -175,11 +174,13 @@ pub async fn save_giveaway(
         max_entries,
         captcha: captcha.is_some_and(|c| !c.is_empty() && c != "false"),
     };
-    let now = call.ctx.clock.now();
+    let now = call.deps().clock.now();
+    let cipher = &call.deps().cipher;
     let v = if id.is_empty() {
-        backend::giveaways::create(call.db(), &p.scope, &call.ctx.cipher, &form, now).await?
+        backend::giveaways::create(call.db(), &scope, cipher, &form, now).await?
     } else {
-        backend::giveaways::update(call.db(), &p.scope, &call.ctx.cipher, &id, &form, now).await?
+        let id = crate::server::public_id(&id)?;
+        backend::giveaways::update(call.db(), &scope, cipher, &id, &form, now).await?
     };
     call.redirect_plain_form(&format!("/giveaways/{}", v.public_id));
     dto(&call, &p.scope, v).await
@@ -190,16 +191,12 @@ pub async fn save_giveaway(
 pub async fn publish_giveaway(id: String) -> Result<GiveawayDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
-    let v = backend::giveaways::publish(
-        call.db(),
-        &p.scope,
-        &call.ctx.cipher,
-        &id,
-        call.ctx.clock.now(),
-    )
-    .await?;
-    call.ctx.scheduler_wake.notify_one();
+    let scope = p.writer()?;
+    let id = crate::server::public_id(&id)?;
+    let deps = call.deps();
+    let v =
+        backend::giveaways::publish(call.db(), &scope, &deps.cipher, &id, deps.clock.now()).await?;
+    deps.wake.scheduler.notify_one();
     call.redirect_plain_form(&format!("/giveaways/{id}"));
     dto(&call, &p.scope, v).await
 }
@@ -209,15 +206,11 @@ pub async fn publish_giveaway(id: String) -> Result<GiveawayDto, AppError> {
 pub async fn cancel_giveaway(id: String) -> Result<GiveawayDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
-    let v = backend::giveaways::cancel(
-        call.db(),
-        &p.scope,
-        &call.ctx.cipher,
-        &id,
-        call.ctx.clock.now(),
-    )
-    .await?;
+    let scope = p.writer()?;
+    let id = crate::server::public_id(&id)?;
+    let deps = call.deps();
+    let v =
+        backend::giveaways::cancel(call.db(), &scope, &deps.cipher, &id, deps.clock.now()).await?;
     call.redirect_plain_form(&format!("/giveaways/{id}"));
     dto(&call, &p.scope, v).await
 }
@@ -233,6 +226,7 @@ pub async fn giveaway_entries(
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
     let tz = tz_of(&call, &p.scope).await?;
+    let id = crate::server::public_id(&id)?;
     let (rows, total) =
         backend::giveaways::entries_page(call.db(), &p.scope, &id, &q, page, PER_PAGE).await?;
     Ok(EntriesPageDto {
@@ -248,17 +242,9 @@ pub async fn giveaway_entries(
 #[server(endpoint = "giveaways/announce")]
 pub async fn announce_giveaway(id: String, chat: String) -> Result<(), AppError> {
     let call = crate::server::Call::start()?;
-    let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
-    backend::giveaways::announce(
-        call.db(),
-        &p.scope,
-        &call.ctx.cipher,
-        &call.ctx.telegram,
-        &id,
-        &chat,
-    )
-    .await?;
+    let scope = call.principal().await?.writer()?;
+    let id = crate::server::public_id(&id)?;
+    backend::giveaways::announce(call.deps(), &scope, &id, &chat).await?;
     call.redirect_plain_form(&format!("/giveaways/{id}"));
     Ok(())
 }
@@ -267,9 +253,10 @@ pub async fn announce_giveaway(id: String, chat: String) -> Result<(), AppError>
 #[server(endpoint = "verify/record")]
 pub async fn verify_record(id: String) -> Result<crate::dto::PublicRecordDto, AppError> {
     let call = crate::server::Call::start()?;
-    let r = backend::giveaways::public_record(call.db(), &call.ctx.cipher, &id).await?;
+    let id = crate::server::public_id(&id)?;
+    let r = backend::giveaways::public_record(call.db(), &call.deps().cipher, &id).await?;
     Ok(crate::dto::PublicRecordDto {
-        id: r.public_id,
+        id: r.public_id.to_string(),
         title: r.title,
         status: r.status,
         commitment: r.commitment,

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 pub async fn set_language(lang: String) -> Result<Locale, AppError> {
     let call = crate::server::Call::start()?;
     let locale = Locale::from_tag(&lang).ok_or(AppError::Validation {
-        field: "language".into(),
+        field: domain::Field::Language,
         code: domain::ValidationError::UnsupportedLanguage,
     })?;
     call.set_lang_cookie(locale);

@@ -14,8 +14,8 @@ pub async fn get_operator_overview() -> Result<OperatorOverview, AppError> {
     let call = crate::server::Call::start()?;
     let op = operator(&call).await?;
     Ok(OperatorOverview {
-        signup_enabled: backend::platform::signup_enabled(call.db()).await?,
-        tenants: backend::platform::tenant_count(call.db(), &op).await?,
+        signup_enabled: backend::accounts::platform::signup_enabled(call.db()).await?,
+        tenants: backend::accounts::platform::tenant_count(call.db(), &op).await?,
     })
 }
 
@@ -29,7 +29,7 @@ pub async fn set_signup_enabled(enabled: String) -> Result<bool, AppError> {
         "false" => false,
         _ => return Err(AppError::BadRequest),
     };
-    backend::platform::set_signup_enabled(call.db(), &op, enabled).await?;
+    backend::accounts::platform::set_signup_enabled(call.db(), &op, enabled).await?;
     Ok(enabled)
 }
 
@@ -38,11 +38,11 @@ pub async fn set_signup_enabled(enabled: String) -> Result<bool, AppError> {
 pub async fn list_tenants() -> Result<Vec<TenantDto>, AppError> {
     let call = crate::server::Call::start()?;
     let op = operator(&call).await?;
-    Ok(backend::platform::tenants(call.db(), &op)
+    Ok(backend::accounts::platform::tenants(call.db(), &op)
         .await?
         .into_iter()
         .map(|t| TenantDto {
-            id: t.public_id,
+            id: t.public_id.to_string(),
             name: t.name,
             plan: t.plan,
             bots: t.bots,
@@ -75,7 +75,8 @@ pub async fn set_tenant_suspended(
         "resume" => false,
         _ => return Err(AppError::BadRequest),
     };
-    backend::platform::set_suspended(call.db(), &op, &tenant, suspend, &reason).await?;
+    let tenant = crate::server::public_id(&tenant)?;
+    backend::accounts::platform::set_suspended(call.db(), &op, &tenant, suspend, &reason).await?;
     call.redirect_plain_form("/operator");
     Ok(())
 }
@@ -86,10 +87,11 @@ pub async fn set_tenant_plan(tenant: String, plan: String) -> Result<(), AppErro
     let call = crate::server::Call::start()?;
     let op = operator(&call).await?;
     let plan = domain::Plan::from_code(&plan).ok_or(AppError::Validation {
-        field: "plan".into(),
+        field: domain::Field::Plan,
         code: domain::ValidationError::UnknownPlan,
     })?;
-    backend::platform::set_plan(call.db(), &op, &tenant, plan).await?;
+    let tenant = crate::server::public_id(&tenant)?;
+    backend::accounts::platform::set_plan(call.db(), &op, &tenant, plan).await?;
     call.redirect_plain_form("/operator");
     Ok(())
 }

@@ -32,10 +32,9 @@ pub async fn save_settings(
     bot_locale: String,
 ) -> Result<SettingsDto, AppError> {
     let call = crate::server::Call::start()?;
-    let p = call.principal().await?;
-    p.writer()?; // a suspended tenant changes nothing
+    let scope = call.principal().await?.writer()?;
     let saved =
-        backend::accounts::update_settings(call.db(), &p.scope, &company, &time_zone, &bot_locale)
+        backend::accounts::update_settings(call.db(), &scope, &company, &time_zone, &bot_locale)
             .await?;
     Ok(to_dto(saved))
 }

@@ -10,7 +10,7 @@ pub async fn get_usage(
     #[server(default)] bot: String,
     #[server(default)] range: String,
 ) -> Result<UsageDto, AppError> {
-    use backend::usage::Range;
+    use backend::ops::usage::Range;
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
     let range_code = if range.is_empty() {
@@ -19,10 +19,10 @@ pub async fn get_usage(
         range.as_str()
     };
     let r = Range::from_code(range_code).ok_or(AppError::BadRequest)?;
-    let bots = backend::bots::list(call.db(), &p.scope, &call.ctx.public_url).await?;
+    let bots = backend::bots::list(call.deps(), &p.scope).await?;
     let choices: Vec<(String, String)> = bots
         .iter()
-        .map(|b| (b.public_id.clone(), format!("@{}", b.username)))
+        .map(|b| (b.public_id.to_string(), format!("@{}", b.username)))
         .collect();
     let chosen = if bot.is_empty() {
         choices.first().map(|c| c.0.clone())
@@ -37,7 +37,9 @@ pub async fn get_usage(
             ..UsageDto::default()
         });
     };
-    let u = backend::usage::bot_usage(call.db(), &p.scope, &bot, r, chrono::Utc::now()).await?;
+    let bot_id = crate::server::public_id(&bot)?;
+    let u =
+        backend::ops::usage::bot_usage(call.db(), &p.scope, &bot_id, r, chrono::Utc::now()).await?;
     let label = match r {
         Range::Hour => "%H:%M",
         Range::Day => "%d %H:00",
@@ -47,7 +49,7 @@ pub async fn get_usage(
         bots: choices,
         bot: Some(bot),
         range: range_code.to_owned(),
-        mode: u.bot.mode,
+        mode: Some(u.bot.mode),
         labels: u
             .calls
             .starts

@@ -7,6 +7,7 @@ use crate::auth::reload_on_success;
 use crate::components::{ErrorMessage, action_error};
 use crate::dto::BotDto;
 use crate::i18n::{Key, use_i18n};
+use domain::{BotMode, BotStatus, StatusReason};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -84,10 +85,12 @@ fn BotRow(bot: BotDto, webhooks_possible: bool) -> impl IntoView {
     let mode = ServerAction::<SetBotMode>::new();
     reload_on_success(mode, "/bots");
     // Polling always works; a webhook needs the platform's public https address.
-    let other_mode = match bot.mode.as_str() {
-        "webhook" => Some(("polling", Key::SwitchToPolling)),
-        _ if webhooks_possible => Some(("webhook", Key::SwitchToWebhook)),
-        _ => None,
+    let other_mode = match bot.mode {
+        BotMode::Webhook => Some((BotMode::Polling.code(), Key::SwitchToPolling)),
+        BotMode::Polling if webhooks_possible => {
+            Some((BotMode::Webhook.code(), Key::SwitchToWebhook))
+        }
+        BotMode::Polling => None,
     };
     let mode_id = bot.id.clone();
     let mode_switch = other_mode.map(|(target, key)| {
@@ -143,13 +146,13 @@ fn BotRow(bot: BotDto, webhooks_possible: bool) -> impl IntoView {
             </ActionForm>
         })
     };
-    let status_key = match bot.status.as_str() {
-        "live" => Key::BotStatusLive,
-        "revoked" => Key::BotStatusRevoked,
-        "error" => Key::BotStatusError,
-        _ => Key::BotStatusStopped,
+    let status_key = match bot.status {
+        BotStatus::Live => Key::BotStatusLive,
+        BotStatus::Revoked => Key::BotStatusRevoked,
+        BotStatus::Error => Key::BotStatusError,
+        BotStatus::Stopped => Key::BotStatusStopped,
     };
-    let mode_key = if bot.mode == "webhook" {
+    let mode_key = if bot.mode == BotMode::Webhook {
         Key::BotByWebhook
     } else {
         Key::BotByPolling
@@ -163,11 +166,10 @@ fn BotRow(bot: BotDto, webhooks_possible: bool) -> impl IntoView {
             </a>
             <span class=status_class data-testid="bot-status">
                 {move || i18n.t(status_key)}
-                {(bot.status == "live").then(|| view! { " · " {move || i18n.t(mode_key)} })}
+                {(bot.status == BotStatus::Live).then(|| view! { " · " {move || i18n.t(mode_key)} })}
             </span>
             {bot
                 .status_reason
-                .as_deref()
                 .map(reason_key)
                 .map(|k| view! { <span class="status-reason">{move || i18n.t(k)}</span> })}
             {bot
@@ -184,7 +186,7 @@ fn BotRow(bot: BotDto, webhooks_possible: bool) -> impl IntoView {
             <div class="bot-actions">
                 {toggle}
                 {mode_switch}
-                <details class="confirm" open=bot.status == "revoked">
+                <details class="confirm" open=bot.status == BotStatus::Revoked>
                     <summary class="link-button">{move || i18n.t(Key::ReplaceToken)}</summary>
                     <ActionForm action=replace>
                         <p>{move || i18n.t(Key::ReplaceTokenHelp)}</p>
@@ -215,13 +217,13 @@ fn BotRow(bot: BotDto, webhooks_possible: bool) -> impl IntoView {
     }
 }
 
-/// The Bots page's words for a status reason code.
-fn reason_key(code: &str) -> Key {
-    match code {
-        "starting" => Key::BotReasonStarting,
-        "token_rejected" => Key::ErrTelegramRejectedToken,
-        "token_unreadable" => Key::BotReasonTokenUnreadable,
-        "unavailable" | "retry_after" => Key::ErrTelegramUnavailable,
-        _ => Key::ErrTelegramRefused,
+/// The Bots page's words for a status reason.
+fn reason_key(reason: StatusReason) -> Key {
+    match reason {
+        StatusReason::Starting => Key::BotReasonStarting,
+        StatusReason::TokenRejected => Key::ErrTelegramRejectedToken,
+        StatusReason::TokenUnreadable => Key::BotReasonTokenUnreadable,
+        StatusReason::Unavailable | StatusReason::RetryAfter => Key::ErrTelegramUnavailable,
+        StatusReason::Refused => Key::ErrTelegramRefused,
     }
 }

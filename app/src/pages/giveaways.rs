@@ -323,7 +323,7 @@ pub fn GiveawayDetailPage() -> impl IntoView {
                                             <td>{e.number}</td>
                                             <td><code>{e.pseudonym}</code></td>
                                             <td>{e.name}{e.username.map(|u| format!(" @{u}"))}</td>
-                                            <td>{e.via}</td>
+                                            <td>{e.via.code()}</td>
                                             <td>{e.joined_at}</td>
                                         </tr>
                                     }).collect_view()}

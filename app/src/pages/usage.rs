@@ -68,7 +68,7 @@ fn UsageView(u: UsageDto) -> impl IntoView {
         }
         acc
     });
-    let webhook = if u.mode == "webhook" {
+    let webhook = if u.mode == Some(domain::BotMode::Webhook) {
         Either::Left(view! {
             <dl class="facts" data-testid="webhook-health">
                 <dt>{move || i18n.t(Key::UsageWebhookPending)}</dt>

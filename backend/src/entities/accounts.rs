@@ -1,13 +1,15 @@
+use crate::ids::{AccountId, TenantId};
+use domain::PublicId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: AccountId,
     #[sea_orm(unique)]
-    pub public_id: String,
-    pub tenant_id: i32,
+    pub public_id: PublicId,
+    pub tenant_id: TenantId,
     #[sea_orm(unique)]
     pub email: String,
     pub password_hash: String,

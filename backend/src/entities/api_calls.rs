@@ -1,3 +1,4 @@
+use crate::ids::{BotId, TenantId};
 use sea_orm::entity::prelude::*;
 
 /// Bot API calls of one bot in one minute, by method and outcome.
@@ -6,8 +7,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub tenant_id: i32,
-    pub bot_id: i32,
+    pub tenant_id: TenantId,
+    pub bot_id: BotId,
     pub minute: DateTimeUtc,
     pub method: String,
     /// `ok`, `4xx`, `429`, `5xx` or `network`.

@@ -1,13 +1,15 @@
+use crate::ids::{BotId, TenantId};
+use domain::{BotMode, BotStatus, PublicId, StatusReason};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "bots")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: BotId,
     #[sea_orm(unique)]
-    pub public_id: String,
-    pub tenant_id: i32,
+    pub public_id: PublicId,
+    pub tenant_id: TenantId,
     pub telegram_id: i64,
     pub username: String,
     pub token_sealed: String,
@@ -16,11 +18,11 @@ pub struct Model {
     #[sea_orm(unique)]
     pub webhook_id: String,
     pub enabled: bool,
-    pub mode: String,
+    pub mode: BotMode,
     /// The tenant picked `mode`; otherwise start-up picks it from the public URL.
     pub mode_chosen: bool,
-    pub status: String,
-    pub status_reason: Option<String>,
+    pub status: BotStatus,
+    pub status_reason: Option<StatusReason>,
     pub poll_offset: i64,
     /// The process that polls, answers and sends for this bot, and until when (a lease).
     pub owner: Option<String>,

@@ -1,3 +1,5 @@
+use crate::ids::{GiveawayId, TenantId};
+use domain::giveaway::Via;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,8 +7,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub giveaway_id: i32,
-    pub tenant_id: i32,
+    pub giveaway_id: GiveawayId,
+    pub tenant_id: TenantId,
     pub telegram_user_id: i64,
     /// 1, 2, 3, … in join order: the number the entrant is told and the draw uses.
     pub number: i32,
@@ -15,8 +17,7 @@ pub struct Model {
     pub first_name: String,
     pub username: Option<String>,
     pub language_code: Option<String>,
-    /// "button" or "link".
-    pub via: String,
+    pub via: Via,
     pub joined_at: DateTimeUtc,
 }
 

@@ -1,14 +1,17 @@
+use crate::ids::{BotId, GiveawayId, TenantId};
+use domain::PublicId;
+use domain::giveaway::Status;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "giveaways")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: GiveawayId,
     #[sea_orm(unique)]
-    pub public_id: String,
-    pub tenant_id: i32,
-    pub bot_id: Option<i32>,
+    pub public_id: PublicId,
+    pub tenant_id: TenantId,
+    pub bot_id: Option<BotId>,
     pub title: String,
     pub description: String,
     /// JSON: `[{"name": …, "winners": n}]`
@@ -21,7 +24,7 @@ pub struct Model {
     pub max_entries: Option<i32>,
     /// Joining asks a small question first.
     pub captcha: bool,
-    pub status: String,
+    pub status: Status,
     /// The draw's secret seed, sealed like bot tokens until it is revealed.
     pub seed_sealed: String,
     pub commitment: String,
@@ -41,14 +44,8 @@ pub struct Model {
     pub claimed_until: Option<DateTimeUtc>,
 }
 
-/// The JSON and code columns, read back. A value that does not parse reads as empty (or,
-/// for the status, as cancelled: nothing moves a giveaway from there).
+/// The JSON columns, read back. A value that does not parse reads as empty.
 impl Model {
-    pub fn status(&self) -> domain::giveaway::Status {
-        domain::giveaway::Status::from_code(&self.status)
-            .unwrap_or(domain::giveaway::Status::Cancelled)
-    }
-
     pub fn prizes(&self) -> Vec<domain::giveaway::Prize> {
         serde_json::from_str(&self.prizes).unwrap_or_default()
     }

@@ -1,3 +1,4 @@
+use crate::ids::{BotId, GiveawayId, TenantId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,19 +6,17 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub tenant_id: i32,
-    pub bot_id: i32,
-    pub giveaway_id: Option<i32>,
-    /// "winner_dm", "result_post", …
-    pub kind: String,
+    pub tenant_id: TenantId,
+    pub bot_id: BotId,
+    pub giveaway_id: Option<GiveawayId>,
+    pub kind: Kind,
     pub chat_id: i64,
     /// JSON `crate::outbox::Message`.
     pub payload: String,
     /// One message per purpose: writing the same notice twice finds this and does nothing.
     #[sea_orm(unique)]
     pub dedupe_key: String,
-    /// "pending", "sent" or "failed".
-    pub status: String,
+    pub status: Status,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub not_before: DateTimeUtc,
@@ -26,6 +25,42 @@ pub struct Model {
     pub message_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+}
+
+/// What a message is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Kind {
+    /// A winner's direct message.
+    #[sea_orm(string_value = "winner_dm")]
+    WinnerDm,
+    /// The result, posted where the giveaway was announced.
+    #[sea_orm(string_value = "result_post")]
+    ResultPost,
+}
+
+/// Where a message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Status {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// Given up, with the reason in `last_error`.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl Status {
+    /// The stored code, as exports and metrics label it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

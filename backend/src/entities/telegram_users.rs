@@ -1,3 +1,4 @@
+use crate::ids::TenantId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub tenant_id: i32,
+    pub tenant_id: TenantId,
     pub telegram_user_id: i64,
     pub first_name: String,
     pub username: Option<String>,

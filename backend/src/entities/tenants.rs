@@ -1,17 +1,18 @@
+use crate::ids::TenantId;
+use domain::{Plan, PublicId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tenants")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: TenantId,
     #[sea_orm(unique)]
-    pub public_id: String,
+    pub public_id: PublicId,
     pub name: String,
     pub time_zone: String,
     pub bot_locale: String,
-    /// A `domain::Plan` code.
-    pub plan: String,
+    pub plan: Plan,
     /// Set by the operator: the tenant's bots are silent and its dashboard read-only.
     pub suspended_at: Option<DateTimeUtc>,
     pub suspended_reason: Option<String>,

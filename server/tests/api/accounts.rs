@@ -76,7 +76,7 @@ db_test!(
         assert_eq!(
             a.error(),
             AppError::Conflict {
-                what: "email".into()
+                what: domain::Conflict::Email
             }
         );
         assert_eq!(other.count("tenants").await, 1);
@@ -201,7 +201,7 @@ db_test!(hostile_sign_up_values_get_clear_errors, |db| async move {
 
 fn v(field: &str, code: ValidationError) -> AppError {
     AppError::Validation {
-        field: field.into(),
+        field: domain::Field::from_code(field).expect("a form field"),
         code,
     }
 }

@@ -89,7 +89,7 @@ db_test!(
         assert_eq!(
             bad.error(),
             AppError::Validation {
-                field: "token".into(),
+                field: domain::Field::Token,
                 code: ValidationError::InvalidBotToken
             }
         );
@@ -125,14 +125,16 @@ db_test!(
         // The same token again: from its owner, and from another tenant.
         assert_eq!(
             connect(&app, &a, TOKEN_A).await.error(),
-            AppError::Conflict { what: "bot".into() }
+            AppError::Conflict {
+                what: domain::Conflict::Bot
+            }
         );
         let stolen = connect(&app, &b, TOKEN_A).await;
         assert_eq!(stolen.status, StatusCode::CONFLICT);
         assert_eq!(
             stolen.error(),
             AppError::Conflict {
-                what: "bot_elsewhere".into()
+                what: domain::Conflict::BotElsewhere
             }
         );
         assert_eq!(app.count("bots").await, 1);
@@ -574,7 +576,7 @@ db_test!(
         assert_eq!(
             wrong.error(),
             AppError::Validation {
-                field: "token".into(),
+                field: domain::Field::Token,
                 code: ValidationError::DifferentBot
             }
         );
@@ -619,7 +621,7 @@ db_test!(each_plan_limits_bots_at_its_edge, |db| async move {
     assert_eq!(
         third.error(),
         AppError::PlanLimit {
-            what: "bots".into(),
+            what: domain::PlanResource::Bots,
             limit: 2
         }
     );
@@ -699,7 +701,7 @@ db_test!(each_plan_limits_bots_at_its_edge, |db| async move {
     assert_eq!(
         connect(&app, &a, TOKEN_A).await.error(),
         AppError::PlanLimit {
-            what: "bots".into(),
+            what: domain::PlanResource::Bots,
             limit: 2
         }
     );
@@ -787,7 +789,7 @@ db_test!(
                 .await
                 .error(),
             AppError::Validation {
-                field: "mode".into(),
+                field: domain::Field::Mode,
                 code: ValidationError::WebhookNeedsHttps
             }
         );

@@ -190,7 +190,7 @@ db_test!(
         assert_eq!(
             save(&a, bad).await.error(),
             AppError::Validation {
-                field: "prizes".into(),
+                field: domain::Field::Prizes,
                 code: ValidationError::InvalidNumber
             }
         );
@@ -198,7 +198,7 @@ db_test!(
         assert_eq!(
             save(&a, backwards).await.error(),
             AppError::Validation {
-                field: "ends_at".into(),
+                field: domain::Field::EndsAt,
                 code: ValidationError::EndBeforeStart
             }
         );
@@ -209,7 +209,7 @@ db_test!(
         assert_eq!(
             save(&a, form(&b_bot, &starts, &ends, "")).await.error(),
             AppError::Validation {
-                field: "bot".into(),
+                field: domain::Field::Bot,
                 code: ValidationError::Required
             }
         );
@@ -249,7 +249,7 @@ db_test!(
         assert_eq!(
             save(&a, prizes_changed).await.error(),
             AppError::Conflict {
-                what: "giveaway_rules_locked".into()
+                what: domain::Conflict::GiveawayRulesLocked
             }
         );
         // The announcement in the channel, with a Join link to the bot.
@@ -597,7 +597,11 @@ db_test!(concurrent_joins_get_one_entry_each, |db| async move {
         }
     };
     let (tenant_id, bot_id) = row("SELECT tenant_id, id FROM bots").await;
-    let scope = backend::tenancy::TenantScope::for_bot_in_tests(tenant_id, bot_id);
+    let scope = backend::tenancy::WriterScope::for_bot_in_tests(
+        backend::ids::TenantId(tenant_id),
+        backend::ids::BotId(bot_id),
+    );
+    let id = domain::PublicId::parse(&id).unwrap();
     let cipher = std::sync::Arc::new(backend::crypto::TokenCipher::single(&TEST_MASTER_KEY));
     // The same user ten times at once, and twenty others, all concurrently.
     let mut tasks = Vec::new();
@@ -619,7 +623,7 @@ db_test!(concurrent_joins_get_one_entry_each, |db| async move {
                     &cipher,
                     &id,
                     &who,
-                    "button",
+                    domain::giveaway::Via::Button,
                     chrono::Utc::now(),
                 )
                 .await
@@ -904,7 +908,7 @@ db_test!(
         assert_eq!(
             app.call_with(&a, "giveaways/save", &f, &[]).await.error(),
             AppError::PlanLimit {
-                what: "entries".into(),
+                what: domain::PlanResource::Entries,
                 limit: 5000
             }
         );
@@ -939,7 +943,7 @@ db_test!(
         assert_eq!(
             fourth.error(),
             AppError::PlanLimit {
-                what: "open_giveaways".into(),
+                what: domain::PlanResource::OpenGiveaways,
                 limit: 3
             }
         );

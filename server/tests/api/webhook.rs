@@ -32,18 +32,18 @@ async fn insert_bot(db: &sea_orm::DatabaseConnection, enabled: bool) -> String {
     .insert(db)
     .await
     .unwrap();
-    let webhook_id = backend::ids::new_public_id();
+    let webhook_id = backend::ids::new_public_id().to_string();
     bots::ActiveModel {
         public_id: Set(backend::ids::new_public_id()),
         tenant_id: Set(tenant.id),
         telegram_id: Set(123456789),
         username: Set("hook_bot".into()),
         token_sealed: Set("v1.test.sealed".into()),
-        token_fingerprint: Set(backend::ids::new_public_id()),
+        token_fingerprint: Set(backend::ids::new_public_id().to_string()),
         webhook_id: Set(webhook_id.clone()),
         enabled: Set(enabled),
-        mode: Set("webhook".into()),
-        status: Set("live".into()),
+        mode: Set(domain::BotMode::Webhook),
+        status: Set(domain::BotStatus::Live),
         status_reason: Set(None),
         poll_offset: Set(0),
         created_at: Set(now),
@@ -230,9 +230,9 @@ async fn an_update_stored_by_one_process_wakes_the_others() {
     let sqlite = backend::db::connect_and_migrate(&fresh_database(Db::Sqlite).await)
         .await
         .unwrap();
-    let never = backend::shutdown::Stop::never();
+    let never = backend::stop::Stop::never();
     let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-    assert!(backend::inbox::spawn_listener(&sqlite, wake.clone(), never).is_none());
+    assert!(backend::telegram::inbox::spawn_listener(&sqlite, wake.clone(), never).is_none());
     if postgres_url().is_none() {
         eprintln!(
             "SKIPPED webhook::an_update_stored_by_one_process_wakes_the_others (PostgreSQL): \
@@ -242,13 +242,13 @@ async fn an_update_stored_by_one_process_wakes_the_others() {
     }
     let url = fresh_database(Db::Postgres).await;
     let db = backend::db::connect_and_migrate(&url).await.unwrap();
-    let (stop_tx, stop) = backend::shutdown::Stop::channel();
-    let listener = backend::inbox::spawn_listener(&db, wake.clone(), stop).unwrap();
+    let (stop_tx, stop) = backend::stop::Stop::channel();
+    let listener = backend::telegram::inbox::spawn_listener(&db, wake.clone(), stop).unwrap();
     // Another process's connection announces (again, until the listener is listening).
     let other = backend::db::connect(&url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        backend::inbox::announce(&other).await;
+        backend::telegram::inbox::announce(&other).await;
         if tokio::time::timeout(Duration::from_millis(200), wake.notified())
             .await
             .is_ok()

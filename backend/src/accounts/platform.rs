@@ -2,9 +2,11 @@
 
 use crate::ServiceError;
 use crate::entities::platform_settings as ps;
+use crate::ids::TenantId;
 use crate::tenancy::OperatorScope;
-use domain::Plan;
+use domain::{Plan, PublicId};
 use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Alias, Asterisk, Expr, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -37,7 +39,7 @@ pub async fn set_signup_enabled(
     .exec_without_returning(db)
     .await?;
     tracing::info!(
-        operator = operator.account_id,
+        operator = %operator.account_id(),
         enabled,
         "sign-up setting changed"
     );
@@ -56,7 +58,7 @@ pub async fn tenant_count(
 /// A tenant as the operator's console lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantOverview {
-    pub public_id: String,
+    pub public_id: PublicId,
     pub name: String,
     pub plan: Plan,
     pub bots: u64,
@@ -81,7 +83,7 @@ pub async fn tenants(
     use sea_orm::{JoinType, RelationTrait};
     use std::collections::HashMap;
     let since = chrono::Utc::now() - chrono::Duration::hours(24);
-    let per_tenant = |rows: Vec<(i32, i64)>| -> HashMap<i32, u64> {
+    let per_tenant = |rows: Vec<(TenantId, i64)>| -> HashMap<TenantId, u64> {
         rows.into_iter()
             .map(|(t, n)| (t, n.max(0) as u64))
             .collect()
@@ -91,13 +93,13 @@ pub async fn tenants(
         per_tenant(count_by_tenant::<giveaways::Entity>(db, giveaways::Column::TenantId).await?);
     let entries_n =
         per_tenant(count_by_tenant::<entries::Entity>(db, entries::Column::TenantId).await?);
-    let last: HashMap<i32, chrono::DateTime<chrono::Utc>> = inbox::Entity::find()
+    let last: HashMap<TenantId, chrono::DateTime<chrono::Utc>> = inbox::Entity::find()
         .select_only()
         .column(bots::Column::TenantId)
         .column_as(inbox::Column::ReceivedAt.max(), "last")
         .join(JoinType::InnerJoin, inbox::Relation::Bot.def())
         .group_by(bots::Column::TenantId)
-        .into_tuple::<(i32, Option<chrono::DateTime<chrono::Utc>>)>()
+        .into_tuple::<(TenantId, Option<chrono::DateTime<chrono::Utc>>)>()
         .all(db)
         .await?
         .into_iter()
@@ -116,12 +118,15 @@ pub async fn tenants(
             .all(db)
             .await?,
     );
-    let failed_calls: Vec<(i32, Option<i64>)> = api_calls::Entity::find()
+    let failed_calls: Vec<(TenantId, Option<i64>)> = api_calls::Entity::find()
         .select_only()
         .column(api_calls::Column::TenantId)
         // SUM of a bigint is numeric on PostgreSQL: cast back.
         .column_as(
-            sea_orm::sea_query::Expr::cust("CAST(SUM(calls) AS BIGINT)"),
+            Expr::expr(Func::cast_as(
+                Func::sum(Expr::col(api_calls::Column::Calls)),
+                Alias::new("BIGINT"),
+            )),
             "n",
         )
         .filter(api_calls::Column::Outcome.is_in(["429", "5xx", "network"]))
@@ -147,7 +152,7 @@ pub async fn tenants(
             suspended: t
                 .suspended_at
                 .map(|_| t.suspended_reason.unwrap_or_default()),
-            plan: Plan::from_code(&t.plan).unwrap_or_default(),
+            plan: t.plan,
             public_id: t.public_id,
             name: t.name,
             created_at: t.created_at,
@@ -159,11 +164,11 @@ pub async fn tenants(
 async fn count_by_tenant<E: EntityTrait>(
     db: &impl ConnectionTrait,
     tenant: E::Column,
-) -> Result<Vec<(i32, i64)>, ServiceError> {
+) -> Result<Vec<(TenantId, i64)>, ServiceError> {
     Ok(E::find()
         .select_only()
         .column(tenant)
-        .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "n")
+        .column_as(Expr::expr(Func::count(Expr::col(Asterisk))), "n")
         .group_by(tenant)
         .into_tuple()
         .all(db)
@@ -176,17 +181,16 @@ async fn count_by_tenant<E: EntityTrait>(
 pub async fn set_suspended(
     db: &impl ConnectionTrait,
     operator: &OperatorScope,
-    tenant_public_id: &str,
+    tenant_public_id: &PublicId,
     suspend: bool,
     reason: &str,
 ) -> Result<(), ServiceError> {
     use crate::entities::{accounts, tenants};
     use sea_orm::PaginatorTrait;
-    use sea_orm::sea_query::Expr;
-    let reason =
-        domain::giveaway::clean_text(reason, 200).map_err(ServiceError::validation("reason"))?;
+    let reason = domain::giveaway::clean_text(reason, 200)
+        .map_err(ServiceError::validation(domain::Field::Reason))?;
     let tenant = tenants::Entity::find()
-        .filter(tenants::Column::PublicId.eq(tenant_public_id))
+        .filter(tenants::Column::PublicId.eq(tenant_public_id.as_str()))
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -215,8 +219,8 @@ pub async fn set_suspended(
         .exec(db)
         .await?;
     tracing::info!(
-        operator = operator.account_id,
-        tenant = tenant.id,
+        operator = %operator.account_id(),
+        tenant = %tenant.id,
         suspend,
         "tenant suspension changed"
     );
@@ -228,22 +232,21 @@ pub async fn set_suspended(
 pub async fn set_plan(
     db: &impl ConnectionTrait,
     operator: &OperatorScope,
-    tenant_public_id: &str,
+    tenant_public_id: &PublicId,
     plan: Plan,
 ) -> Result<(), ServiceError> {
     use crate::entities::tenants;
-    use sea_orm::sea_query::Expr;
     let res = tenants::Entity::update_many()
-        .col_expr(tenants::Column::Plan, Expr::value(plan.code()))
+        .col_expr(tenants::Column::Plan, Expr::value(plan))
         .col_expr(tenants::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
-        .filter(tenants::Column::PublicId.eq(tenant_public_id))
+        .filter(tenants::Column::PublicId.eq(tenant_public_id.as_str()))
         .exec(db)
         .await?;
     if res.rows_affected == 0 {
         return Err(ServiceError::NotFound);
     }
     tracing::info!(
-        operator = operator.account_id,
+        operator = %operator.account_id(),
         plan = plan.code(),
         "tenant plan changed"
     );

@@ -1,9 +1,12 @@
-//! The Bot API client side: one shared HTTP client, a teloxide `Bot` built per call.
+//! The Bot API client: one shared HTTP client, a teloxide `Bot` built per call.
 //!
 //! teloxide's `Bot` and reqwest's errors carry the token (it is part of every URL):
 //! neither is ever formatted. Failures become [`TelegramError`], which holds no text
 //! from the request.
 
+use super::meter::{CallCounts, Meter};
+use crate::error::TelegramError;
+use crate::ids::{BotId, TenantId};
 use domain::BotToken;
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -16,7 +19,7 @@ pub struct TelegramApi {
     /// For single sends: a short timeout, so an outbox lease can be short too.
     http_send: reqwest::Client,
     /// Calls counted for the Usage page.
-    usage: std::sync::Arc<crate::usage::Usage>,
+    counts: std::sync::Arc<CallCounts>,
 }
 
 impl std::fmt::Debug for TelegramApi {
@@ -27,35 +30,6 @@ impl std::fmt::Debug for TelegramApi {
 
 /// The longest a single send may take before it counts as failed (and is retried).
 pub const SEND_TIMEOUT_SECS: u64 = 20;
-
-/// How a Bot API call failed, without any of its text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TelegramError {
-    /// 401: the token is wrong or was revoked in @BotFather.
-    #[error("Telegram rejected the token")]
-    TokenRejected,
-    /// The Bot API could not be reached or answered with a server error.
-    #[error("Telegram is unreachable")]
-    Unavailable,
-    /// 429 with the seconds to wait.
-    #[error("Telegram asks to retry after {0} s")]
-    RetryAfter(u64),
-    /// Any other refusal (a 4xx with a description).
-    #[error("Telegram refused the request")]
-    Refused,
-}
-
-impl TelegramError {
-    /// A stable code for the Bots page to translate.
-    pub fn code(&self) -> &'static str {
-        match self {
-            TelegramError::TokenRejected => "token_rejected",
-            TelegramError::Unavailable => "unavailable",
-            TelegramError::RetryAfter(_) => "retry_after",
-            TelegramError::Refused => "refused",
-        }
-    }
-}
 
 impl TelegramApi {
     /// `url` is the Bot API's base URL, e.g. `https://api.telegram.org`.
@@ -78,18 +52,18 @@ impl TelegramApi {
             url,
             http,
             http_send,
-            usage: Default::default(),
+            counts: Default::default(),
         })
     }
 
-    /// This process's call counts (flushed to the database by the server).
-    pub fn usage(&self) -> &std::sync::Arc<crate::usage::Usage> {
-        &self.usage
+    /// This process's call counts (written to the database by `ops::usage`).
+    pub fn counts(&self) -> &std::sync::Arc<CallCounts> {
+        &self.counts
     }
 
     /// Counts one bot's calls.
-    pub fn meter(&self, tenant_id: i32, bot_id: i32) -> crate::usage::Meter {
-        crate::usage::Meter::new(self.usage.clone(), tenant_id, bot_id)
+    pub fn meter(&self, tenant: TenantId, bot: BotId) -> Meter {
+        Meter::new(self.counts.clone(), tenant, bot)
     }
 
     pub fn url(&self) -> &reqwest::Url {

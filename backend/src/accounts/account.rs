@@ -1,12 +1,14 @@
-//! Tenant accounts: sign-up, login, the session's principal, tenant settings.
+//! Accounts: sign-up, login, and the principal behind a session.
 
+use super::throttle::{self, LoginLimits};
+use super::{password, platform};
+use crate::ServiceError;
 use crate::entities::{accounts, tenants};
 use crate::error::on_unique;
-use crate::tenancy::{OperatorScope, TenantScope};
-use crate::throttle::{self, LoginLimits};
-use crate::{ServiceError, ids, password, platform};
+use crate::ids::{self, AccountId};
+use crate::tenancy::{OperatorScope, TenantScope, WriterScope};
 use chrono::Utc;
-use domain::{DisplayName, Email, Locale, Password, ValidationError};
+use domain::{Conflict, DisplayName, Email, Field, Locale, Password};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     Set, TransactionTrait,
@@ -25,10 +27,6 @@ pub struct SignupInput {
     pub locale: Locale,
 }
 
-/// The result of a successful sign-up or login: the account to put in the session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccountId(pub i32);
-
 /// Who is behind a session, resolved from the database on every request.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -42,13 +40,13 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The scope, for a change: refused while the tenant is suspended.
-    pub fn writer(&self) -> Result<&TenantScope, ServiceError> {
+    /// The scope for a change: refused while the tenant is suspended.
+    pub fn writer(&self) -> Result<WriterScope, ServiceError> {
         match &self.suspended {
             Some(reason) => Err(ServiceError::Suspended {
                 reason: Some(reason.clone()).filter(|r| !r.is_empty()),
             }),
-            None => Ok(&self.scope),
+            None => Ok(WriterScope::of_active(self.scope)),
         }
     }
 }
@@ -59,11 +57,11 @@ pub async fn sign_up(
     db: &DatabaseConnection,
     input: SignupInput,
 ) -> Result<AccountId, ServiceError> {
-    let email = Email::parse(&input.email).map_err(ServiceError::validation("email"))?;
+    let email = Email::parse(&input.email).map_err(ServiceError::validation(Field::Email))?;
     let company =
-        DisplayName::parse(&input.company).map_err(ServiceError::validation("company"))?;
+        DisplayName::parse(&input.company).map_err(ServiceError::validation(Field::Company))?;
     let password =
-        Password::parse(&input.password).map_err(ServiceError::validation("password"))?;
+        Password::parse(&input.password).map_err(ServiceError::validation(Field::Password))?;
 
     let first = accounts::Entity::find().count(db).await? == 0;
     if !first && !platform::signup_enabled(db).await? {
@@ -71,11 +69,11 @@ pub async fn sign_up(
     }
     // Cheap check first so a duplicate does not cost a hash; the unique index decides.
     if find_by_email(db, &email).await?.is_some() {
-        return Err(ServiceError::Conflict("email"));
+        return Err(ServiceError::Conflict(Conflict::Email));
     }
     let hash = password::hash(password).await?;
     let id = create(db, &email, &company, hash, input.locale, first).await?;
-    tracing::info!(account = id.0, operator = first, "account signed up");
+    tracing::info!(account = %id, operator = first, "account signed up");
     Ok(id)
 }
 
@@ -86,11 +84,11 @@ pub async fn create_operator(
     password: &str,
     company: &str,
 ) -> Result<AccountId, ServiceError> {
-    let email = Email::parse(email).map_err(ServiceError::validation("email"))?;
-    let company = DisplayName::parse(company).map_err(ServiceError::validation("company"))?;
-    let password = Password::parse(password).map_err(ServiceError::validation("password"))?;
+    let email = Email::parse(email).map_err(ServiceError::validation(Field::Email))?;
+    let company = DisplayName::parse(company).map_err(ServiceError::validation(Field::Company))?;
+    let password = Password::parse(password).map_err(ServiceError::validation(Field::Password))?;
     if find_by_email(db, &email).await?.is_some() {
-        return Err(ServiceError::Conflict("email"));
+        return Err(ServiceError::Conflict(Conflict::Email));
     }
     let hash = password::hash(password).await?;
     create(db, &email, &company, hash, Locale::default(), true).await
@@ -111,7 +109,7 @@ async fn create(
         name: Set(company.as_str().to_owned()),
         time_zone: Set(DEFAULT_TIME_ZONE.to_owned()),
         bot_locale: Set(locale.tag().to_owned()),
-        plan: Set(domain::Plan::default().code().to_owned()),
+        plan: Set(domain::Plan::default()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -130,9 +128,9 @@ async fn create(
     }
     .insert(&txn)
     .await
-    .map_err(on_unique("email"))?;
+    .map_err(on_unique(Conflict::Email))?;
     txn.commit().await?;
-    Ok(AccountId(account.id))
+    Ok(account.id)
 }
 
 async fn find_by_email(
@@ -155,8 +153,9 @@ pub async fn log_in(
     password: &str,
     client_ip: Option<IpAddr>,
 ) -> Result<AccountId, ServiceError> {
-    let email = Email::parse(email).map_err(ServiceError::validation("email"))?;
-    let password = Password::for_login(password).map_err(ServiceError::validation("password"))?;
+    let email = Email::parse(email).map_err(ServiceError::validation(Field::Email))?;
+    let password =
+        Password::for_login(password).map_err(ServiceError::validation(Field::Password))?;
     let now = Utc::now();
     let account_key = throttle::account_key(email.as_str());
     let mut keys = vec![(account_key.clone(), limits.per_account)];
@@ -173,8 +172,8 @@ pub async fn log_in(
             let mut active: accounts::ActiveModel = account.into();
             active.last_login_at = Set(Some(now));
             let account = active.update(db).await?;
-            tracing::info!(account = account.id, "login");
-            Ok(AccountId(account.id))
+            tracing::info!(account = %account.id, "login");
+            Ok(account.id)
         }
         _ => {
             throttle::record_failure(db, &keys, now).await?;
@@ -188,7 +187,7 @@ pub async fn resolve_session(
     db: &DatabaseConnection,
     account: AccountId,
 ) -> Result<Option<Principal>, ServiceError> {
-    let Some((account, Some(tenant))) = accounts::Entity::find_by_id(account.0)
+    let Some((account, Some(tenant))) = accounts::Entity::find_by_id(account)
         .find_also_related(tenants::Entity)
         .one(db)
         .await?
@@ -197,9 +196,7 @@ pub async fn resolve_session(
     };
     Ok(Some(Principal {
         scope: TenantScope::for_account(tenant.id, account.id),
-        operator: account.is_operator.then_some(OperatorScope {
-            account_id: account.id,
-        }),
+        operator: account.is_operator.then(|| OperatorScope::of(account.id)),
         email: account.email,
         tenant_name: tenant.name,
         locale: account.locale.as_deref().and_then(Locale::from_tag),
@@ -224,77 +221,8 @@ pub async fn set_account_locale(
             sea_orm::sea_query::Expr::value(locale.tag()),
         )
         .filter(accounts::Column::Id.eq(account_id))
-        .filter(accounts::Column::TenantId.eq(scope.tenant_id))
+        .filter(accounts::Column::TenantId.eq(scope.tenant_id()))
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// A tenant's own settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantSettings {
-    pub company: String,
-    pub time_zone: String,
-    pub bot_locale: Locale,
-}
-
-pub async fn settings(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-) -> Result<TenantSettings, ServiceError> {
-    let tenant = tenants::Entity::find_by_id(scope.tenant_id)
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    Ok(TenantSettings {
-        company: tenant.name,
-        time_zone: tenant.time_zone,
-        bot_locale: Locale::from_tag(&tenant.bot_locale).unwrap_or_default(),
-    })
-}
-
-/// Validates and saves a tenant's settings.
-pub async fn update_settings(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    company: &str,
-    time_zone: &str,
-    bot_locale: &str,
-) -> Result<TenantSettings, ServiceError> {
-    let company = DisplayName::parse(company).map_err(ServiceError::validation("company"))?;
-    let time_zone = parse_time_zone(time_zone).map_err(ServiceError::validation("time_zone"))?;
-    let bot_locale = Locale::from_tag(bot_locale).ok_or(ServiceError::Validation {
-        field: "bot_locale",
-        error: ValidationError::UnsupportedLanguage,
-    })?;
-    let tenant = tenants::Entity::find_by_id(scope.tenant_id)
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let mut active: tenants::ActiveModel = tenant.into();
-    active.name = Set(company.into_inner());
-    active.time_zone = Set(time_zone.to_owned());
-    active.bot_locale = Set(bot_locale.tag().to_owned());
-    active.updated_at = Set(Utc::now());
-    let tenant = active.update(db).await?;
-    Ok(TenantSettings {
-        company: tenant.name,
-        time_zone: tenant.time_zone,
-        bot_locale,
-    })
-}
-
-fn parse_time_zone(raw: &str) -> Result<&'static str, ValidationError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(ValidationError::Required);
-    }
-    raw.parse::<chrono_tz::Tz>()
-        .map(|tz| tz.name())
-        .map_err(|_| ValidationError::UnknownTimeZone)
-}
-
-/// Every IANA time zone name, for the settings form.
-pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
-    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
 }

@@ -17,7 +17,7 @@ fn hasher() -> Argon2<'static> {
 /// which addresses have accounts.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     hasher()
-        .hash_password(format!("dummy-{}", crate::ids::new_public_id()).as_bytes())
+        .hash_password(format!("dummy-{}", crate::ids::new_public_id().as_str()).as_bytes())
         .expect("hashing a constant succeeds")
         .to_string()
 });

@@ -4,24 +4,29 @@
 //! A row is sent once as far as we can know; a crash between Telegram's answer and our
 //! "sent" mark is the only window for a repeat.
 //!
-//! Only the process that owns a bot ([`crate::cluster`]) sends for it, so its rate limit
+//! Only the process that owns a bot ([`crate::leases`]) sends for it, so its rate limit
 //! (kept in that process's limiter) holds however many processes run; each row is
 //! claimed just before its send with `FOR UPDATE SKIP LOCKED` on PostgreSQL.
 //!
 //! Users who blocked the bot or never started it are recorded ("failed" with the reason)
 //! and not retried; a 429 waits as told; other failures retry with back-off, then fail.
 
+use super::set_bot_status;
 use crate::ServiceError;
-use crate::cluster::Cluster;
-use crate::crypto::TokenCipher;
+use crate::botapi::{SEND_TIMEOUT_SECS, classify, refusal};
+use crate::crypto::open_token;
+use crate::deps::Deps;
+use crate::entities::outbox::{Kind, Status};
 use crate::entities::{bots, outbox, tenants};
-use crate::limiter::Limiter;
-use crate::telegram::{TelegramApi, TelegramError, classify, refusal};
+use crate::error::TelegramError;
+use crate::ids::{BotId, GiveawayId, TenantId};
+use crate::stop::Stop;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use domain::{BotStatus, StatusReason};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -30,11 +35,6 @@ use std::time::Duration;
 use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
-use tokio::sync::Notify;
-
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
 /// Attempts before a row that keeps failing for other reasons is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
 
@@ -50,10 +50,10 @@ pub struct Message {
 /// A row to write.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    pub tenant_id: i32,
-    pub bot_id: i32,
-    pub giveaway_id: Option<i32>,
-    pub kind: &'static str,
+    pub tenant_id: TenantId,
+    pub bot_id: BotId,
+    pub giveaway_id: Option<GiveawayId>,
+    pub kind: Kind,
     pub chat_id: i64,
     pub message: Message,
     /// Unique per purpose, e.g. `win:<giveaway>:<entry>`; writing it twice is a no-op.
@@ -72,11 +72,11 @@ pub async fn enqueue(db: &impl ConnectionTrait, rows: Vec<NewMessage>) -> Result
             tenant_id: Set(m.tenant_id),
             bot_id: Set(m.bot_id),
             giveaway_id: Set(m.giveaway_id),
-            kind: Set(m.kind.to_owned()),
+            kind: Set(m.kind),
             chat_id: Set(m.chat_id),
             payload: Set(serde_json::to_string(&m.message).expect("plain data")),
             dedupe_key: Set(m.dedupe_key.clone()),
-            status: Set(PENDING.to_owned()),
+            status: Set(Status::Pending),
             attempts: Set(0),
             not_before: Set(now),
             created_at: Set(now),
@@ -106,9 +106,9 @@ pub struct Progress {
 
 pub async fn progress(
     db: &impl ConnectionTrait,
-    giveaway_id: i32,
+    giveaway_id: GiveawayId,
 ) -> Result<Progress, ServiceError> {
-    let rows: Vec<(String, Option<String>, i64)> = outbox::Entity::find()
+    let rows: Vec<(Status, Option<String>, i64)> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Status)
         .column(outbox::Column::LastError)
@@ -122,15 +122,15 @@ pub async fn progress(
     let mut p = Progress::default();
     for (status, reason, n) in rows {
         let n = n.max(0) as u64;
-        match status.as_str() {
-            SENT => p.sent += n,
-            FAILED => {
+        match status {
+            Status::Sent => p.sent += n,
+            Status::Failed => {
                 p.failed += n;
                 *p.reasons
                     .entry(reason.unwrap_or_else(|| "unknown".into()))
                     .or_default() += n;
             }
-            _ => p.pending += n,
+            Status::Pending => p.pending += n,
         }
     }
     Ok(p)
@@ -140,16 +140,10 @@ pub async fn progress(
 /// rows in order through the limiter, so bots do not wait for each other.
 #[derive(Clone)]
 pub struct Sender {
-    db: DatabaseConnection,
-    cipher: Arc<TokenCipher>,
-    api: TelegramApi,
-    limiter: Arc<Limiter>,
-    cluster: Cluster,
-    /// Woken when rows are written.
-    pub wake: Arc<Notify>,
-    busy: Arc<Mutex<HashSet<i32>>>,
+    deps: Deps,
+    busy: Arc<Mutex<HashSet<BotId>>>,
     counters: Arc<Counters>,
-    stop: crate::shutdown::Stop,
+    stop: Stop,
 }
 
 /// Send outcomes since start (for metrics and the benchmark).
@@ -164,26 +158,16 @@ pub struct Counters {
 /// How long a claimed row stays ours before another sender may take it: a row is claimed
 /// just before its send, which gives up after `SEND_TIMEOUT_SECS`, so a row held by a
 /// process that died is free again this long after.
-const LEASE: i64 = crate::telegram::SEND_TIMEOUT_SECS as i64 + 10;
+const LEASE: i64 = SEND_TIMEOUT_SECS as i64 + 10;
 
 impl Sender {
-    pub fn new(
-        db: DatabaseConnection,
-        cipher: Arc<TokenCipher>,
-        api: TelegramApi,
-        limiter: Arc<Limiter>,
-        cluster: Cluster,
-    ) -> Sender {
+    /// A sender over the process's parts; woken by `deps.wake.sender`.
+    pub fn new(deps: Deps) -> Sender {
         Sender {
-            db,
-            cipher,
-            api,
-            limiter,
-            cluster,
-            wake: Arc::new(Notify::new()),
+            deps,
             busy: Arc::default(),
             counters: Arc::default(),
-            stop: crate::shutdown::Stop::never(),
+            stop: Stop::never(),
         }
     }
 
@@ -194,11 +178,11 @@ impl Sender {
     /// Runs until `stop`: looks for due rows when woken and every second. When stopping,
     /// each bot's task finishes the send under way and claims no more; the task returned
     /// ends when they all have. Unsent rows stay in the outbox for the next start.
-    pub fn spawn(mut self, stop: crate::shutdown::Stop) -> tokio::task::JoinHandle<()> {
+    pub fn spawn(mut self, stop: Stop) -> tokio::task::JoinHandle<()> {
         self.stop = stop.clone();
         tokio::spawn(async move {
             while !stop.is_set() {
-                let notified = self.wake.notified();
+                let notified = self.deps.wake.sender.notified();
                 if let Err(e) = self.dispatch().await {
                     tracing::warn!(error = %e, "outbox round failed");
                 }
@@ -213,26 +197,26 @@ impl Sender {
     /// Starts a sending task for every bot this process owns with due rows and no task.
     pub async fn dispatch(&self) -> Result<usize, ServiceError> {
         let now = Utc::now();
-        let bot_ids: Vec<i32> = outbox::Entity::find()
+        let bot_ids: Vec<BotId> = outbox::Entity::find()
             .select_only()
             .column(outbox::Column::BotId)
             .distinct()
             .filter(due(now))
             .into_tuple()
-            .all(&self.db)
+            .all(&self.deps.db)
             .await?;
         let mut started = 0;
         for bot_id in bot_ids {
-            if !self.cluster.owns(bot_id) || !self.busy().insert(bot_id) {
+            if !self.deps.leases.owns(bot_id) || !self.busy().insert(bot_id) {
                 continue;
             }
             started += 1;
             let me = self.clone();
-            let span = tracing::info_span!("outbox", bot = bot_id);
+            let span = tracing::info_span!("outbox", bot = %bot_id);
             tokio::spawn(tracing::Instrument::instrument(
                 async move {
                     if let Err(e) = me.drain(bot_id).await {
-                        tracing::warn!(bot = bot_id, error = %e, "outbox sending stopped");
+                        tracing::warn!(bot = %bot_id, error = %e, "outbox sending stopped");
                     }
                     me.busy().remove(&bot_id);
                 },
@@ -242,36 +226,35 @@ impl Sender {
         Ok(started)
     }
 
-    fn busy(&self) -> std::sync::MutexGuard<'_, HashSet<i32>> {
+    fn busy(&self) -> std::sync::MutexGuard<'_, HashSet<BotId>> {
         self.busy.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Sends a bot's due rows, oldest first, until none is due or the bot is no longer
     /// this process's.
-    async fn drain(&self, bot_id: i32) -> Result<(), ServiceError> {
+    async fn drain(&self, bot_id: BotId) -> Result<(), ServiceError> {
+        let deps = &self.deps;
         loop {
             let Some((bot_row, tenant)) = bots::Entity::find_by_id(bot_id)
                 .find_also_related(tenants::Entity)
-                .one(&self.db)
+                .one(&deps.db)
                 .await?
                 .and_then(|(b, t)| t.map(|t| (b, t)))
             else {
                 return Ok(());
             };
             if !bot_row.enabled
-                || bot_row.status == crate::bots::STATUS_REVOKED
+                || bot_row.status == BotStatus::Revoked
                 || tenant.suspended_at.is_some()
             {
                 // Kept for when the bot is on again, has a new token, or the tenant resumes.
                 return Ok(());
             }
-            let bot = self
-                .api
-                .sending_bot(&crate::bots::open_token(&self.cipher, &bot_row)?);
-            let meter = self.api.meter(bot_row.tenant_id, bot_id);
+            let bot = deps.api.sending_bot(&open_token(&deps.cipher, &bot_row)?);
+            let meter = deps.api.meter(bot_row.tenant_id, bot_id);
             // Then a batch, read again afterwards in case the bot was turned off meanwhile.
             for _ in 0..100 {
-                if self.stop.is_set() || !self.cluster.owns(bot_id) {
+                if self.stop.is_set() || !deps.leases.owns(bot_id) {
                     return Ok(());
                 }
                 let Some(row) = self.claim_next(bot_id).await? else {
@@ -280,13 +263,13 @@ impl Sender {
                 let message: Message = match serde_json::from_str(&row.payload) {
                     Ok(m) => m,
                     Err(_) => {
-                        self.finish(row.id, FAILED, Some("bad_payload"), None)
+                        self.finish(row.id, Status::Failed, Some("bad_payload"), None)
                             .await?;
                         continue;
                     }
                 };
                 let waiting = std::time::Instant::now();
-                self.limiter.acquire(bot_id, row.chat_id).await;
+                deps.limiter.acquire(bot_id, row.chat_id).await;
                 if waiting.elapsed() > Duration::from_secs(5) {
                     // A long wait (a 429's pause): the claim must still cover the send.
                     self.extend(row.id).await?;
@@ -302,7 +285,7 @@ impl Sender {
                 }
                 match meter.count("sendMessage", req.await) {
                     Ok(m) => {
-                        self.finish(row.id, SENT, None, Some(i64::from(m.id.0)))
+                        self.finish(row.id, Status::Sent, None, Some(i64::from(m.id.0)))
                             .await?;
                         self.count(&self.counters.sent);
                     }
@@ -311,15 +294,15 @@ impl Sender {
                         match kind {
                             TelegramError::RetryAfter(s) => {
                                 self.count(&self.counters.too_many_requests);
-                                self.limiter.retry_after(bot_id, row.chat_id, s);
+                                deps.limiter.retry_after(bot_id, row.chat_id, s);
                                 self.later(&row, Some(s), "retry_after", false).await?;
                             }
                             TelegramError::TokenRejected => {
-                                crate::bots::set_status(
-                                    &self.db,
+                                set_bot_status(
+                                    &deps.db,
                                     bot_id,
-                                    crate::bots::STATUS_REVOKED,
-                                    Some("token_rejected"),
+                                    BotStatus::Revoked,
+                                    Some(StatusReason::TokenRejected),
                                 )
                                 .await?;
                                 self.later(&row, None, "token_rejected", false).await?;
@@ -331,7 +314,8 @@ impl Sender {
                             }
                             TelegramError::Refused => {
                                 // Blocked, never started, deleted: recorded, not retried.
-                                self.finish(row.id, FAILED, Some(refusal(&e)), None).await?;
+                                self.finish(row.id, Status::Failed, Some(refusal(&e)), None)
+                                    .await?;
                                 self.count(&self.counters.failed);
                             }
                         }
@@ -347,7 +331,7 @@ impl Sender {
 
     /// Claims the bot's oldest due row for `LEASE` seconds; rows another sender holds
     /// (or is claiming right now) are skipped.
-    async fn claim_next(&self, bot_id: i32) -> Result<Option<outbox::Model>, ServiceError> {
+    async fn claim_next(&self, bot_id: BotId) -> Result<Option<outbox::Model>, ServiceError> {
         use sea_orm::sea_query::{ExprTrait, LockBehavior, LockType};
         let now = Utc::now();
         // SQLite has no row locks (sea-query leaves the clause out); its single writer
@@ -367,7 +351,7 @@ impl Sender {
                 Expr::value(now + ChronoDuration::seconds(LEASE)),
             )
             .filter(Expr::col(outbox::Column::Id).in_subquery(next))
-            .exec_with_returning(&self.db)
+            .exec_with_returning(&self.deps.db)
             .await?
             .pop())
     }
@@ -379,8 +363,8 @@ impl Sender {
                 Expr::value(Utc::now() + ChronoDuration::seconds(LEASE)),
             )
             .filter(outbox::Column::Id.eq(id))
-            .filter(outbox::Column::Status.eq(PENDING))
-            .exec(&self.db)
+            .filter(outbox::Column::Status.eq(Status::Pending))
+            .exec(&self.deps.db)
             .await?;
         Ok(())
     }
@@ -388,7 +372,7 @@ impl Sender {
     async fn finish(
         &self,
         id: i64,
-        status: &str,
+        status: Status,
         reason: Option<&str>,
         message_id: Option<i64>,
     ) -> Result<(), ServiceError> {
@@ -401,7 +385,7 @@ impl Sender {
             .col_expr(outbox::Column::MessageId, Expr::value(message_id))
             .col_expr(
                 outbox::Column::SentAt,
-                Expr::value((status == SENT).then(Utc::now)),
+                Expr::value((status == Status::Sent).then(Utc::now)),
             )
             .col_expr(
                 outbox::Column::ClaimedUntil,
@@ -412,7 +396,7 @@ impl Sender {
                 sea_orm::sea_query::ExprTrait::add(Expr::col(outbox::Column::Attempts), 1),
             )
             .filter(outbox::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&self.deps.db)
             .await?;
         Ok(())
     }
@@ -428,7 +412,9 @@ impl Sender {
         let attempts = row.attempts + i32::from(counts);
         if attempts >= MAX_ATTEMPTS {
             self.count(&self.counters.failed);
-            return self.finish(row.id, FAILED, Some(reason), None).await;
+            return self
+                .finish(row.id, Status::Failed, Some(reason), None)
+                .await;
         }
         let secs = wait.unwrap_or_else(|| 2u64.pow(attempts.clamp(0, 10) as u32)) as i64;
         outbox::Entity::update_many()
@@ -443,7 +429,7 @@ impl Sender {
                 Expr::value(None::<DateTime<Utc>>),
             )
             .filter(outbox::Column::Id.eq(row.id))
-            .exec(&self.db)
+            .exec(&self.deps.db)
             .await?;
         Ok(())
     }
@@ -452,7 +438,7 @@ impl Sender {
 /// Pending, due, and not held by a sender.
 fn due(now: DateTime<Utc>) -> Condition {
     Condition::all()
-        .add(outbox::Column::Status.eq(PENDING))
+        .add(outbox::Column::Status.eq(Status::Pending))
         .add(outbox::Column::NotBefore.lte(now))
         .add(
             Condition::any()

@@ -1,5 +1,8 @@
-//! Stopping in order: background loops see [`Stop`] set, finish what they hold (an
-//! update being answered, a message being sent, a draw) and take nothing new.
+//! The stop signal: background loops see [`Stop`] set, finish what they hold (an update
+//! being answered, a message being sent, a draw) and take nothing new. The order in which
+//! the parts stop is `ops::runtime`'s.
+//!
+//! Foundation: imports nothing of this crate.
 
 use tokio::sync::watch;
 

@@ -2,8 +2,11 @@
 //! process of a scale-out reports the same shared depths). No tenant data, no secrets.
 
 use crate::ServiceError;
+use crate::entities::outbox::Status as OutboxStatus;
 use crate::entities::{bots, inbox, outbox};
+use crate::ids::BotId;
 use chrono::{DateTime, Utc};
+use domain::{BotMode, BotStatus};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -19,7 +22,7 @@ pub struct Queues {
     pub outbox_failed: u64,
     pub outbox_oldest_secs: f64,
     /// (mode, status, count) of enabled bots.
-    pub bots: Vec<(String, String, u64)>,
+    pub bots: Vec<(BotMode, BotStatus, u64)>,
 }
 
 fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> f64 {
@@ -29,7 +32,7 @@ fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> f64 {
 /// Updates not yet handled (of one bot, or of all) and the oldest one's age in seconds.
 pub async fn inbox_backlog(
     db: &impl ConnectionTrait,
-    bot: Option<i32>,
+    bot: Option<BotId>,
     now: DateTime<Utc>,
 ) -> Result<(u64, f64), ServiceError> {
     let mut pending = inbox::Entity::find().filter(inbox::Column::ProcessedAt.is_null());
@@ -48,11 +51,11 @@ pub async fn inbox_backlog(
 /// Messages waiting to be sent (of one bot, or of all) and the oldest one's age in seconds.
 pub async fn outbox_backlog(
     db: &impl ConnectionTrait,
-    bot: Option<i32>,
+    bot: Option<BotId>,
     now: DateTime<Utc>,
 ) -> Result<(u64, f64), ServiceError> {
     let mut pending =
-        outbox::Entity::find().filter(outbox::Column::Status.eq(crate::outbox::PENDING));
+        outbox::Entity::find().filter(outbox::Column::Status.eq(OutboxStatus::Pending));
     if let Some(bot) = bot {
         pending = pending.filter(outbox::Column::BotId.eq(bot));
     }
@@ -68,7 +71,7 @@ pub async fn outbox_backlog(
 pub async fn queues(db: &impl ConnectionTrait) -> Result<Queues, ServiceError> {
     let now = Utc::now();
     let (inbox_pending, inbox_oldest_secs) = inbox_backlog(db, None, now).await?;
-    let by_status: Vec<(String, i64)> = outbox::Entity::find()
+    let by_status: Vec<(OutboxStatus, i64)> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Status)
         .column_as(outbox::Column::Id.count(), "n")
@@ -76,14 +79,14 @@ pub async fn queues(db: &impl ConnectionTrait) -> Result<Queues, ServiceError> {
         .into_tuple()
         .all(db)
         .await?;
-    let count = |s: &str| {
+    let count = |s: OutboxStatus| {
         by_status
             .iter()
-            .find(|(status, _)| status == s)
+            .find(|(status, _)| *status == s)
             .map_or(0, |(_, n)| (*n).max(0) as u64)
     };
     let (_, outbox_oldest_secs) = outbox_backlog(db, None, now).await?;
-    let bots: Vec<(String, String, i64)> = bots::Entity::find()
+    let bots: Vec<(BotMode, BotStatus, i64)> = bots::Entity::find()
         .select_only()
         .column(bots::Column::Mode)
         .column(bots::Column::Status)
@@ -97,9 +100,9 @@ pub async fn queues(db: &impl ConnectionTrait) -> Result<Queues, ServiceError> {
     Ok(Queues {
         inbox_pending,
         inbox_oldest_secs,
-        outbox_pending: count(crate::outbox::PENDING),
-        outbox_sent: count(crate::outbox::SENT),
-        outbox_failed: count(crate::outbox::FAILED),
+        outbox_pending: count(OutboxStatus::Pending),
+        outbox_sent: count(OutboxStatus::Sent),
+        outbox_failed: count(OutboxStatus::Failed),
         outbox_oldest_secs,
         bots: bots
             .into_iter()
@@ -109,6 +112,6 @@ pub async fn queues(db: &impl ConnectionTrait) -> Result<Queues, ServiceError> {
 }
 
 /// Whether the database answers (for `/readyz`).
-pub async fn ready(db: &impl ConnectionTrait) -> bool {
-    db.execute_unprepared("SELECT 1").await.is_ok()
+pub async fn ready(db: &sea_orm::DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
 }

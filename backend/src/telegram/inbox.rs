@@ -1,12 +1,21 @@
 //! The durable inbox: every update Telegram delivers (by webhook or polling) is written
-//! here, keyed (bot, update_id), before Telegram is told it arrived.
+//! here, keyed (bot, update_id), before Telegram is told it arrived; the workers claim
+//! it from here ([`claim`]), each chat in update order.
 
 use crate::ServiceError;
-use crate::entities::inbox;
+use crate::entities::{bots, inbox};
+use crate::ids::BotId;
+use crate::stop::Stop;
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Set,
+};
 use serde_json::Value;
+
+/// How long a claimed update is held before another worker may take it.
+pub const CLAIM_SECS: i64 = 60;
 
 /// Why a delivery body is not an update.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,7 +73,7 @@ impl IncomingUpdate {
 /// Stores an update once. `Ok(false)` means it was there already (a replay).
 pub async fn store(
     db: &impl ConnectionTrait,
-    bot_id: i32,
+    bot_id: BotId,
     update: IncomingUpdate,
 ) -> Result<bool, ServiceError> {
     let row = inbox::ActiveModel {
@@ -77,6 +86,8 @@ pub async fn store(
         processed_at: Set(None),
         attempts: Set(0),
         last_error: Set(None),
+        claimed_until: Set(None),
+        outcome: Set(None),
         ..Default::default()
     };
     let res = inbox::Entity::insert(row)
@@ -88,6 +99,58 @@ pub async fn store(
         .exec_without_returning(db)
         .await?;
     Ok(res > 0)
+}
+
+/// Takes up to `limit` updates of bots `owner` holds, oldest first, at most the first
+/// waiting one of each chat (no earlier unhandled update of the same bot and chat), and
+/// holds them for [`CLAIM_SECS`]. PostgreSQL skips rows another process is claiming.
+pub async fn claim(
+    db: &DatabaseConnection,
+    owner: &str,
+    limit: u64,
+) -> Result<Vec<inbox::Model>, ServiceError> {
+    let now = Utc::now();
+    let earlier = Alias::new("earlier");
+    let col = |c: inbox::Column| Expr::col((earlier.clone(), c));
+    let outer = |c: inbox::Column| Expr::col((inbox::Entity, c));
+    let earlier_waiting = Query::select()
+        .expr(Expr::val(1))
+        .from_as(inbox::Entity, earlier.clone())
+        .and_where(col(inbox::Column::ProcessedAt).is_null())
+        .and_where(col(inbox::Column::BotId).eq(outer(inbox::Column::BotId)))
+        .and_where(col(inbox::Column::ChatId).eq(outer(inbox::Column::ChatId)))
+        .and_where(col(inbox::Column::UpdateId).lt(outer(inbox::Column::UpdateId)))
+        .to_owned();
+    let owned_bots = Query::select()
+        .column(bots::Column::Id)
+        .from(bots::Entity)
+        .and_where(bots::Column::Owner.eq(owner))
+        .to_owned();
+    let due = inbox::Entity::find()
+        .select_only()
+        .column(inbox::Column::Id)
+        .filter(inbox::Column::ProcessedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(inbox::Column::ClaimedUntil.is_null())
+                .add(inbox::Column::ClaimedUntil.lt(now)),
+        )
+        .filter(inbox::Column::BotId.in_subquery(owned_bots))
+        .filter(Expr::exists(earlier_waiting).not())
+        .order_by_asc(inbox::Column::Id)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .into_query();
+    let mut rows = inbox::Entity::update_many()
+        .col_expr(
+            inbox::Column::ClaimedUntil,
+            Expr::value(now + chrono::Duration::seconds(CLAIM_SECS)),
+        )
+        .filter(Expr::col(inbox::Column::Id).in_subquery(due))
+        .exec_with_returning(db)
+        .await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
 }
 
 /// The PostgreSQL channel on which a process says it stored an update.
@@ -109,7 +172,7 @@ pub async fn announce(db: &DatabaseConnection) {
 pub fn spawn_listener(
     db: &DatabaseConnection,
     wake: std::sync::Arc<tokio::sync::Notify>,
-    stop: crate::shutdown::Stop,
+    stop: Stop,
 ) -> Option<tokio::task::JoinHandle<()>> {
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
         return None;

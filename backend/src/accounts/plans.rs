@@ -3,18 +3,18 @@
 use crate::ServiceError;
 use crate::entities::tenants;
 use crate::tenancy::TenantScope;
-use domain::{Plan, PlanLimits};
+use domain::{Plan, PlanLimits, PlanResource};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect,
 };
 
-/// The tenant's plan. An unknown code (a plan that was retired) counts as the default.
+/// The tenant's plan.
 pub async fn plan_of(db: &impl ConnectionTrait, scope: &TenantScope) -> Result<Plan, ServiceError> {
-    let row = tenants::Entity::find_by_id(scope.tenant_id)
+    let row = tenants::Entity::find_by_id(scope.tenant_id())
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    Ok(Plan::from_code(&row.plan).unwrap_or_default())
+    Ok(row.plan)
 }
 
 pub async fn limits(
@@ -22,6 +22,15 @@ pub async fn limits(
     scope: &TenantScope,
 ) -> Result<PlanLimits, ServiceError> {
     Ok(plan_of(db, scope).await?.limits())
+}
+
+/// Refuses when the tenant already has `have` of `what` and its plan allows no more.
+pub fn ensure_below(limits: PlanLimits, what: PlanResource, have: u64) -> Result<(), ServiceError> {
+    let limit = limits.get(what);
+    if have >= u64::from(limit) {
+        return Err(ServiceError::PlanLimit { what, limit });
+    }
+    Ok(())
 }
 
 /// Inside a transaction, as its first statement: holds the tenant's row until commit, so
@@ -34,7 +43,7 @@ pub async fn lock_tenant(
     txn: &impl ConnectionTrait,
     scope: &TenantScope,
 ) -> Result<PlanLimits, ServiceError> {
-    let mut q = tenants::Entity::find_by_id(scope.tenant_id);
+    let mut q = tenants::Entity::find_by_id(scope.tenant_id());
     match txn.get_database_backend() {
         DatabaseBackend::Postgres => q = q.lock_exclusive(),
         _ => {
@@ -44,11 +53,11 @@ pub async fn lock_tenant(
                     tenants::Column::UpdatedAt,
                     Expr::col(tenants::Column::UpdatedAt),
                 )
-                .filter(tenants::Column::Id.eq(scope.tenant_id))
+                .filter(tenants::Column::Id.eq(scope.tenant_id()))
                 .exec(txn)
                 .await?;
         }
     }
     let row = q.one(txn).await?.ok_or(ServiceError::NotFound)?;
-    Ok(Plan::from_code(&row.plan).unwrap_or_default().limits())
+    Ok(row.plan.limits())
 }

@@ -5,8 +5,9 @@
 //!
 //! Token buckets, in memory, created on a bot's first send and dropped when idle: an idle
 //! bot costs nothing here. Across processes, the outbox gives each bot's bulk sending to
-//! one process at a time (ARCHITECTURE.md, "Scale").
+//! one process at a time (`crate::leases`).
 
+use crate::ids::BotId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,7 +95,7 @@ fn is_group(chat_id: i64) -> bool {
 #[derive(Debug, Default)]
 pub struct Limiter {
     rates: Rates,
-    bots: Mutex<HashMap<i32, BotState>>,
+    bots: Mutex<HashMap<BotId, BotState>>,
     waits: AtomicU64,
     wait_micros: AtomicU64,
 }
@@ -107,12 +108,12 @@ impl Limiter {
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, HashMap<i32, BotState>> {
+    fn state(&self) -> std::sync::MutexGuard<'_, HashMap<BotId, BotState>> {
         self.bots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Waits until `bot_id` may send one message to `chat_id`, and takes that slot.
-    pub async fn acquire(&self, bot_id: i32, chat_id: i64) {
+    pub async fn acquire(&self, bot_id: BotId, chat_id: i64) {
         let mut waited = Duration::ZERO;
         loop {
             let wait = self.try_take(bot_id, chat_id, Instant::now());
@@ -130,7 +131,7 @@ impl Limiter {
     }
 
     /// Takes a slot now and returns zero, or returns how long to wait.
-    fn try_take(&self, bot_id: i32, chat_id: i64, now: Instant) -> Duration {
+    fn try_take(&self, bot_id: BotId, chat_id: i64, now: Instant) -> Duration {
         let rates = self.rates;
         let mut bots = self.state();
         if bots.len() > 10_000 {
@@ -177,7 +178,7 @@ impl Limiter {
 
     /// Telegram answered 429 with `retry_after`: the bot waits that long (for a group
     /// chat only that chat, as Telegram's per-chat limits go).
-    pub fn retry_after(&self, bot_id: i32, chat_id: i64, secs: u64) {
+    pub fn retry_after(&self, bot_id: BotId, chat_id: i64, secs: u64) {
         let until = Instant::now() + Duration::from_secs(secs.min(3600));
         let rates = self.rates;
         let mut bots = self.state();
@@ -225,7 +226,7 @@ mod tests {
         let start = Instant::now();
         // 90 messages to 90 different users: burst of 5, then 29 a second.
         for chat in 0..90 {
-            l.acquire(1, 1000 + chat).await;
+            l.acquire(BotId(1), 1000 + chat).await;
         }
         let took = start.elapsed().as_secs_f64();
         assert!((2.8..3.2).contains(&took), "{took}");
@@ -233,11 +234,11 @@ mod tests {
         // Three messages to one user take two seconds; another bot is not held up.
         let start = Instant::now();
         for _ in 0..3 {
-            l.acquire(2, 7).await;
+            l.acquire(BotId(2), 7).await;
         }
         assert!((1.9..2.1).contains(&start.elapsed().as_secs_f64()));
         let start = Instant::now();
-        l.acquire(3, 7).await;
+        l.acquire(BotId(3), 7).await;
         assert!(start.elapsed() < Duration::from_millis(1));
     }
 
@@ -246,14 +247,14 @@ mod tests {
         let l = Limiter::default();
         let start = Instant::now();
         for _ in 0..22 {
-            l.acquire(1, -100).await;
+            l.acquire(BotId(1), -100).await;
         }
         // 2 at once, then one every 3 s.
         assert!((59.0..61.0).contains(&start.elapsed().as_secs_f64()));
 
-        l.retry_after(1, 5, 7);
+        l.retry_after(BotId(1), 5, 7);
         let start = Instant::now();
-        l.acquire(1, 6).await;
+        l.acquire(BotId(1), 6).await;
         assert!((6.9..7.1).contains(&start.elapsed().as_secs_f64()));
         assert!(l.waits().0 > 0);
     }

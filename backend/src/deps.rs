@@ -1,0 +1,144 @@
+//! [`Deps`]: the parts of the running process that services and background loops share,
+//! built once at start-up (by the server, or a test) and cloned cheaply. Every loop of
+//! `ops::runtime` and every service that needs more than the database takes `&Deps`.
+//!
+//! Foundation: imports `botapi`, `clock`, `crypto`, `ids`, `leases`.
+
+use crate::botapi::{Limiter, TelegramApi};
+use crate::clock::Clock;
+use crate::crypto::TokenCipher;
+use crate::ids::BotId;
+use crate::leases::Leases;
+use sea_orm::DatabaseConnection;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// Shared by everything that runs; cloning shares the same parts.
+#[derive(Clone)]
+pub struct Deps {
+    pub db: DatabaseConnection,
+    /// Seals bot tokens and draw seeds; derives webhook secrets, pseudonyms, captchas.
+    pub cipher: Arc<TokenCipher>,
+    /// The Bot API (Telegram's, a self-hosted server, or the simulator).
+    pub api: TelegramApi,
+    /// Keeps each bot within Telegram's rate limits; one per process.
+    pub limiter: Arc<Limiter>,
+    /// The scheduler's time (moved only by tests with `test-clock`).
+    pub clock: Clock,
+    /// Which bots this process acts for.
+    pub leases: Leases,
+    /// Wakes the loops when there is work for them.
+    pub wake: Wakes,
+    /// The running pollers, so a change to a bot can stop its poller at once.
+    pub polls: PollTasks,
+    /// The URL people and Telegram reach the server at, without a trailing slash.
+    pub public_url: Arc<str>,
+}
+
+impl Deps {
+    /// Builds the shared parts around a connected database.
+    pub fn new(
+        db: DatabaseConnection,
+        cipher: TokenCipher,
+        api: TelegramApi,
+        public_url: &str,
+    ) -> Deps {
+        Deps {
+            leases: Leases::new(db.clone()),
+            db,
+            cipher: Arc::new(cipher),
+            api,
+            limiter: Arc::default(),
+            clock: Clock::default(),
+            wake: Wakes::default(),
+            polls: PollTasks::default(),
+            public_url: public_url.trim_end_matches('/').into(),
+        }
+    }
+
+    /// Whether bots can receive updates by webhook: Telegram delivers only to https.
+    pub fn webhooks_possible(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+impl std::fmt::Debug for Deps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deps")
+            .field("api", &self.api)
+            .field("leases", &self.leases)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One wake-up per loop: a service that created work says so, and the loop looks at once
+/// instead of at its next tick.
+#[derive(Clone, Default, Debug)]
+pub struct Wakes {
+    /// An update was stored.
+    pub inbox: Arc<Notify>,
+    /// Messages were written to the outbox, or bots arrived whose messages wait.
+    pub sender: Arc<Notify>,
+    /// A giveaway was published, or the test clock moved.
+    pub scheduler: Arc<Notify>,
+    /// A bot was connected, enabled, switched or got a new token: poll what should be.
+    pub pollers: Arc<Notify>,
+}
+
+/// The poller task of each polled bot. Held here (not by the poller loop alone) so that
+/// switching a bot to webhook stops its long poll before `setWebhook`.
+#[derive(Clone, Default)]
+pub struct PollTasks(Arc<Mutex<HashMap<BotId, JoinHandle<()>>>>);
+
+impl std::fmt::Debug for PollTasks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PollTasks({} running)", self.running())
+    }
+}
+
+impl PollTasks {
+    fn tasks(&self) -> std::sync::MutexGuard<'_, HashMap<BotId, JoinHandle<()>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many bots are being polled.
+    pub fn running(&self) -> usize {
+        self.tasks().values().filter(|t| !t.is_finished()).count()
+    }
+
+    /// Whether `bot` has a live poller.
+    pub fn is_running(&self, bot: BotId) -> bool {
+        self.tasks().get(&bot).is_some_and(|t| !t.is_finished())
+    }
+
+    /// Starts `spawn()` as `bot`'s poller unless one runs.
+    pub fn start_with(&self, bot: BotId, spawn: impl FnOnce() -> JoinHandle<()>) {
+        let mut tasks = self.tasks();
+        if tasks.get(&bot).is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        tasks.insert(bot, spawn());
+    }
+
+    /// Stops `bot`'s poller now (an update fetched but not stored is fetched again).
+    pub fn stop(&self, bot: BotId) {
+        if let Some(t) = self.tasks().remove(&bot) {
+            t.abort();
+        }
+    }
+
+    /// The bots with a poller.
+    pub fn bots(&self) -> Vec<BotId> {
+        self.tasks().keys().copied().collect()
+    }
+
+    /// Stops every poller (at shutdown).
+    pub fn stop_all(&self) {
+        for (_, t) in self.tasks().drain() {
+            t.abort();
+        }
+    }
+}

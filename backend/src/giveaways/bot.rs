@@ -1,0 +1,348 @@
+//! The bot's side of giveaways, plugged into the dialog as a [`Feature`]: 🎁 Join (the
+//! open giveaways on this bot), one giveaway's card, joining by button or by a
+//! `t.me/<bot>?start=g_<id>` link (captcha, then membership conditions, then the entry),
+//! and 🎊 My giveaways.
+
+use super::entries::{self, Entrant, Joined};
+use super::publication::card_text;
+use crate::ServiceError;
+use crate::entities::giveaways;
+use crate::telegram::dialog::{CB_JOIN, CB_MINE, Ctx, Feature, HandlerResult};
+use crate::telegram::membership::missing_memberships;
+use crate::tenancy::TenantScope;
+use chrono::{DateTime, Utc};
+use domain::bot_text::BotText;
+use domain::giveaway::{self as rules, Callback, Prize, Status, Via};
+use domain::{Locale, PublicId};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, User};
+
+/// The giveaways feature of the dialog.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Giveaways;
+
+#[async_trait::async_trait]
+impl Feature for Giveaways {
+    async fn on_start(
+        &self,
+        ctx: &Ctx,
+        chat: ChatId,
+        user: &User,
+        payload: &str,
+    ) -> Option<HandlerResult> {
+        // `/start g_<id>` from a t.me link joins that giveaway in one step.
+        let id = rules::parse_deep_link(payload)?;
+        Some(join(ctx, chat, user, id, Via::Link, false).await)
+    }
+
+    fn owns_button(&self, data: &str) -> bool {
+        matches!(data, CB_JOIN | CB_MINE) || Callback::decode(data).is_some()
+    }
+
+    async fn on_button(&self, ctx: &Ctx, chat: ChatId, user: &User, data: &str) -> HandlerResult {
+        let l = ctx.locale(user);
+        match Callback::decode(data) {
+            Some(Callback::Join(id)) => join(ctx, chat, user, &id, Via::Button, false).await,
+            Some(Callback::Captcha(id, n)) => {
+                let expected = rules::Captcha::from_bytes(
+                    ctx.deps.cipher.captcha_bytes(&id, user.id.0 as i64),
+                )
+                .answer();
+                if n != expected {
+                    ctx.say(chat, BotText::CaptchaWrong.text(l), None).await?;
+                    return join(ctx, chat, user, &id, Via::Button, false).await;
+                }
+                join(ctx, chat, user, &id, Via::Button, true).await
+            }
+            Some(Callback::Show(id)) => show(ctx, chat, user, &id).await,
+            None if data == CB_JOIN => open_list(ctx, chat, user).await,
+            None if data == CB_MINE => mine(ctx, chat, user).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// A giveaway as the bot shows it to its audience.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub public_id: PublicId,
+    pub title: String,
+    pub description: String,
+    pub prizes: Vec<Prize>,
+    pub ends_at: DateTime<Utc>,
+    pub entries: u32,
+    pub commitment: String,
+    pub conditions: Vec<String>,
+    pub captcha: bool,
+    pub status: Status,
+}
+
+pub(super) fn offer(g: giveaways::Model) -> Offer {
+    Offer {
+        prizes: g.prizes(),
+        conditions: g.conditions(),
+        status: g.status,
+        captcha: g.captcha,
+        entries: g.entries_count.max(0) as u32,
+        public_id: g.public_id,
+        title: g.title,
+        description: g.description,
+        ends_at: g.ends_at,
+        commitment: g.commitment,
+    }
+}
+
+/// The giveaways open for joining on the bot the scope acts for.
+pub async fn open_on_bot(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<Vec<Offer>, ServiceError> {
+    let bot_id = scope.bot_id().ok_or(ServiceError::Forbidden)?;
+    Ok(giveaways::Entity::find()
+        .filter(giveaways::Column::TenantId.eq(scope.tenant_id()))
+        .filter(giveaways::Column::BotId.eq(bot_id))
+        .filter(giveaways::Column::Status.eq(Status::Open))
+        .order_by_asc(giveaways::Column::EndsAt)
+        .limit(10)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(offer)
+        .collect())
+}
+
+/// One giveaway of this tenant on this bot, in any state but draft; another tenant's
+/// id (or another bot's) is "not found".
+pub async fn offer_on_bot(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    public_id: &str,
+) -> Result<Offer, ServiceError> {
+    let bot_id = scope.bot_id().ok_or(ServiceError::Forbidden)?;
+    let public_id = PublicId::parse(public_id).ok_or(ServiceError::NotFound)?;
+    giveaways::Entity::find()
+        .filter(giveaways::Column::PublicId.eq(public_id.as_str()))
+        .filter(giveaways::Column::TenantId.eq(scope.tenant_id()))
+        .filter(giveaways::Column::BotId.eq(bot_id))
+        .filter(giveaways::Column::Status.ne(Status::Draft))
+        .one(db)
+        .await?
+        .map(offer)
+        .ok_or(ServiceError::NotFound)
+}
+
+fn status_text(l: Locale, status: Status, prize: Option<&str>) -> String {
+    match (status, prize) {
+        (Status::Drawn, Some(p)) => BotText::StatusDrawnWon.text(l).replace("{prize}", p),
+        (Status::Drawn, None) => BotText::StatusDrawnLost.text(l).to_owned(),
+        (Status::Open, _) => BotText::StatusOpen.text(l).to_owned(),
+        (Status::Closed, _) => BotText::StatusClosed.text(l).to_owned(),
+        (Status::Cancelled, _) => BotText::StatusCancelled.text(l).to_owned(),
+        (Status::Scheduled | Status::Draft, _) => BotText::StatusScheduled.text(l).to_owned(),
+    }
+}
+
+fn card(ctx: &Ctx, l: Locale, o: &Offer) -> String {
+    let tz: chrono_tz::Tz = ctx.tenant.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
+    card_text(l, o, tz)
+}
+
+fn join_keyboard(ctx: &Ctx, l: Locale, public_id: &str) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([
+        vec![InlineKeyboardButton::callback(
+            BotText::ButtonJoinThis.text(l),
+            Callback::Join(public_id.to_owned()).encode(),
+        )],
+        ctx.back(l).inline_keyboard.remove(0),
+    ])
+}
+
+/// 🎁 Join: this tenant's open giveaways on this bot.
+async fn open_list(ctx: &Ctx, chat: ChatId, user: &User) -> HandlerResult {
+    let l = ctx.locale(user);
+    let open = open_on_bot(&ctx.deps.db, &ctx.scope).await?;
+    match open.as_slice() {
+        [] => Ok(ctx
+            .say(chat, BotText::NoneOpen.text(l), Some(ctx.back(l)))
+            .await?),
+        [one] => Ok(ctx
+            .say(
+                chat,
+                &card(ctx, l, one),
+                Some(join_keyboard(ctx, l, one.public_id.as_str())),
+            )
+            .await?),
+        many => {
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = many
+                .iter()
+                .map(|o| {
+                    vec![InlineKeyboardButton::callback(
+                        format!("🎁 {}", o.title),
+                        Callback::Show(o.public_id.to_string()).encode(),
+                    )]
+                })
+                .collect();
+            rows.extend(ctx.back(l).inline_keyboard);
+            Ok(ctx
+                .say(
+                    chat,
+                    BotText::OpenListTitle.text(l),
+                    Some(InlineKeyboardMarkup::new(rows)),
+                )
+                .await?)
+        }
+    }
+}
+
+/// One giveaway's card; another tenant's (or bot's) id is "not found".
+async fn show(ctx: &Ctx, chat: ChatId, user: &User, public_id: &str) -> HandlerResult {
+    let l = ctx.locale(user);
+    match offer_on_bot(&ctx.deps.db, &ctx.scope, public_id).await {
+        Ok(o) if o.status == Status::Open => Ok(ctx
+            .say(
+                chat,
+                &card(ctx, l, &o),
+                Some(join_keyboard(ctx, l, o.public_id.as_str())),
+            )
+            .await?),
+        Ok(o) => {
+            let text = format!("{}\n\n{}", card(ctx, l, &o), status_text(l, o.status, None));
+            Ok(ctx.say(chat, &text, Some(ctx.back(l))).await?)
+        }
+        Err(ServiceError::NotFound) => Ok(ctx
+            .say(chat, BotText::NotFound.text(l), Some(ctx.back(l)))
+            .await?),
+        Err(e) => Err(e),
+    }
+}
+
+/// Joins: captcha first when the giveaway asks for one, then the membership conditions
+/// checked with getChatMember (exactly what is missing said), then the entry.
+async fn join(
+    ctx: &Ctx,
+    chat: ChatId,
+    user: &User,
+    public_id: &str,
+    via: Via,
+    captcha_passed: bool,
+) -> HandlerResult {
+    let l = ctx.locale(user);
+    let offer = match offer_on_bot(&ctx.deps.db, &ctx.scope, public_id).await {
+        Ok(o) => o,
+        Err(ServiceError::NotFound) => {
+            return Ok(ctx
+                .say(chat, BotText::NotFound.text(l), Some(ctx.back(l)))
+                .await?);
+        }
+        Err(e) => return Err(e),
+    };
+    let who = Entrant {
+        telegram_user_id: user.id.0 as i64,
+        first_name: user.first_name.clone(),
+        username: user.username.clone(),
+        language_code: user.language_code.clone(),
+    };
+    if offer.status == Status::Open && offer.captcha && !captcha_passed {
+        let joined = entries::has_joined(
+            &ctx.deps.db,
+            &ctx.scope,
+            &offer.public_id,
+            who.telegram_user_id,
+        )
+        .await?;
+        if !joined {
+            let c = rules::Captcha::from_bytes(
+                ctx.deps
+                    .cipher
+                    .captcha_bytes(offer.public_id.as_str(), who.telegram_user_id),
+            );
+            let text = BotText::CaptchaQuestion
+                .text(l)
+                .replace("{a}", &c.a.to_string())
+                .replace("{b}", &c.b.to_string());
+            let buttons = c.choices.map(|n| {
+                InlineKeyboardButton::callback(
+                    n.to_string(),
+                    Callback::Captcha(offer.public_id.to_string(), n).encode(),
+                )
+            });
+            return Ok(ctx
+                .say(chat, &text, Some(InlineKeyboardMarkup::new([buttons])))
+                .await?);
+        }
+    }
+    if offer.status == Status::Open && !offer.conditions.is_empty() {
+        match missing_memberships(
+            &ctx.bot,
+            &ctx.meter,
+            &offer.conditions,
+            who.telegram_user_id,
+        )
+        .await
+        {
+            Ok(missing) if !missing.is_empty() => {
+                let text = BotText::MissingMembership
+                    .text(l)
+                    .replace("{chats}", &missing.join(", "));
+                return Ok(ctx
+                    .say(chat, &text, Some(join_keyboard(ctx, l, public_id)))
+                    .await?);
+            }
+            Ok(_) => {}
+            Err(_) => {
+                return Ok(ctx.say(chat, BotText::CannotCheck.text(l), None).await?);
+            }
+        }
+    }
+    let now = ctx.deps.clock.now();
+    let joined = entries::join(
+        &ctx.deps.db,
+        &ctx.scope,
+        &ctx.deps.cipher,
+        &offer.public_id,
+        &who,
+        via,
+        now,
+    )
+    .await?;
+    let text = match joined {
+        Joined::New { number, pseudonym } => BotText::Joined
+            .text(l)
+            .replace("{number}", &number.to_string())
+            .replace("{pseudonym}", &pseudonym),
+        Joined::Already { number, .. } => BotText::AlreadyJoined
+            .text(l)
+            .replace("{number}", &number.to_string()),
+        Joined::Full => BotText::Full.text(l).to_owned(),
+        Joined::NotOpen(Status::Scheduled | Status::Draft) => {
+            BotText::NotOpenYet.text(l).to_owned()
+        }
+        Joined::NotOpen(Status::Cancelled) => BotText::Cancelled.text(l).to_owned(),
+        Joined::NotOpen(_) => BotText::Ended.text(l).to_owned(),
+    };
+    Ok(ctx.say(chat, &text, Some(ctx.back(l))).await?)
+}
+
+/// 🎊 My giveaways: this tenant's giveaways the user joined, with their state.
+async fn mine(ctx: &Ctx, chat: ChatId, user: &User) -> HandlerResult {
+    let l = ctx.locale(user);
+    let mine = entries::mine(&ctx.deps.db, &ctx.scope, user.id.0 as i64).await?;
+    if mine.is_empty() {
+        return Ok(ctx
+            .say(chat, BotText::NoneJoined.text(l), Some(ctx.back(l)))
+            .await?);
+    }
+    let lines = mine
+        .iter()
+        .map(|e| {
+            BotText::MineLine
+                .text(l)
+                .replace("{title}", &e.title)
+                .replace("{number}", &e.number.to_string())
+                .replace("{status}", &status_text(l, e.status, e.prize.as_deref()))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = format!("{}\n{lines}", BotText::MineTitle.text(l));
+    Ok(ctx.say(chat, &text, Some(ctx.back(l))).await?)
+}

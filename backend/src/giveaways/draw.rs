@@ -1,0 +1,161 @@
+//! The fair draw of a closed giveaway (`domain::draw`): the seed and the frozen list's
+//! hash give R; picks are taken from R's stream, each re-checked against the join
+//! conditions (an ineligible pick is skipped and published as skipped); the result, the
+//! winners' notices and the result post are written in one transaction, so a draw is
+//! never run twice and no notice is lost.
+
+use super::{bot_of_giveaway, open_seed};
+use crate::ServiceError;
+use crate::crypto::open_token;
+use crate::deps::Deps;
+use crate::entities::outbox::Kind;
+use crate::entities::{entries, giveaways, tenants};
+use crate::ids::GiveawayId;
+use crate::telegram::membership::still_member;
+use crate::telegram::outbox::{self, Message, NewMessage};
+use chrono::Utc;
+use domain::Locale;
+use domain::bot_text::{BotText, locale_for};
+use domain::draw::{self, Drawing, Hash32};
+use domain::giveaway::{Status, assign_prizes, total_winners};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+/// The outbox key of a winner's notice: one per giveaway and entry number.
+pub(super) fn winner_notice_key(giveaway: GiveawayId, number: u32) -> String {
+    format!("win:{giveaway}:{number}")
+}
+
+/// The fair draw of one closed giveaway, its winners' notices and its result post.
+/// `Ok(false)` when someone else drew it first.
+pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, ServiceError> {
+    let seed = open_seed(&deps.cipher, g)?;
+    let e = Hash32::from_hex(g.entries_hash.as_deref().unwrap_or_default())
+        .map_err(|_| ServiceError::Internal(format!("giveaway {}: no entries hash", g.id)))?;
+    let prizes = g.prizes();
+    let conditions = g.conditions();
+    let n = g.entries_count.max(0) as u32;
+    let bot_row = bot_of_giveaway(&deps.db, g).await?;
+    let bot = match &bot_row {
+        Some(b) => Some((
+            deps.api.bot(&open_token(&deps.cipher, b)?),
+            deps.api.meter(g.tenant_id, b.id),
+        )),
+        None => None,
+    };
+
+    let mut drawing = Drawing::new(
+        &draw::draw_seed(&seed, &e),
+        n,
+        total_winners(&prizes),
+        g.reserves.max(0) as u32,
+    );
+    let mut picked: Vec<entries::Model> = Vec::new();
+    while let Some(pick) = drawing.next_pick() {
+        let entry = entries::Entity::find()
+            .filter(entries::Column::GiveawayId.eq(g.id))
+            .filter(entries::Column::Number.eq(pick as i32))
+            .one(&deps.db)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("entry {pick} missing")))?;
+        let eligible = match (&bot, conditions.is_empty()) {
+            (Some((bot, meter)), false) => {
+                still_member(bot, meter, &conditions, entry.telegram_user_id).await?
+            }
+            _ => true,
+        };
+        drawing.record(pick, eligible);
+        if eligible {
+            picked.push(entry);
+        }
+    }
+    let outcome = drawing.finish();
+
+    let tenant = tenants::Entity::find_by_id(g.tenant_id)
+        .one(&deps.db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let default_locale = Locale::from_tag(&tenant.bot_locale).unwrap_or_default();
+    let verify_url = format!("{}/verify/{}", deps.public_url, g.public_id);
+    let mut notices = Vec::new();
+    if let Some(b) = &bot_row {
+        for (number, prize) in assign_prizes(&prizes, &outcome.winners) {
+            let Some(entry) = picked.iter().find(|p| p.number as u32 == number) else {
+                continue;
+            };
+            let l = locale_for(entry.language_code.as_deref(), default_locale);
+            notices.push(NewMessage {
+                tenant_id: g.tenant_id,
+                bot_id: b.id,
+                giveaway_id: Some(g.id),
+                kind: Kind::WinnerDm,
+                chat_id: entry.telegram_user_id,
+                message: Message {
+                    text: BotText::WinnerDm
+                        .text(l)
+                        .replace("{name}", &entry.first_name)
+                        .replace("{title}", &g.title)
+                        .replace("{prize}", prize)
+                        .replace("{number}", &number.to_string())
+                        .replace("{shop}", &tenant.name),
+                    links: vec![(BotText::ButtonVerify.text(l).to_owned(), verify_url.clone())],
+                },
+                dedupe_key: winner_notice_key(g.id, number),
+            });
+        }
+        if let Some(chat) = g.announce_chat_id {
+            let winners = assign_prizes(&prizes, &outcome.winners)
+                .into_iter()
+                .map(|(n, p)| format!("#{n} — {p}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            notices.push(NewMessage {
+                tenant_id: g.tenant_id,
+                bot_id: b.id,
+                giveaway_id: Some(g.id),
+                kind: Kind::ResultPost,
+                chat_id: chat,
+                message: Message {
+                    text: BotText::ResultPost
+                        .text(default_locale)
+                        .replace("{title}", &g.title)
+                        .replace("{winners}", &winners)
+                        .replace("{entries}", &n.to_string()),
+                    links: vec![(
+                        BotText::ButtonVerify.text(default_locale).to_owned(),
+                        verify_url.clone(),
+                    )],
+                },
+                dedupe_key: format!("result:{}", g.id),
+            });
+        }
+    }
+
+    let txn = deps.db.begin().await?;
+    let moved = giveaways::Entity::update_many()
+        .col_expr(giveaways::Column::Status, Expr::value(Status::Drawn))
+        .col_expr(
+            giveaways::Column::Result,
+            Expr::value(serde_json::to_string(&outcome).expect("plain data")),
+        )
+        .col_expr(giveaways::Column::DrawnAt, Expr::value(deps.clock.now()))
+        .col_expr(giveaways::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(giveaways::Column::Id.eq(g.id))
+        .filter(giveaways::Column::Status.eq(Status::Closed))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if moved == 0 {
+        return Ok(false);
+    }
+    outbox::enqueue(&txn, notices).await?;
+    txn.commit().await?;
+    tracing::info!(
+        giveaway = %g.id,
+        entries = n,
+        winners = outcome.winners.len(),
+        skipped = outcome.skipped.len(),
+        "giveaway drawn"
+    );
+    Ok(true)
+}

@@ -1,0 +1,238 @@
+//! What the dashboard does to a giveaway: create a draft, edit it within its state's
+//! rules, publish it, cancel it; list and read them.
+
+use super::form::{GiveawayForm, validate};
+use super::{GiveawayView, bot_of_giveaway, find_owned, seed_aad, to_json, view, with_bot};
+use crate::ServiceError;
+use crate::accounts::plans;
+use crate::crypto::TokenCipher;
+use crate::entities::{bots, giveaways};
+use crate::ids::GiveawayId;
+use crate::tenancy::{TenantScope, WriterScope};
+use chrono::{DateTime, Utc};
+use domain::draw::{self, Hash32};
+use domain::giveaway::{self as rules, Status};
+use domain::{BotStatus, Conflict, Field, PlanResource, PublicId, ValidationError};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+/// Creates a draft. Its secret seed is drawn now; the commitment to it is what
+/// publication shows.
+pub async fn create(
+    db: &DatabaseConnection,
+    scope: &WriterScope,
+    cipher: &TokenCipher,
+    form: &GiveawayForm,
+    now: DateTime<Utc>,
+) -> Result<GiveawayView, ServiceError> {
+    let v = validate(db, scope, form, now).await?;
+    let public_id = crate::ids::new_public_id();
+    let seed = Hash32(rand::random());
+    let row = giveaways::ActiveModel {
+        public_id: Set(public_id.clone()),
+        tenant_id: Set(scope.tenant_id()),
+        bot_id: Set(Some(v.bot_id)),
+        title: Set(v.title),
+        description: Set(v.description),
+        prizes: Set(to_json(&v.prizes)),
+        reserves: Set(v.reserves as i32),
+        starts_at: Set(v.starts_at),
+        ends_at: Set(v.ends_at),
+        conditions: Set(to_json(&v.conditions)),
+        max_entries: Set(v.max_entries.map(|m| m as i32)),
+        captcha: Set(v.captcha),
+        status: Set(Status::Draft),
+        seed_sealed: Set(cipher.seal_bytes(&seed_aad(&public_id), &seed.0)),
+        commitment: Set(draw::commitment(&seed).to_hex()),
+        entries_count: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    tracing::info!(
+        tenant = %scope.tenant_id(),
+        giveaway = %row.id,
+        "giveaway created"
+    );
+    with_bot(db, cipher, row).await
+}
+
+/// Edits what the giveaway's state allows (see `Status::editable`); anything else in the
+/// form must be unchanged, or the whole edit is refused.
+pub async fn update(
+    db: &DatabaseConnection,
+    scope: &WriterScope,
+    cipher: &TokenCipher,
+    public_id: &PublicId,
+    form: &GiveawayForm,
+    now: DateTime<Utc>,
+) -> Result<GiveawayView, ServiceError> {
+    let g = find_owned(db, scope, public_id).await?;
+    let status = g.status;
+    let may = status.editable();
+    if !may.anything() {
+        return Err(ServiceError::Conflict(Conflict::GiveawayState));
+    }
+    let v = validate(db, scope, form, now).await?;
+    let rules_same = v.prizes == g.prizes()
+        && v.reserves as i32 == g.reserves
+        && v.conditions == g.conditions()
+        && v.max_entries.map(|m| m as i32) == g.max_entries
+        && v.captcha == g.captcha;
+    let schedule_same = v.starts_at == g.starts_at && v.ends_at == g.ends_at;
+    let refuse = |what| Err(ServiceError::Conflict(what));
+    if !may.rules && !rules_same {
+        return refuse(Conflict::GiveawayRulesLocked);
+    }
+    if !may.bot && Some(v.bot_id) != g.bot_id {
+        return refuse(Conflict::GiveawayBotLocked);
+    }
+    let later_end = may.end_later && v.starts_at == g.starts_at && v.ends_at > g.ends_at;
+    if !(may.schedule || schedule_same || later_end) {
+        return refuse(Conflict::GiveawayScheduleLocked);
+    }
+    let id = g.id;
+    let mut a: giveaways::ActiveModel = g.into();
+    a.title = Set(v.title);
+    a.description = Set(v.description);
+    a.prizes = Set(to_json(&v.prizes));
+    a.reserves = Set(v.reserves as i32);
+    a.starts_at = Set(v.starts_at);
+    a.ends_at = Set(v.ends_at);
+    a.conditions = Set(to_json(&v.conditions));
+    a.max_entries = Set(v.max_entries.map(|m| m as i32));
+    a.captcha = Set(v.captcha);
+    a.bot_id = Set(Some(v.bot_id));
+    a.updated_at = Set(now);
+    // Only while it is still in the state we checked.
+    update_if(db, cipher, id, a, status).await
+}
+
+/// Writes `a` to giveaway `id` only while its status is `from`; else "giveaway_state".
+async fn update_if(
+    db: &DatabaseConnection,
+    cipher: &TokenCipher,
+    id: GiveawayId,
+    a: giveaways::ActiveModel,
+    from: Status,
+) -> Result<GiveawayView, ServiceError> {
+    let res = giveaways::Entity::update_many()
+        .set(a)
+        .filter(giveaways::Column::Id.eq(id))
+        .filter(giveaways::Column::Status.eq(from))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ServiceError::Conflict(Conflict::GiveawayState));
+    }
+    let row = giveaways::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    with_bot(db, cipher, row).await
+}
+
+/// Publishes a draft: scheduled, or open at once when its start has passed. Counts
+/// against the plan's limit of giveaways scheduled or open at once.
+pub async fn publish(
+    db: &DatabaseConnection,
+    scope: &WriterScope,
+    cipher: &TokenCipher,
+    public_id: &PublicId,
+    now: DateTime<Utc>,
+) -> Result<GiveawayView, ServiceError> {
+    let txn = db.begin().await?;
+    let limits = plans::lock_tenant(&txn, scope).await?;
+    let g = find_owned(&txn, scope, public_id).await?;
+    let Some(next) = g.status.on(rules::Event::Publish {
+        started: g.starts_at <= now,
+    }) else {
+        return Err(ServiceError::Conflict(Conflict::GiveawayState));
+    };
+    if g.ends_at <= now {
+        return Err(ServiceError::invalid(
+            Field::EndsAt,
+            ValidationError::InPast,
+        ));
+    }
+    let bot_ok = bot_of_giveaway(&txn, &g)
+        .await?
+        .is_some_and(|b| b.enabled && b.status != BotStatus::Revoked);
+    if !bot_ok {
+        return Err(ServiceError::invalid(Field::Bot, ValidationError::Required));
+    }
+    let live = giveaways::Entity::find()
+        .filter(giveaways::Column::TenantId.eq(scope.tenant_id()))
+        .filter(giveaways::Column::Status.is_in([Status::Scheduled, Status::Open]))
+        .count(&txn)
+        .await?;
+    plans::ensure_below(limits, PlanResource::OpenGiveaways, live)?;
+    let mut a: giveaways::ActiveModel = g.into();
+    a.status = Set(next);
+    a.published_at = Set(Some(now));
+    a.updated_at = Set(now);
+    let row = a.update(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(
+        tenant = %scope.tenant_id(),
+        giveaway = %row.id,
+        status = next.code(),
+        "giveaway published"
+    );
+    with_bot(db, cipher, row).await
+}
+
+/// Cancels a giveaway that has not closed. Its entries stay for the record.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    scope: &WriterScope,
+    cipher: &TokenCipher,
+    public_id: &PublicId,
+    now: DateTime<Utc>,
+) -> Result<GiveawayView, ServiceError> {
+    let g = find_owned(db, scope, public_id).await?;
+    let from = g.status;
+    if g.status.on(rules::Event::Cancel).is_none() {
+        return Err(ServiceError::Conflict(Conflict::GiveawayState));
+    }
+    let id = g.id;
+    let a = giveaways::ActiveModel {
+        status: Set(Status::Cancelled),
+        cancelled_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    update_if(db, cipher, id, a, from).await
+}
+
+/// The tenant's giveaways, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    cipher: &TokenCipher,
+) -> Result<Vec<GiveawayView>, ServiceError> {
+    let rows = giveaways::Entity::find()
+        .filter(giveaways::Column::TenantId.eq(scope.tenant_id()))
+        .order_by_desc(giveaways::Column::Id)
+        .find_also_related(bots::Entity)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|(g, b)| view(g, b.as_ref(), cipher))
+        .collect()
+}
+
+/// One of the tenant's giveaways.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    cipher: &TokenCipher,
+    public_id: &PublicId,
+) -> Result<GiveawayView, ServiceError> {
+    let g = find_owned(db, scope, public_id).await?;
+    with_bot(db, cipher, g).await
+}

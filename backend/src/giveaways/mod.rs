@@ -1,0 +1,150 @@
+//! Giveaways: what the dashboard creates, edits, publishes and cancels ([`form`],
+//! [`manage`]); the entries the bot's audience makes ([`entries`]) and the bot's side of
+//! joining ([`bot`], a dialog feature); what is published and announced
+//! ([`publication`]); and the [`scheduler`] that opens, closes and draws them ([`draw`],
+//! the fair draw of `domain::draw`).
+//!
+//! May import: the foundation, `accounts` (plans, settings), `bots` (the tenant's bot),
+//! `telegram` (the dialog, the outbox, membership checks). Every function takes a
+//! [`TenantScope`] (a [`WriterScope`](crate::tenancy::WriterScope) to change anything);
+//! a giveaway id of another tenant is "not found". The edit rules are
+//! `domain::giveaway::Status::editable`.
+
+pub mod bot;
+pub mod draw;
+pub mod entries;
+pub mod form;
+pub mod manage;
+pub mod publication;
+pub mod scheduler;
+
+pub use bot::Giveaways;
+pub use entries::{
+    Entrant, EntryRow, Joined, MyEntry, all_entries, entries_page, has_joined, join, mine,
+};
+pub use form::GiveawayForm;
+pub use manage::{cancel, create, get, list, publish, update};
+pub use publication::{PublicRecord, WinnerRow, announce, notice_progress, public_record, winners};
+pub use scheduler::Scheduler;
+
+use crate::ServiceError;
+use crate::crypto::TokenCipher;
+use crate::entities::{bots, giveaways};
+use crate::tenancy::TenantScope;
+use chrono::{DateTime, Utc};
+use domain::PublicId;
+use domain::draw::{Hash32, Outcome};
+use domain::giveaway::{Prize, Status};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serialises")
+}
+
+/// A giveaway as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiveawayView {
+    pub public_id: PublicId,
+    pub title: String,
+    pub description: String,
+    pub prizes: Vec<Prize>,
+    pub reserves: u32,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: Status,
+    pub bot: Option<PublicId>,
+    pub bot_username: Option<String>,
+    pub conditions: Vec<String>,
+    pub max_entries: Option<u32>,
+    pub captcha: bool,
+    pub entries: u32,
+    pub commitment: String,
+    pub entries_hash: Option<String>,
+    /// Revealed once drawn.
+    pub seed: Option<String>,
+    pub outcome: Option<Outcome>,
+}
+
+fn view(
+    g: giveaways::Model,
+    bot: Option<&bots::Model>,
+    cipher: &TokenCipher,
+) -> Result<GiveawayView, ServiceError> {
+    let status = g.status;
+    let seed = if status == Status::Drawn {
+        Some(open_seed(cipher, &g)?.to_hex())
+    } else {
+        None
+    };
+    Ok(GiveawayView {
+        prizes: g.prizes(),
+        conditions: g.conditions(),
+        outcome: g.outcome(),
+        reserves: g.reserves.max(0) as u32,
+        max_entries: g.max_entries.map(|m| m.max(0) as u32),
+        captcha: g.captcha,
+        entries: g.entries_count.max(0) as u32,
+        bot: bot.map(|b| b.public_id.clone()),
+        bot_username: bot.map(|b| b.username.clone()),
+        public_id: g.public_id,
+        title: g.title,
+        description: g.description,
+        starts_at: g.starts_at,
+        ends_at: g.ends_at,
+        status,
+        commitment: g.commitment,
+        entries_hash: g.entries_hash,
+        seed,
+    })
+}
+
+fn seed_aad(public_id: &PublicId) -> String {
+    format!("giveaway-seed:{public_id}")
+}
+
+/// The giveaway's secret seed (for the draw, and for publication once drawn).
+pub(crate) fn open_seed(
+    cipher: &TokenCipher,
+    g: &giveaways::Model,
+) -> Result<Hash32, ServiceError> {
+    let bytes = cipher
+        .open_bytes(&seed_aad(&g.public_id), &g.seed_sealed)
+        .map_err(|e| ServiceError::Internal(format!("giveaway {}: seed: {e}", g.id)))?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| ServiceError::Internal(format!("giveaway {}: seed length", g.id)))?;
+    Ok(Hash32(arr))
+}
+
+pub(crate) async fn find_owned(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    public_id: &PublicId,
+) -> Result<giveaways::Model, ServiceError> {
+    giveaways::Entity::find()
+        .filter(giveaways::Column::PublicId.eq(public_id.as_str()))
+        .filter(giveaways::Column::TenantId.eq(scope.tenant_id()))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// The bot that runs a giveaway, if it still has one.
+pub(crate) async fn bot_of_giveaway(
+    db: &impl ConnectionTrait,
+    g: &giveaways::Model,
+) -> Result<Option<bots::Model>, ServiceError> {
+    Ok(match g.bot_id {
+        Some(id) => bots::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    })
+}
+
+pub(crate) async fn with_bot(
+    db: &impl ConnectionTrait,
+    cipher: &TokenCipher,
+    g: giveaways::Model,
+) -> Result<GiveawayView, ServiceError> {
+    let bot = bot_of_giveaway(db, &g).await?;
+    view(g, bot.as_ref(), cipher)
+}

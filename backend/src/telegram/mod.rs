@@ -1,0 +1,45 @@
+//! The bots' side of the pipeline: the durable [`inbox`] every update is written to, the
+//! [`worker`]s that claim and answer updates through the [`dialog`] tree, the
+//! [`poller`]s for bots without a webhook, the durable [`outbox`] and its sender, and the
+//! [`membership`] checks of join conditions.
+//!
+//! May import: the foundation only (`botapi`, `clock`, `crypto`, `deps`, `entities`,
+//! `error`, `ids`, `leases`, `stop`, `tenancy`). Features plug into the dialog from
+//! above (`giveaways` implements [`dialog::Feature`]); nothing here imports `giveaways`,
+//! `bots`, `accounts` or `ops` — a test (`backend/tests/layers.rs`) keeps it so.
+
+pub mod dialog;
+pub mod inbox;
+pub mod membership;
+pub mod outbox;
+pub mod poller;
+pub mod worker;
+
+pub use dialog::{Ctx, Feature, HandlerResult, allowed_updates};
+pub use worker::Workers;
+
+use crate::ServiceError;
+use crate::entities::bots;
+use crate::ids::BotId;
+use chrono::Utc;
+use domain::{BotStatus, StatusReason};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+/// Records how a bot stands after what Telegram answered (live, error with a reason,
+/// revoked).
+pub async fn set_bot_status(
+    db: &impl ConnectionTrait,
+    bot: BotId,
+    status: BotStatus,
+    reason: Option<StatusReason>,
+) -> Result<(), ServiceError> {
+    bots::Entity::update_many()
+        .col_expr(bots::Column::Status, Expr::value(status))
+        .col_expr(bots::Column::StatusReason, Expr::value(reason))
+        .col_expr(bots::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(bots::Column::Id.eq(bot))
+        .exec(db)
+        .await?;
+    Ok(())
+}
