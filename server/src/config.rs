@@ -43,6 +43,11 @@ pub const KEYS: &[KeyDoc] = &[
         meaning: "file holding the 32-byte master key (hex); generated with a warning when missing, except in production",
     },
     KeyDoc {
+        key: "sqlite-synchronous",
+        default: "normal",
+        meaning: "SQLite only: normal — an update answered 200 survives a crash of the process; full — also the machine losing power (each commit waits for the disk, about half the webhook throughput)",
+    },
+    KeyDoc {
         key: "production",
         default: "false",
         meaning: "refuse to start without a secret key; never generate one",
@@ -99,6 +104,8 @@ pub struct Config {
     pub login_limits: LoginLimits,
     pub session_days: u32,
     pub log: String,
+    /// How durable the inbox writer's SQLite commits are (what Telegram's 200 promises).
+    pub sqlite_synchronous: backend::db::Durability,
 }
 
 impl std::fmt::Debug for Config {
@@ -196,6 +203,13 @@ impl Config {
         let window = parse_num("login-window-secs", get("login-window-secs")?, 900, 1)?;
         let session_days = parse_num("session-days", get("session-days")?, 7, 1)?;
         let log = get("log")?.unwrap_or_else(|| "info".into());
+        let sqlite_synchronous = match get("sqlite-synchronous")?.as_deref() {
+            None | Some("normal") => backend::db::Durability::Process,
+            Some("full") => backend::db::Durability::Machine,
+            Some(other) => bail!(
+                "sqlite-synchronous (TOMBOLA_SQLITE_SYNCHRONOUS): expected normal or full, not {other:?}"
+            ),
+        };
         if let Some(k) = ours.keys().next() {
             bail!("Leptos.toml [tombola]: unknown key `{k}`");
         }
@@ -224,6 +238,7 @@ impl Config {
             },
             session_days,
             log,
+            sqlite_synchronous,
         })
     }
 
