@@ -2,22 +2,27 @@
 //! built once at start-up (by the server, or a test) and cloned cheaply. Every loop of
 //! `ops::runtime` and every service that needs more than the database takes `&Deps`.
 //!
-//! Foundation: imports `botapi`, `clock`, `crypto`, `ids`, `leases`.
+//! Foundation: imports `botapi`, `clock`, `crypto`, `ids`, `leases`, `webhook_index`.
 
 use crate::botapi::{Limiter, TelegramApi};
 use crate::clock::Clock;
 use crate::crypto::TokenCipher;
 use crate::ids::BotId;
 use crate::leases::Leases;
+use crate::webhook_index::WebhookIndex;
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-/// Shared by everything that runs; cloning shares the same parts.
+/// Shared by everything that runs; cloning shares the same parts (one `Arc`: a request
+/// or a task takes its copy for the cost of one count).
 #[derive(Clone)]
-pub struct Deps {
+pub struct Deps(Arc<Parts>);
+
+/// What [`Deps`] holds; reached through `deps.db`, `deps.api`, … (`Deref`).
+pub struct Parts {
     pub db: DatabaseConnection,
     /// Seals bot tokens and draw seeds; derives webhook secrets, pseudonyms, captchas.
     pub cipher: Arc<TokenCipher>,
@@ -33,6 +38,8 @@ pub struct Deps {
     pub wake: Wakes,
     /// The running pollers, so a change to a bot can stop its poller at once.
     pub polls: PollTasks,
+    /// Webhook id → bot, from memory.
+    pub webhooks: WebhookIndex,
     /// The URL people and Telegram reach the server at, without a trailing slash.
     pub public_url: Arc<str>,
 }
@@ -45,7 +52,7 @@ impl Deps {
         api: TelegramApi,
         public_url: &str,
     ) -> Deps {
-        Deps {
+        Deps(Arc::new(Parts {
             leases: Leases::new(db.clone()),
             db,
             cipher: Arc::new(cipher),
@@ -54,13 +61,21 @@ impl Deps {
             clock: Clock::default(),
             wake: Wakes::default(),
             polls: PollTasks::default(),
+            webhooks: WebhookIndex::default(),
             public_url: public_url.trim_end_matches('/').into(),
-        }
+        }))
     }
 
     /// Whether bots can receive updates by webhook: Telegram delivers only to https.
     pub fn webhooks_possible(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+impl std::ops::Deref for Deps {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
     }
 }
 

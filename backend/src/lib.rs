@@ -10,7 +10,7 @@
 //!
 //! | layer | modules | holds |
 //! |---|---|---|
-//! | foundation | `error`, `ids`, `entities`, `db`, `crypto`, `clock`, `stop`, `tenancy`, `leases`, `botapi`, `deps` | typed errors and ids, the tables, token sealing, time, the stop signal, scopes, bot leases, the Bot API client and limiter, the shared [`deps::Deps`] |
+//! | foundation | `error`, `ids`, `entities`, `db`, `crypto`, `clock`, `stop`, `tenancy`, `leases`, `webhook_index`, `botapi`, `deps` | typed errors and ids, the tables, token sealing, time, the stop signal, scopes, bot leases, webhook id → bot, the Bot API client and limiter, the shared [`deps::Deps`] |
 //! | `accounts/` | accounts, passwords, login throttle, sessions, settings, platform, plans | who the tenants are and what they may have |
 //! | `telegram/` | inbox, workers, dialog, poller, outbox, membership | the bots' side of the pipeline; knows no feature |
 //! | `bots/` | connect, lifecycle, mode, webhooks | a tenant's bots |
@@ -33,6 +33,7 @@ pub mod ops;
 pub mod stop;
 pub mod telegram;
 pub mod tenancy;
+pub mod webhook_index;
 
 pub use deps::Deps;
 pub use error::ServiceError;

@@ -8,8 +8,18 @@ use std::path::{Path, PathBuf};
 
 /// `backend`'s foundation: imports no folder.
 const FOUNDATION: &[&str] = &[
-    "botapi", "clock", "crypto", "db", "deps", "entities", "error", "ids", "leases", "stop",
+    "botapi",
+    "clock",
+    "crypto",
+    "db",
+    "deps",
+    "entities",
+    "error",
+    "ids",
+    "leases",
+    "stop",
     "tenancy",
+    "webhook_index",
 ];
 
 /// What each folder of `backend` may import besides the foundation.

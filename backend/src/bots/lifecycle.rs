@@ -52,6 +52,7 @@ pub async fn set_enabled(
     active.status_reason = Set(reason);
     active.updated_at = Set(Utc::now());
     let row = active.update(&deps.db).await?;
+    deps.webhooks.forget(row.id);
     if enabled && row.mode == BotMode::Polling {
         deps.wake.pollers.notify_one();
     }
@@ -76,6 +77,7 @@ pub async fn remove(
         set_enabled(deps, scope, public_id, false).await?;
     }
     deps.polls.stop(row.id);
+    deps.webhooks.forget(row.id);
     inbox::Entity::delete_many()
         .filter(inbox::Column::BotId.eq(row.id))
         .exec(&deps.db)

@@ -54,6 +54,7 @@ pub async fn switch_mode(
     active.mode_chosen = Set(true);
     active.updated_at = Set(Utc::now());
     active.update(&deps.db).await?;
+    deps.webhooks.forget(bot_id);
     tracing::info!(tenant = %scope.tenant_id(), from = %previous, to = %mode, "bot mode switched");
     if !enabled {
         return reread(deps, scope, public_id).await;

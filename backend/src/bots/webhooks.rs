@@ -7,40 +7,24 @@ use crate::crypto::TokenCipher;
 use crate::deps::Deps;
 use crate::entities::bots;
 use crate::error::TelegramError;
-use crate::ids::{BotId, TenantId};
+use crate::ids::BotId;
 use crate::telegram::{allowed_updates, set_bot_status};
+pub use crate::webhook_index::WebhookTarget;
 use chrono::Utc;
 use domain::{BotMode, BotStatus, StatusReason};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use teloxide::prelude::Requester;
 
-/// The bot a webhook delivery is for, as the route needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WebhookTarget {
-    pub bot_id: BotId,
-    pub tenant_id: TenantId,
-}
-
-/// Finds the enabled bot behind `/tg/<webhook id>`.
+/// The enabled bot behind `/tg/<webhook id>` and the secret its deliveries carry
+/// (from [`crate::webhook_index`]).
 pub async fn webhook_target(
-    db: &impl ConnectionTrait,
+    deps: &Deps,
     webhook_id: &str,
 ) -> Result<Option<WebhookTarget>, ServiceError> {
-    // Ids we hand out are short; anything else cannot match, so skip the query.
-    if webhook_id.is_empty() || webhook_id.len() > 64 {
-        return Ok(None);
-    }
-    Ok(bots::Entity::find()
-        .filter(bots::Column::WebhookId.eq(webhook_id))
-        .filter(bots::Column::Enabled.eq(true))
-        .filter(bots::Column::Status.ne(BotStatus::Revoked))
-        .one(db)
-        .await?
-        .map(|b| WebhookTarget {
-            bot_id: b.id,
-            tenant_id: b.tenant_id,
-        }))
+    deps.webhooks
+        .lookup(&deps.db, &deps.cipher, webhook_id)
+        .await
 }
 
 /// `<public_url>/tg/<webhook id>`, where Telegram delivers a webhook bot's updates.
@@ -91,7 +75,7 @@ pub async fn resume_webhooks(deps: &Deps) -> Result<usize, ServiceError> {
     for row in rows {
         let Ok(token) = deps.cipher.open(row.public_id.as_str(), &row.token_sealed) else {
             set_bot_status(
-                db,
+                deps,
                 row.id,
                 BotStatus::Error,
                 Some(StatusReason::TokenUnreadable),
@@ -121,7 +105,7 @@ pub async fn resume_webhooks(deps: &Deps) -> Result<usize, ServiceError> {
                 other => (BotStatus::Error, Some(other.reason())),
             },
         };
-        set_bot_status(db, row.id, status, reason).await?;
+        set_bot_status(deps, row.id, status, reason).await?;
     }
     Ok(n)
 }

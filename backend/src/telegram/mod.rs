@@ -19,27 +19,29 @@ pub use dialog::{Ctx, Feature, HandlerResult, allowed_updates};
 pub use worker::Workers;
 
 use crate::ServiceError;
+use crate::deps::Deps;
 use crate::entities::bots;
 use crate::ids::BotId;
 use chrono::Utc;
 use domain::{BotStatus, StatusReason};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// Records how a bot stands after what Telegram answered (live, error with a reason,
-/// revoked).
+/// revoked); the webhook route looks the bot up afresh.
 pub async fn set_bot_status(
-    db: &impl ConnectionTrait,
+    deps: &Deps,
     bot: BotId,
     status: BotStatus,
     reason: Option<StatusReason>,
 ) -> Result<(), ServiceError> {
+    deps.webhooks.forget(bot);
     bots::Entity::update_many()
         .col_expr(bots::Column::Status, Expr::value(status))
         .col_expr(bots::Column::StatusReason, Expr::value(reason))
         .col_expr(bots::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(bots::Column::Id.eq(bot))
-        .exec(db)
+        .exec(&deps.db)
         .await?;
     Ok(())
 }
