@@ -16,6 +16,7 @@ use backend::accounts::session_store::SeaOrmSessionStore;
 use backend::botapi::TelegramApi;
 use backend::crypto::TokenCipher;
 use backend::ops::{Runtime, RuntimeOptions};
+use backend::telegram::inbox::InboxWriter;
 use backend::telegram::outbox::Counters;
 use backend::{DatabaseConnection, Deps};
 use http::StatusCode;
@@ -34,8 +35,12 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The one state of every route; each extracts the part it needs (`State<Deps>`, …).
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// One `Arc`: axum hands every request its own copy of the state.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds.
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     /// What server functions get as context.
     pub ctx: ServerContext,
@@ -44,8 +49,28 @@ pub struct AppState {
     pub http: Arc<HttpCounters>,
     /// Outbox send outcomes, for `/metrics`.
     pub sends: Arc<Counters>,
+    /// Where the webhook stores deliveries.
+    pub inbox: InboxWriter,
     pub guard: Arc<GuardConfig>,
 }
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+macro_rules! from_ref {
+    ($($field:ident: $ty:ty),*) => {$(
+        impl FromRef<AppState> for $ty {
+            fn from_ref(s: &AppState) -> $ty {
+                s.0.$field.clone()
+            }
+        }
+    )*};
+}
+from_ref!(leptos_options: LeptosOptions, ctx: ServerContext, deps: Deps, inbox: InboxWriter);
 
 /// A built server, bound to its port but not yet serving.
 pub struct Application {
@@ -67,14 +92,20 @@ impl Application {
             telegram,
             &config.public_url,
         );
+        let inbox_db = if config.database_url.starts_with("sqlite:") {
+            backend::db::connect_with(&config.database_url, config.sqlite_synchronous, 1).await?
+        } else {
+            deps.db.clone()
+        };
         let runtime = Runtime::start(
             deps.clone(),
             RuntimeOptions {
                 login_limits: config.login_limits,
+                inbox_db,
             },
         )
         .await?;
-        let router = router(&config, deps, runtime.sends());
+        let router = router(&config, deps, runtime.sends(), runtime.inbox());
         Ok(Application {
             listener,
             router,
@@ -115,8 +146,8 @@ impl Application {
 
 /// The HTTP routes: server functions, the Leptos pages, static files, health, and the
 /// Telegram webhook (outside the dashboard's session, origin and body-size layers).
-pub fn router(config: &Config, deps: Deps, sends: Arc<Counters>) -> Router {
-    let state = AppState {
+pub fn router(config: &Config, deps: Deps, sends: Arc<Counters>, inbox: InboxWriter) -> Router {
+    let state = AppState(Arc::new(Shared {
         leptos_options: config.leptos.clone(),
         ctx: ServerContext {
             deps: deps.clone(),
@@ -125,12 +156,13 @@ pub fn router(config: &Config, deps: Deps, sends: Arc<Counters>) -> Router {
         },
         http: Arc::default(),
         sends,
+        inbox,
         guard: Arc::new(GuardConfig {
             public_origin: config.public_origin(),
             trust_forwarded_for: config.trust_forwarded_for,
         }),
         deps,
-    };
+    }));
     let sessions = SessionManagerLayer::new(SeaOrmSessionStore::new(state.deps.db.clone()))
         .with_name("tombola_session")
         .with_http_only(true)

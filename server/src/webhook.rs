@@ -2,7 +2,8 @@
 //!
 //! Unknown id → 404; wrong or missing secret header → 401 (compared in constant time);
 //! body over the cap → 413; not an update → 400; otherwise the update is written to the
-//! inbox and only then answered 200. A replayed update finds its twin and is answered
+//! inbox and only then answered 200 (many deliveries share one commit: see
+//! `backend::telegram::inbox::InboxWriter`). A replayed update finds its twin and is answered
 //! 200 too, so Telegram stops retrying; unknown update kinds are stored like any other.
 
 use crate::startup::AppState;
@@ -12,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use backend::Deps;
-use backend::telegram::inbox::{self, IncomingUpdate};
+use backend::telegram::inbox::{InboxWriter, IncomingUpdate};
 use subtle::ConstantTimeEq;
 
 /// Telegram's updates are a few KiB; a cap far above that still bounds the work.
@@ -26,12 +27,13 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn receive(
-    State(state): State<Deps>,
+    State(deps): State<Deps>,
+    State(inbox): State<InboxWriter>,
     Path(webhook_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, &'static str) {
-    let target = match backend::bots::webhook_target(&state.db, &webhook_id).await {
+    let target = match backend::bots::webhook_target(&deps, &webhook_id).await {
         Ok(Some(t)) => {
             let span = tracing::Span::current();
             span.record("tenant", t.tenant_id.0);
@@ -44,7 +46,7 @@ async fn receive(
             return (StatusCode::INTERNAL_SERVER_ERROR, "try again\n");
         }
     };
-    let expected = state.cipher.webhook_secret(&webhook_id);
+    let expected = &target.secret;
     let given = headers
         .get(SECRET_HEADER)
         .map(|v| v.as_bytes())
@@ -64,13 +66,9 @@ async fn receive(
         }
     };
     let update_id = update.update_id;
-    match inbox::store(&state.db, target.bot_id, update).await {
+    // The writer wakes the workers (and other processes) once per batch it commits.
+    match inbox.store(target.bot_id, update).await {
         Ok(new) => {
-            if new {
-                state.wake.inbox.notify_one();
-                // The bot's owner may be another process: tell them all.
-                inbox::announce(&state.db).await;
-            }
             tracing::debug!(
                 bot = %target.bot_id,
                 tenant = %target.tenant_id,

@@ -22,7 +22,7 @@ pub struct Model {
 }
 
 /// How handling an update ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Outcome {
     /// The handlers answered it.

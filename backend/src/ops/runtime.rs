@@ -3,6 +3,7 @@
 //!
 //! | loop | does |
 //! |---|---|
+//! | inbox writer | stores webhook deliveries, many per commit (`telegram::inbox::InboxWriter`) |
 //! | inbox | claims stored updates and answers them (`telegram::worker`) |
 //! | inbox listener | PostgreSQL only: wakes the inbox when another process stored an update |
 //! | outbox | sends bulk messages through the per-bot limiter (`telegram::outbox`) |
@@ -24,9 +25,10 @@ use crate::accounts::LoginLimits;
 use crate::deps::Deps;
 use crate::giveaways::{Giveaways, Scheduler};
 use crate::stop::{Stop, StopSender};
+use crate::telegram::Workers;
+use crate::telegram::inbox::{self, InboxWriter};
 use crate::telegram::outbox::{Counters, Sender};
 use crate::telegram::poller::Pollers;
-use crate::telegram::{Workers, inbox};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -39,9 +41,12 @@ pub const USAGE_FLUSH: Duration = Duration::from_secs(5);
 const WEBHOOK_CHECK_EVERY: u32 = 60;
 
 /// What the loops need besides [`Deps`].
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone)]
 pub struct RuntimeOptions {
     pub login_limits: LoginLimits,
+    /// The inbox writer's connection: on SQLite one of its own (its commits as durable
+    /// as `sqlite-synchronous` says); else the pool.
+    pub inbox_db: sea_orm::DatabaseConnection,
 }
 
 /// The running loops of one process.
@@ -51,6 +56,7 @@ pub struct Runtime {
     cluster: Cluster,
     pollers: Pollers,
     sends: Arc<Counters>,
+    inbox: InboxWriter,
     loops: Vec<(&'static str, JoinHandle<()>)>,
 }
 
@@ -70,6 +76,9 @@ impl Runtime {
             "joined"
         );
         let mut loops = Vec::new();
+        let (inbox, writer) =
+            InboxWriter::spawn(options.inbox_db, deps.wake.inbox.clone(), stop.clone());
+        loops.push(("inbox writer", writer));
         let workers = Workers::new(deps.clone(), vec![Arc::new(Giveaways)]);
         loops.push(("inbox", workers.spawn(stop.clone())));
         if let Some(listener) =
@@ -103,8 +112,14 @@ impl Runtime {
             cluster,
             pollers,
             sends,
+            inbox,
             loops,
         })
+    }
+
+    /// Where webhook deliveries are stored.
+    pub fn inbox(&self) -> InboxWriter {
+        self.inbox.clone()
     }
 
     /// The process's shared parts.

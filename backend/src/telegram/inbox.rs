@@ -13,6 +13,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
 
 /// How long a claimed update is held before another worker may take it.
 pub const CLAIM_SECS: i64 = 60;
@@ -32,7 +35,8 @@ pub enum BadUpdate {
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncomingUpdate {
     pub update_id: i64,
-    /// The chat it belongs to, when it has one: workers keep each chat in order.
+    /// The conversation it belongs to, when it has one — its chat, or for a button press
+    /// the user who pressed: workers keep each conversation in order.
     pub chat_id: Option<i64>,
     /// `message`, `callback_query`, … or any kind Telegram adds later (stored all the same).
     pub kind: String,
@@ -54,12 +58,24 @@ impl IncomingUpdate {
             .map(|k| k.chars().take(64).collect::<String>())
             .unwrap_or_default();
         let inner = obj.get(&kind);
-        let chat_id = inner.and_then(|u| {
-            u.pointer("/chat/id")
-                .or_else(|| u.pointer("/message/chat/id"))
-                .or_else(|| u.pointer("/from/id"))
-                .or_else(|| u.pointer("/user/id"))
-                .and_then(Value::as_i64)
+        // A button press belongs with its presser's conversation (the answer goes to
+        // them), not with the chat the button was in: presses of one button in a busy
+        // group are answered side by side.
+        let presser = (kind == "callback_query")
+            .then(|| {
+                inner
+                    .and_then(|u| u.pointer("/from/id"))
+                    .and_then(Value::as_i64)
+            })
+            .flatten();
+        let chat_id = presser.or_else(|| {
+            inner.and_then(|u| {
+                u.pointer("/chat/id")
+                    .or_else(|| u.pointer("/message/chat/id"))
+                    .or_else(|| u.pointer("/from/id"))
+                    .or_else(|| u.pointer("/user/id"))
+                    .and_then(Value::as_i64)
+            })
         });
         Ok(IncomingUpdate {
             update_id,
@@ -70,35 +86,168 @@ impl IncomingUpdate {
     }
 }
 
-/// Stores an update once. `Ok(false)` means it was there already (a replay).
-pub async fn store(
+/// Stores updates of one bot (a batch of getUpdates), each once, in one statement.
+/// Returns, per update, whether it was new (`false`: a replay).
+pub async fn store_many(
     db: &impl ConnectionTrait,
     bot_id: BotId,
-    update: IncomingUpdate,
-) -> Result<bool, ServiceError> {
-    let row = inbox::ActiveModel {
+    updates: Vec<IncomingUpdate>,
+) -> Result<Vec<bool>, ServiceError> {
+    insert_batch(db, updates.into_iter().map(|u| (bot_id, u)).collect()).await
+}
+
+/// One `INSERT … ON CONFLICT DO NOTHING RETURNING bot_id, update_id` for every row:
+/// which rows were new, in the order given.
+async fn insert_batch(
+    db: &impl ConnectionTrait,
+    rows: Vec<(BotId, IncomingUpdate)>,
+) -> Result<Vec<bool>, ServiceError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<(BotId, i64)> = rows.iter().map(|(b, u)| (*b, u.update_id)).collect();
+    let now = Utc::now();
+    let models = rows.into_iter().map(|(bot_id, u)| inbox::ActiveModel {
         bot_id: Set(bot_id),
-        update_id: Set(update.update_id),
-        chat_id: Set(update.chat_id),
-        kind: Set(update.kind),
-        payload: Set(update.payload),
-        received_at: Set(Utc::now()),
+        update_id: Set(u.update_id),
+        chat_id: Set(u.chat_id),
+        kind: Set(u.kind),
+        payload: Set(u.payload),
+        received_at: Set(now),
         processed_at: Set(None),
         attempts: Set(0),
         last_error: Set(None),
         claimed_until: Set(None),
         outcome: Set(None),
         ..Default::default()
-    };
-    let res = inbox::Entity::insert(row)
+    });
+    let mut insert = inbox::Entity::insert_many(models)
         .on_conflict(
             OnConflict::columns([inbox::Column::BotId, inbox::Column::UpdateId])
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(db)
+        .into_query();
+    insert.returning(Query::returning().columns([inbox::Column::BotId, inbox::Column::UpdateId]));
+    let stored = db
+        .query_all_raw(db.get_database_backend().build(&insert))
         .await?;
-    Ok(res > 0)
+    let mut new = HashSet::with_capacity(stored.len());
+    for row in stored {
+        new.insert((
+            row.try_get_by_index::<BotId>(0)?,
+            row.try_get_by_index::<i64>(1)?,
+        ));
+    }
+    // A key twice in one batch is new once.
+    Ok(keys.iter().map(|k| new.remove(k)).collect())
+}
+
+/// Group commit of webhook deliveries: every request hands its update to one writer
+/// task and waits; the writer stores all that are waiting in one statement and one
+/// commit, then answers each. A request is answered 200 only after its row is committed
+/// (as durably as the writer's connection commits: see [`crate::db::Durability`]), and
+/// a batch forms by itself while the previous one commits — no request waits for a
+/// timer. Cloning shares the writer.
+#[derive(Clone)]
+pub struct InboxWriter {
+    tx: mpsc::Sender<Delivery>,
+}
+
+struct Delivery {
+    bot: BotId,
+    update: IncomingUpdate,
+    done: oneshot::Sender<Result<bool, String>>,
+}
+
+/// Most rows in one statement (SQLite allows 32,766 bound values; a row has 10).
+pub const MAX_BATCH: usize = 1024;
+/// Deliveries waiting for the writer before new ones wait to be queued.
+const QUEUE: usize = 8192;
+
+impl std::fmt::Debug for InboxWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InboxWriter")
+    }
+}
+
+impl InboxWriter {
+    /// Starts the writer on `db` (its own connection on SQLite). It wakes `wake` after
+    /// each batch with new rows, and on PostgreSQL tells the other processes. It ends
+    /// when `stop` is set, after storing what it holds.
+    pub fn spawn(
+        db: DatabaseConnection,
+        wake: Arc<tokio::sync::Notify>,
+        stop: Stop,
+    ) -> (InboxWriter, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
+        let task = tokio::spawn(async move {
+            loop {
+                let first = tokio::select! {
+                    d = rx.recv() => match d {
+                        Some(d) => d,
+                        None => return,
+                    },
+                    _ = stop.wait() => {
+                        rx.close();
+                        match rx.recv().await {
+                            Some(d) => d,
+                            None => return,
+                        }
+                    }
+                };
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(d) => batch.push(d),
+                        Err(_) => break,
+                    }
+                }
+                write(&db, &wake, batch).await;
+            }
+        });
+        (InboxWriter { tx }, task)
+    }
+
+    /// Stores an update once, durably; `Ok(false)`: it was there already (a replay).
+    pub async fn store(&self, bot: BotId, update: IncomingUpdate) -> Result<bool, ServiceError> {
+        let (done, answer) = oneshot::channel();
+        self.tx
+            .send(Delivery { bot, update, done })
+            .await
+            .map_err(|_| ServiceError::Internal("the inbox writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| ServiceError::Internal("the inbox writer has stopped".into()))?
+            .map_err(ServiceError::Internal)
+    }
+}
+
+async fn write(db: &DatabaseConnection, wake: &tokio::sync::Notify, batch: Vec<Delivery>) {
+    let (rows, dones): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .map(|d| ((d.bot, d.update), d.done))
+        .unzip();
+    match insert_batch(db, rows).await {
+        Ok(new) => {
+            let any_new = new.iter().any(|n| *n);
+            for (done, new) in dones.into_iter().zip(new) {
+                let _ = done.send(Ok(new));
+            }
+            if any_new {
+                wake.notify_one();
+                // A bot's owner may be another process: tell them all.
+                announce(db).await;
+            }
+        }
+        Err(e) => {
+            // Not stored, so not acknowledged: Telegram delivers them again.
+            tracing::error!(error = %e, rows = dones.len(), "inbox insert failed");
+            for done in dones {
+                let _ = done.send(Err(e.to_string()));
+            }
+        }
+    }
 }
 
 /// Takes up to `limit` updates of bots `owner` holds, oldest first, at most the first
@@ -226,6 +375,9 @@ mod tests {
         );
         let u = IncomingUpdate::parse(br#"{"update_id":8,"callback_query":{"id":"x","from":{"id":5},"message":{"chat":{"id":5}}}}"#).unwrap();
         assert_eq!((u.chat_id, u.kind.as_str()), (Some(5), "callback_query"));
+        // A press under a group's message is the presser's, not the group's.
+        let u = IncomingUpdate::parse(br#"{"update_id":10,"callback_query":{"id":"y","from":{"id":77},"message":{"chat":{"id":-1001}}}}"#).unwrap();
+        assert_eq!(u.chat_id, Some(77));
         let u = IncomingUpdate::parse(br#"{"update_id":9,"brand_new_kind":{"whatever":true}}"#)
             .unwrap();
         assert_eq!((u.chat_id, u.kind.as_str()), (None, "brand_new_kind"));

@@ -129,7 +129,7 @@ impl Pollers {
             Err(e) => {
                 tracing::error!(bot = %bot_id, error = %e, "bot token does not open; polling stops");
                 let _ = set_bot_status(
-                    &deps.db,
+                    deps,
                     bot_id,
                     BotStatus::Error,
                     Some(StatusReason::TokenUnreadable),
@@ -190,7 +190,7 @@ impl Pollers {
             Err(TelegramError::TokenRejected) => {
                 tracing::warn!(bot = %bot_id, "token revoked; polling stops");
                 let _ = set_bot_status(
-                    &deps.db,
+                    deps,
                     bot_id,
                     BotStatus::Revoked,
                     Some(StatusReason::TokenRejected),
@@ -200,7 +200,7 @@ impl Pollers {
             }
             Err(e) => {
                 tracing::warn!(bot = %bot_id, error = %e, "getUpdates failed");
-                let _ = set_bot_status(&deps.db, bot_id, BotStatus::Error, Some(e.reason())).await;
+                let _ = set_bot_status(deps, bot_id, BotStatus::Error, Some(e.reason())).await;
                 if let TelegramError::RetryAfter(s) = e {
                     tokio::time::sleep(Duration::from_secs(s.min(300))).await;
                 }
@@ -209,23 +209,25 @@ impl Pollers {
             }
         };
         if !*live {
-            let _ = set_bot_status(&deps.db, bot_id, BotStatus::Live, None).await;
+            let _ = set_bot_status(deps, bot_id, BotStatus::Live, None).await;
             *live = true;
         }
         let mut next = row.poll_offset;
+        let mut batch = Vec::with_capacity(updates.len());
         for raw in &updates {
-            let bytes = raw.to_string();
-            let Ok(update) = IncomingUpdate::parse(bytes.as_bytes()) else {
-                continue;
-            };
-            let id = update.update_id;
-            if let Err(e) = inbox::store(&deps.db, bot_id, update).await {
-                // Not stored: the offset stays, Telegram hands it out again.
-                tracing::error!(bot = %bot_id, error = %e, "inbox insert failed");
-                *live = false;
-                return Ok(());
+            // Past every update seen, even one that is not an update we can store.
+            if let Some(id) = raw["update_id"].as_i64() {
+                next = next.max(id + 1);
             }
-            next = next.max(id + 1);
+            if let Ok(update) = IncomingUpdate::parse(raw.to_string().as_bytes()) {
+                batch.push(update);
+            }
+        }
+        if let Err(e) = inbox::store_many(&deps.db, bot_id, batch).await {
+            // Not stored: the offset stays, Telegram hands them out again.
+            tracing::error!(bot = %bot_id, error = %e, "inbox insert failed");
+            *live = false;
+            return Ok(());
         }
         if !updates.is_empty() {
             deps.wake.inbox.notify_one();
