@@ -37,6 +37,10 @@ pub enum Kind {
     /// The result, posted where the giveaway was announced.
     #[sea_orm(string_value = "result_post")]
     ResultPost,
+    /// An answer to a user that waits its turn in the bot's rate (a join's receipt:
+    /// the press itself was answered at once).
+    #[sea_orm(string_value = "reply")]
+    Reply,
 }
 
 /// Where a message stands.

@@ -1,7 +1,8 @@
 //! The bot's side of giveaways, plugged into the dialog as a [`Feature`]: 🎁 Join (the
 //! open giveaways on this bot), one giveaway's card, joining by button or by a
 //! `t.me/<bot>?start=g_<id>` link (captcha, then membership conditions, then the entry),
-//! and 🎊 My giveaways.
+//! and 🎊 My giveaways. A join by button is answered on the press itself, its receipt
+//! following through the outbox; a join by link is answered with a message.
 
 use super::entries::{self, Entrant, Joined};
 use super::publication::card_text;
@@ -32,17 +33,32 @@ impl Feature for Giveaways {
     ) -> Option<HandlerResult> {
         // `/start g_<id>` from a t.me link joins that giveaway in one step.
         let id = rules::parse_deep_link(payload)?;
-        Some(join(ctx, chat, user, id, Via::Link, false).await)
+        Some(match join(ctx, chat, user, id, Via::Link, false).await {
+            Ok(Step::Done(text)) => {
+                let l = ctx.locale(user);
+                ctx.say(chat, &text, Some(ctx.back(l)))
+                    .await
+                    .map_err(Into::into)
+            }
+            Ok(Step::Said) => Ok(()),
+            Err(e) => Err(e),
+        })
     }
 
     fn owns_button(&self, data: &str) -> bool {
         matches!(data, CB_JOIN | CB_MINE) || Callback::decode(data).is_some()
     }
 
-    async fn on_button(&self, ctx: &Ctx, chat: ChatId, user: &User, data: &str) -> HandlerResult {
+    async fn on_button(
+        &self,
+        ctx: &Ctx,
+        chat: ChatId,
+        user: &User,
+        data: &str,
+    ) -> Result<Option<String>, ServiceError> {
         let l = ctx.locale(user);
-        match Callback::decode(data) {
-            Some(Callback::Join(id)) => join(ctx, chat, user, &id, Via::Button, false).await,
+        let step = match Callback::decode(data) {
+            Some(Callback::Join(id)) => join(ctx, chat, user, &id, Via::Button, false).await?,
             Some(Callback::Captcha(id, n)) => {
                 let expected = rules::Captcha::from_bytes(
                     ctx.deps.cipher.captcha_bytes(&id, user.id.0 as i64),
@@ -50,16 +66,43 @@ impl Feature for Giveaways {
                 .answer();
                 if n != expected {
                     ctx.say(chat, BotText::CaptchaWrong.text(l), None).await?;
-                    return join(ctx, chat, user, &id, Via::Button, false).await;
                 }
-                join(ctx, chat, user, &id, Via::Button, true).await
+                join(ctx, chat, user, &id, Via::Button, n == expected).await?
             }
-            Some(Callback::Show(id)) => show(ctx, chat, user, &id).await,
-            None if data == CB_JOIN => open_list(ctx, chat, user).await,
-            None if data == CB_MINE => mine(ctx, chat, user).await,
-            None => Ok(()),
+            Some(Callback::Show(id)) => {
+                show(ctx, chat, user, &id).await?;
+                Step::Said
+            }
+            None if data == CB_JOIN => {
+                open_list(ctx, chat, user).await?;
+                Step::Said
+            }
+            None if data == CB_MINE => {
+                mine(ctx, chat, user).await?;
+                Step::Said
+            }
+            None => Step::Said,
+        };
+        match step {
+            // The press is answered with the outcome at once; the same words, with the
+            // way back to the menu, follow as a message when the bot's rate allows (a
+            // giveaway announced in a big channel brings thousands of presses a minute,
+            // and a bot may send only about 30 messages a second).
+            Step::Done(text) => {
+                ctx.reply_later(chat, text.clone(), vec![ctx.back_button(l)])
+                    .await?;
+                Ok(Some(text))
+            }
+            Step::Said => Ok(None),
         }
     }
+}
+
+/// Where a join ended: with its outcome, for the caller to tell the user, or with a
+/// message already sent (the captcha's question, the chats still to join, not found).
+enum Step {
+    Done(String),
+    Said,
 }
 
 /// A giveaway as the bot shows it to its audience.
@@ -118,8 +161,17 @@ pub async fn offer_on_bot(
     scope: &TenantScope,
     public_id: &str,
 ) -> Result<Offer, ServiceError> {
-    let bot_id = scope.bot_id().ok_or(ServiceError::Forbidden)?;
     let public_id = PublicId::parse(public_id).ok_or(ServiceError::NotFound)?;
+    giveaway_on_bot(db, scope, &public_id).await.map(offer)
+}
+
+/// The row behind [`offer_on_bot`].
+pub(super) async fn giveaway_on_bot(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    public_id: &PublicId,
+) -> Result<giveaways::Model, ServiceError> {
+    let bot_id = scope.bot_id().ok_or(ServiceError::Forbidden)?;
     giveaways::Entity::find()
         .filter(giveaways::Column::PublicId.eq(public_id.as_str()))
         .filter(giveaways::Column::TenantId.eq(scope.tenant_id()))
@@ -127,7 +179,6 @@ pub async fn offer_on_bot(
         .filter(giveaways::Column::Status.ne(Status::Draft))
         .one(db)
         .await?
-        .map(offer)
         .ok_or(ServiceError::NotFound)
 }
 
@@ -225,17 +276,22 @@ async fn join(
     public_id: &str,
     via: Via,
     captcha_passed: bool,
-) -> HandlerResult {
+) -> Result<Step, ServiceError> {
     let l = ctx.locale(user);
-    let offer = match offer_on_bot(&ctx.deps.db, &ctx.scope, public_id).await {
-        Ok(o) => o,
+    let found = match PublicId::parse(public_id) {
+        Some(id) => giveaway_on_bot(&ctx.deps.db, &ctx.scope, &id).await,
+        None => Err(ServiceError::NotFound),
+    };
+    let row = match found {
+        Ok(g) => g,
         Err(ServiceError::NotFound) => {
-            return Ok(ctx
-                .say(chat, BotText::NotFound.text(l), Some(ctx.back(l)))
-                .await?);
+            ctx.say(chat, BotText::NotFound.text(l), Some(ctx.back(l)))
+                .await?;
+            return Ok(Step::Said);
         }
         Err(e) => return Err(e),
     };
+    let offer = offer(row.clone());
     let who = Entrant {
         telegram_user_id: user.id.0 as i64,
         first_name: user.first_name.clone(),
@@ -266,9 +322,9 @@ async fn join(
                     Callback::Captcha(offer.public_id.to_string(), n).encode(),
                 )
             });
-            return Ok(ctx
-                .say(chat, &text, Some(InlineKeyboardMarkup::new([buttons])))
-                .await?);
+            ctx.say(chat, &text, Some(InlineKeyboardMarkup::new([buttons])))
+                .await?;
+            return Ok(Step::Said);
         }
     }
     if offer.status == Status::Open && !offer.conditions.is_empty() {
@@ -284,22 +340,23 @@ async fn join(
                 let text = BotText::MissingMembership
                     .text(l)
                     .replace("{chats}", &missing.join(", "));
-                return Ok(ctx
-                    .say(chat, &text, Some(join_keyboard(ctx, l, public_id)))
-                    .await?);
+                ctx.say(chat, &text, Some(join_keyboard(ctx, l, public_id)))
+                    .await?;
+                return Ok(Step::Said);
             }
             Ok(_) => {}
             Err(_) => {
-                return Ok(ctx.say(chat, BotText::CannotCheck.text(l), None).await?);
+                ctx.say(chat, BotText::CannotCheck.text(l), None).await?;
+                return Ok(Step::Said);
             }
         }
     }
     let now = ctx.deps.clock.now();
-    let joined = entries::join(
+    let joined = entries::join_giveaway(
         &ctx.deps.db,
         &ctx.scope,
         &ctx.deps.cipher,
-        &offer.public_id,
+        &row,
         &who,
         via,
         now,
@@ -320,7 +377,7 @@ async fn join(
         Joined::NotOpen(Status::Cancelled) => BotText::Cancelled.text(l).to_owned(),
         Joined::NotOpen(_) => BotText::Ended.text(l).to_owned(),
     };
-    Ok(ctx.say(chat, &text, Some(ctx.back(l))).await?)
+    Ok(Step::Done(text))
 }
 
 /// 🎊 My giveaways: this tenant's giveaways the user joined, with their state.

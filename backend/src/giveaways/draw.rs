@@ -99,6 +99,7 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
                         .replace("{number}", &number.to_string())
                         .replace("{shop}", &tenant.name),
                     links: vec![(BotText::ButtonVerify.text(l).to_owned(), verify_url.clone())],
+                    callbacks: vec![],
                 },
                 dedupe_key: winner_notice_key(g.id, number),
             });
@@ -125,6 +126,7 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
                         BotText::ButtonVerify.text(default_locale).to_owned(),
                         verify_url.clone(),
                     )],
+                    callbacks: vec![],
                 },
                 dedupe_key: format!("result:{}", g.id),
             });

@@ -16,8 +16,8 @@ use domain::giveaway::{self as rules, Status, Via};
 use domain::{Conflict, PublicId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 /// An entry as the dashboard's table shows it.
@@ -127,14 +127,20 @@ pub async fn join(
     via: Via,
     now: DateTime<Utc>,
 ) -> Result<Joined, ServiceError> {
-    let bot_id = scope.bot_id().ok_or(ServiceError::Forbidden)?;
-    let g = giveaways::Entity::find()
-        .filter(giveaways::Column::PublicId.eq(public_id.as_str()))
-        .filter(giveaways::Column::TenantId.eq(scope.tenant_id()))
-        .filter(giveaways::Column::BotId.eq(bot_id))
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let g = super::bot::giveaway_on_bot(db, scope, public_id).await?;
+    join_giveaway(db, scope, cipher, &g, who, via, now).await
+}
+
+/// [`join`] for a giveaway already read (through the bot's scope).
+pub(super) async fn join_giveaway(
+    db: &DatabaseConnection,
+    scope: &WriterScope,
+    cipher: &TokenCipher,
+    g: &giveaways::Model,
+    who: &Entrant,
+    via: Via,
+    now: DateTime<Utc>,
+) -> Result<Joined, ServiceError> {
     if let Some(e) = entry_of(db, g.id, who.telegram_user_id).await? {
         return Ok(Joined::Already {
             number: e.number as u32,
@@ -148,7 +154,8 @@ pub async fn join(
     let plan_cap = plans::limits(db, scope).await?.entries_per_giveaway as i32;
     let cap = g.max_entries.map_or(plan_cap, |m| m.min(plan_cap));
     let txn = db.begin().await?;
-    // Takes the next number; holds the giveaway's row until commit.
+    // Takes the next number (and reads it back in the same statement); holds the
+    // giveaway's row until commit.
     let taken = giveaways::Entity::update_many()
         .col_expr(
             giveaways::Column::EntriesCount,
@@ -157,9 +164,9 @@ pub async fn join(
         .filter(giveaways::Column::Id.eq(g.id))
         .filter(giveaways::Column::Status.eq(Status::Open))
         .filter(giveaways::Column::EntriesCount.lt(cap))
-        .exec(&txn)
+        .exec_with_returning(&txn)
         .await?;
-    if taken.rows_affected == 0 {
+    let Some(number) = taken.first().map(|g| g.entries_count) else {
         drop(txn);
         let g = giveaways::Entity::find_by_id(g.id).one(db).await?;
         return Ok(match g.map(|g| g.status) {
@@ -167,14 +174,9 @@ pub async fn join(
             Some(s) => Joined::NotOpen(s),
             None => Joined::NotOpen(Status::Cancelled),
         });
-    }
-    let number = giveaways::Entity::find_by_id(g.id)
-        .one(&txn)
-        .await?
-        .ok_or(ServiceError::NotFound)?
-        .entries_count;
+    };
     let pseudonym = cipher.pseudonym(g.public_id.as_str(), who.telegram_user_id);
-    let insert = entries::ActiveModel {
+    let insert = entries::Entity::insert(entries::ActiveModel {
         giveaway_id: Set(g.id),
         tenant_id: Set(scope.tenant_id()),
         telegram_user_id: Set(who.telegram_user_id),
@@ -186,8 +188,8 @@ pub async fn join(
         via: Set(via),
         joined_at: Set(now),
         ..Default::default()
-    }
-    .insert(&txn)
+    })
+    .exec_without_returning(&txn)
     .await
     .map_err(on_unique(Conflict::Entry));
     match insert {

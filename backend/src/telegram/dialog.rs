@@ -1,14 +1,19 @@
 //! The dialog a tenant's audience has with its bot: the handler tree every update goes
 //! through, and [`Ctx`], what a handler gets for the bot the update came to.
 //!
-//! The dialog itself owns the menu, help, the record of who talked to the bot, and the
-//! answer to every button press (given first: the user's client spins until it comes).
-//! Features add their deep links and buttons through [`Feature`] — `giveaways` is one —
-//! so this module needs none of them.
+//! The dialog itself owns the menu, help, the record of who talked to the bot
+//! ([`remember_all`], written by the workers for a whole batch at once), and the
+//! answer to every button press (the user's client spins until it comes): a feature's
+//! press is answered with the feature's short reply as soon as its work is done; the
+//! dialog's own buttons are answered before anything else. Features add their deep links
+//! and buttons through [`Feature`] — `giveaways` is one — so this module needs none of
+//! them.
 
+use super::outbox;
 use crate::ServiceError;
 use crate::botapi::{Meter, classify};
 use crate::deps::Deps;
+use crate::entities::outbox::Kind;
 use crate::entities::{telegram_users, tenants};
 use crate::error::TelegramError;
 use crate::ids::BotId;
@@ -27,7 +32,7 @@ use teloxide::payloads::{AnswerCallbackQuerySetters, SendMessageSetters};
 use teloxide::prelude::Requester;
 use teloxide::types::{
     AllowedUpdate, CallbackQuery, ChatId, ChatMemberKind, ChatMemberUpdated, InlineKeyboardButton,
-    InlineKeyboardMarkup, Message, Update, User,
+    InlineKeyboardMarkup, Message, Update, UpdateKind, User,
 };
 
 /// Callback data of the main menu's buttons (well under Telegram's 64 bytes). Join and
@@ -60,8 +65,16 @@ pub trait Feature: Send + Sync {
     /// Whether a button's callback data is one of this feature's.
     fn owns_button(&self, data: &str) -> bool;
 
-    /// A press on one of this feature's buttons; the press is already answered.
-    async fn on_button(&self, ctx: &Ctx, chat: ChatId, user: &User, data: &str) -> HandlerResult;
+    /// A press on one of this feature's buttons. `Some(text)`: the press is answered
+    /// with it (a notice in the user's client, at most 200 characters); `None`: answered
+    /// without text.
+    async fn on_button(
+        &self,
+        ctx: &Ctx,
+        chat: ChatId,
+        user: &User,
+        data: &str,
+    ) -> Result<Option<String>, ServiceError>;
 }
 
 /// Tombola's handler tree. Each update arrives with an `Arc<Ctx>` (the tenant's bot
@@ -102,7 +115,6 @@ async fn on_private_message(
     m: Message,
     from: User,
 ) -> HandlerResult {
-    ctx.remember(&from, false).await?;
     // `/start <payload>` from a t.me link: a feature's (e.g. joining a giveaway).
     let payload = m
         .text()
@@ -120,28 +132,22 @@ async fn on_private_message(
 }
 
 async fn on_help_command(ctx: Arc<Ctx>, m: Message, from: User) -> HandlerResult {
-    ctx.remember(&from, false).await?;
     Ok(ctx.help(m.chat.id, &from).await?)
 }
 
 async fn on_callback(ctx: Arc<Ctx>, features: Features, q: CallbackQuery) -> HandlerResult {
-    ctx.remember(&q.from, false).await?;
     let l = ctx.locale(&q.from);
     let chat = ChatId(q.from.id.0 as i64);
     let data = q.data.as_deref().unwrap_or_default();
-    let feature = features.iter().find(|f| f.owns_button(data));
-    let known = feature.is_some() || matches!(data, CB_HELP | CB_MENU);
-    // Answer first: the user's client spins until we do.
-    let mut answer = ctx.bot.answer_callback_query(q.id.clone());
-    if !known {
-        answer = answer.text(BotText::StaleButton.text(l));
+    if let Some(f) = features.iter().find(|f| f.owns_button(data)) {
+        let reply = f.on_button(&ctx, chat, &q.from, data).await?;
+        return ctx.answer_press(&q, reply.as_deref()).await;
     }
-    ctx.meter
-        .count("answerCallbackQuery", answer.await)
-        .map_err(|e| classify(&e))?;
-    if let Some(f) = feature {
-        return f.on_button(&ctx, chat, &q.from, data).await;
-    }
+    // The dialog's own buttons: answered first, then the message (which waits its turn
+    // in the bot's rate).
+    let known = matches!(data, CB_HELP | CB_MENU);
+    ctx.answer_press(&q, (!known).then(|| BotText::StaleButton.text(l)))
+        .await?;
     match data {
         CB_HELP => Ok(ctx.help(chat, &q.from).await?),
         CB_MENU => Ok(ctx.menu(chat, &q.from).await?),
@@ -149,9 +155,72 @@ async fn on_callback(ctx: Arc<Ctx>, features: Features, q: CallbackQuery) -> Han
     }
 }
 
-async fn on_my_chat_member(ctx: Arc<Ctx>, m: ChatMemberUpdated) -> HandlerResult {
-    let blocked = matches!(m.new_chat_member.kind, ChatMemberKind::Banned(_));
-    ctx.remember(&m.from, blocked).await
+/// Blocking (or unblocking) the bot: recorded by [`remember_all`] before dispatch.
+async fn on_my_chat_member(_m: ChatMemberUpdated) -> HandlerResult {
+    Ok(())
+}
+
+/// Who an update is from, as the tenant's record of its audience keeps them: the sender
+/// of a private message, the presser of a button, the user who blocked or unblocked the
+/// bot (`true`: blocked). The same updates the tree answers.
+pub fn who(update: &Update) -> Option<(User, bool)> {
+    match &update.kind {
+        UpdateKind::Message(m) if m.chat.is_private() => m.from.clone().map(|u| (u, false)),
+        UpdateKind::CallbackQuery(q) => Some((q.from.clone(), false)),
+        UpdateKind::MyChatMember(m) if m.chat.is_private() => Some((
+            m.from.clone(),
+            matches!(m.new_chat_member.kind, ChatMemberKind::Banned(_)),
+        )),
+        _ => None,
+    }
+}
+
+/// Records (or refreshes) the Telegram users of one tenant, many in one statement (the
+/// last word on each user wins).
+pub async fn remember_all(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: crate::ids::TenantId,
+    users: Vec<(User, bool)>,
+) -> Result<(), ServiceError> {
+    let mut last: std::collections::HashMap<u64, (User, bool)> = Default::default();
+    for (u, blocked) in users {
+        last.insert(u.id.0, (u, blocked));
+    }
+    if last.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows = last
+        .into_values()
+        .map(|(user, blocked)| telegram_users::ActiveModel {
+            tenant_id: Set(tenant),
+            telegram_user_id: Set(user.id.0 as i64),
+            first_name: Set(user.first_name.chars().take(256).collect()),
+            username: Set(user.username.clone()),
+            language_code: Set(user.language_code.clone()),
+            blocked_bot: Set(blocked),
+            first_seen_at: Set(now),
+            last_seen_at: Set(now),
+            ..Default::default()
+        });
+    telegram_users::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                telegram_users::Column::TenantId,
+                telegram_users::Column::TelegramUserId,
+            ])
+            .update_columns([
+                telegram_users::Column::FirstName,
+                telegram_users::Column::Username,
+                telegram_users::Column::LanguageCode,
+                telegram_users::Column::BlockedBot,
+                telegram_users::Column::LastSeenAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }
 
 /// What every handler gets for the bot an update came to.
@@ -161,6 +230,8 @@ pub struct Ctx {
     /// The bot's client (holds its token: never formatted).
     pub bot: Bot,
     pub bot_id: BotId,
+    /// The update being answered (one later reply per update: see [`Ctx::reply_later`]).
+    pub update_id: i64,
     /// Counts this bot's calls for the tenant's Usage page.
     pub meter: Meter,
     /// The update came for this bot (its secret matched, or its token polled it) and
@@ -174,40 +245,6 @@ impl Ctx {
     /// The language to answer `user` in: theirs when we speak it, else the tenant's.
     pub fn locale(&self, user: &User) -> Locale {
         locale_for(user.language_code.as_deref(), self.default_locale)
-    }
-
-    /// Records (or refreshes) the Telegram user for this tenant.
-    async fn remember(&self, user: &User, blocked: bool) -> Result<(), ServiceError> {
-        let now = Utc::now();
-        let row = telegram_users::ActiveModel {
-            tenant_id: Set(self.scope.tenant_id()),
-            telegram_user_id: Set(user.id.0 as i64),
-            first_name: Set(user.first_name.chars().take(256).collect()),
-            username: Set(user.username.clone()),
-            language_code: Set(user.language_code.clone()),
-            blocked_bot: Set(blocked),
-            first_seen_at: Set(now),
-            last_seen_at: Set(now),
-            ..Default::default()
-        };
-        telegram_users::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    telegram_users::Column::TenantId,
-                    telegram_users::Column::TelegramUserId,
-                ])
-                .update_columns([
-                    telegram_users::Column::FirstName,
-                    telegram_users::Column::Username,
-                    telegram_users::Column::LanguageCode,
-                    telegram_users::Column::BlockedBot,
-                    telegram_users::Column::LastSeenAt,
-                ])
-                .to_owned(),
-            )
-            .exec_without_returning(&self.deps.db)
-            .await?;
-        Ok(())
     }
 
     /// A keyboard with one button: back to the menu.
@@ -235,6 +272,64 @@ impl Ctx {
             .count("sendMessage", req.await)
             .map(|_| ())
             .map_err(|e| classify(&e))
+    }
+
+    /// Answers a button press (with `text` as a notice, when given). Only a rejected
+    /// token fails the update: a press answered too late (the user's client gave up
+    /// after ~15 s) or an answer Telegram could not take leaves the work done as it is —
+    /// the update is not handled again for it.
+    pub async fn answer_press(&self, q: &CallbackQuery, text: Option<&str>) -> HandlerResult {
+        let mut answer = self.bot.answer_callback_query(q.id.clone());
+        if let Some(text) = text {
+            answer = answer.text(text.chars().take(200).collect::<String>());
+        }
+        match self
+            .meter
+            .count("answerCallbackQuery", answer.await)
+            .map_err(|e| classify(&e))
+        {
+            Ok(_) => Ok(()),
+            Err(TelegramError::TokenRejected) => Err(TelegramError::TokenRejected.into()),
+            Err(e) => {
+                tracing::debug!(bot = %self.bot_id, error = %e, "button press not answered");
+                Ok(())
+            }
+        }
+    }
+
+    /// A reply that waits its turn in the bot's rate, through the durable outbox (at
+    /// most one per update): what a busy bot sends while its presses are answered at
+    /// once.
+    pub async fn reply_later(
+        &self,
+        chat: ChatId,
+        text: String,
+        buttons: Vec<(String, String)>,
+    ) -> HandlerResult {
+        outbox::enqueue(
+            &self.deps.db,
+            vec![outbox::NewMessage {
+                tenant_id: self.scope.tenant_id(),
+                bot_id: self.bot_id,
+                giveaway_id: None,
+                kind: Kind::Reply,
+                chat_id: chat.0,
+                message: outbox::Message {
+                    text,
+                    links: vec![],
+                    callbacks: buttons,
+                },
+                dedupe_key: format!("reply:{}:{}", self.bot_id, self.update_id),
+            }],
+        )
+        .await?;
+        self.deps.wake.sender.notify_one();
+        Ok(())
+    }
+
+    /// The button back to the menu, as `reply_later` takes it.
+    pub fn back_button(&self, l: Locale) -> (String, String) {
+        (BotText::ButtonMenu.text(l).to_owned(), CB_MENU.to_owned())
     }
 
     /// The tenant's menu: 🎁 Join, 🎊 My giveaways, Help.

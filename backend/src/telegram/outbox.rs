@@ -45,6 +45,9 @@ pub struct Message {
     /// Optional URL buttons, one per row: (label, url).
     #[serde(default)]
     pub links: Vec<(String, String)>,
+    /// Optional callback buttons, one per row after the links: (label, callback data).
+    #[serde(default)]
+    pub callbacks: Vec<(String, String)>,
 }
 
 /// A row to write.
@@ -275,12 +278,19 @@ impl Sender {
                     self.extend(row.id).await?;
                 }
                 let mut req = bot.send_message(ChatId(row.chat_id), message.text);
-                if !message.links.is_empty() {
-                    let rows = message.links.iter().filter_map(|(label, url)| {
+                let rows: Vec<Vec<InlineKeyboardButton>> = message
+                    .links
+                    .iter()
+                    .filter_map(|(label, url)| {
                         url.parse()
                             .ok()
                             .map(|u| vec![InlineKeyboardButton::url(label.clone(), u)])
-                    });
+                    })
+                    .chain(message.callbacks.iter().map(|(label, data)| {
+                        vec![InlineKeyboardButton::callback(label.clone(), data.clone())]
+                    }))
+                    .collect();
+                if !rows.is_empty() {
                     req = req.reply_markup(InlineKeyboardMarkup::new(rows));
                 }
                 match meter.count("sendMessage", req.await) {
@@ -299,7 +309,7 @@ impl Sender {
                             }
                             TelegramError::TokenRejected => {
                                 set_bot_status(
-                                    &deps.db,
+                                    deps,
                                     bot_id,
                                     BotStatus::Revoked,
                                     Some(StatusReason::TokenRejected),

@@ -16,12 +16,14 @@ use crate::deps::Deps;
 use crate::entities::inbox::Outcome;
 use crate::entities::{bots, inbox as rows, tenants};
 use crate::error::TelegramError;
+use crate::ids::{BotId, TenantId};
 use crate::stop::Stop;
 use crate::tenancy::{TenantScope, WriterScope};
 use chrono::Utc;
 use domain::{BotStatus, Locale, StatusReason};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,99 +70,143 @@ impl Workers {
     }
 
     /// Claims and answers up to one batch of updates; returns how many were claimed.
+    ///
+    /// The batch's bots and tenants are read once, its senders recorded in one statement
+    /// per tenant, its handlers run side by side (one chat's updates are never in one
+    /// batch together), and the rows that were answered are marked in one statement per
+    /// outcome.
     pub async fn run_once(&self) -> Result<usize, ServiceError> {
         let rows = inbox::claim(&self.deps.db, self.deps.leases.node_id(), BATCH).await?;
         let n = rows.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut ids: Vec<BotId> = rows.iter().map(|r| r.bot_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let bots: HashMap<BotId, (bots::Model, tenants::Model)> = bots::Entity::find()
+            .filter(bots::Column::Id.is_in(ids))
+            .find_also_related(tenants::Entity)
+            .all(&self.deps.db)
+            .await?
+            .into_iter()
+            .filter_map(|(b, t)| t.map(|t| (b.id, (b, t))))
+            .collect();
+        let mut jobs = Vec::with_capacity(n);
+        let mut senders: HashMap<TenantId, Vec<(teloxide::types::User, bool)>> = HashMap::new();
+        for row in rows {
+            let job = Job::of(row, &bots);
+            if let (Some(update), Some((_, tenant))) = (&job.update, &job.answerable) {
+                if let Some(who) = dialog::who(update) {
+                    senders.entry(tenant.id).or_default().push(who);
+                }
+            }
+            jobs.push(job);
+        }
+        let mut unrecorded = HashSet::new();
+        for (tenant, users) in senders {
+            if let Err(e) = dialog::remember_all(&self.deps.db, tenant, users).await {
+                tracing::warn!(tenant = %tenant, error = %e, "senders not recorded; their updates wait");
+                unrecorded.insert(tenant);
+            }
+        }
         let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
         let mut tasks = tokio::task::JoinSet::new();
-        for row in rows {
+        for job in jobs {
             let (me, permits) = (self.clone(), permits.clone());
+            let blocked = job
+                .answerable
+                .as_ref()
+                .is_some_and(|(_, t)| unrecorded.contains(&t.id));
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                me.process(row).await
+                let span = tracing::info_span!(
+                    "update",
+                    tenant = tracing::field::Empty,
+                    bot = %job.row.bot_id,
+                    update = job.row.update_id,
+                    kind = %job.row.kind
+                );
+                let handled = if blocked {
+                    Err(ServiceError::Internal(
+                        "the update's sender was not recorded".into(),
+                    ))
+                } else {
+                    tracing::Instrument::instrument(me.answer(&job), span).await
+                };
+                (job.row, handled)
             });
         }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "inbox row not updated"),
+        let mut done: HashMap<Outcome, Vec<i64>> = HashMap::new();
+        let mut failed = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((row, Ok(outcome))) => done.entry(outcome).or_default().push(row.id),
+                Ok((row, Err(e))) => failed.push((row, e)),
                 Err(e) => tracing::error!(error = %e, "inbox handler panicked"),
             }
+        }
+        let now = Utc::now();
+        for (outcome, ids) in done {
+            rows::Entity::update_many()
+                .col_expr(rows::Column::ProcessedAt, Expr::value(Some(now)))
+                .col_expr(rows::Column::Outcome, Expr::value(Some(outcome)))
+                .col_expr(
+                    rows::Column::ClaimedUntil,
+                    Expr::value(None::<chrono::DateTime<Utc>>),
+                )
+                .filter(rows::Column::Id.is_in(ids))
+                .exec(&self.deps.db)
+                .await?;
+        }
+        for (row, e) in failed {
+            self.failed(&row, e).await?;
         }
         Ok(n)
     }
 
-    /// Answers one claimed update and records the outcome.
-    async fn process(&self, row: rows::Model) -> Result<(), ServiceError> {
-        let span = tracing::info_span!(
-            "update",
-            tenant = tracing::field::Empty,
-            bot = %row.bot_id,
-            update = row.update_id,
-            kind = %row.kind
-        );
-        // An error: not answered; retried later (or set aside after MAX_ATTEMPTS).
-        let handled = tracing::Instrument::instrument(self.answer(&row), span).await;
+    /// An update that could not be answered now: retried after a growing pause (its
+    /// chat's later updates wait behind it), set aside after [`MAX_ATTEMPTS`].
+    async fn failed(&self, row: &rows::Model, e: ServiceError) -> Result<(), ServiceError> {
+        let attempts = row.attempts + 1;
+        tracing::warn!(bot = %row.bot_id, update = row.update_id, attempts, error = %e, "update not handled");
         let now = Utc::now();
         let mut q = rows::Entity::update_many()
-            .col_expr(
-                rows::Column::ClaimedUntil,
-                Expr::value(None::<chrono::DateTime<Utc>>),
-            )
+            .col_expr(rows::Column::Attempts, Expr::value(attempts))
+            .col_expr(rows::Column::LastError, Expr::value(e.to_string()))
             .filter(rows::Column::Id.eq(row.id));
-        match handled {
-            Ok(outcome) => {
-                q = q
-                    .col_expr(rows::Column::ProcessedAt, Expr::value(Some(now)))
-                    .col_expr(rows::Column::Outcome, Expr::value(Some(outcome)));
-            }
-            Err(e) => {
-                let attempts = row.attempts + 1;
-                tracing::warn!(bot = %row.bot_id, update = row.update_id, attempts, error = %e, "update not handled");
-                q = q
-                    .col_expr(rows::Column::Attempts, Expr::value(attempts))
-                    .col_expr(rows::Column::LastError, Expr::value(e.to_string()));
-                if attempts >= MAX_ATTEMPTS {
-                    q = q
-                        .col_expr(rows::Column::ProcessedAt, Expr::value(Some(now)))
-                        .col_expr(rows::Column::Outcome, Expr::value(Some(Outcome::Failed)));
-                } else {
-                    // Held a growing while; its chat's later updates wait behind it.
-                    let wait = chrono::Duration::seconds(1 << attempts.clamp(0, 8));
-                    q = q.col_expr(rows::Column::ClaimedUntil, Expr::value(Some(now + wait)));
-                }
-            }
+        if attempts >= MAX_ATTEMPTS {
+            q = q
+                .col_expr(rows::Column::ProcessedAt, Expr::value(Some(now)))
+                .col_expr(rows::Column::Outcome, Expr::value(Some(Outcome::Failed)))
+                .col_expr(
+                    rows::Column::ClaimedUntil,
+                    Expr::value(None::<chrono::DateTime<Utc>>),
+                );
+        } else {
+            let wait = chrono::Duration::seconds(1 << attempts.clamp(0, 8));
+            q = q.col_expr(rows::Column::ClaimedUntil, Expr::value(Some(now + wait)));
         }
         q.exec(&self.deps.db).await?;
         Ok(())
     }
 
     /// Answers one update: how it ended, or why it could not be answered now.
-    async fn answer(&self, row: &rows::Model) -> Result<Outcome, ServiceError> {
-        let Ok(update) = serde_json::from_str::<Update>(&row.payload) else {
+    async fn answer(&self, job: &Job) -> Result<Outcome, ServiceError> {
+        let Some(update) = job.update.clone() else {
             return Ok(Outcome::Ignored); // a kind we do not know: stored, acknowledged
         };
-        let Some((bot_row, tenant)) = bots::Entity::find_by_id(row.bot_id)
-            .find_also_related(tenants::Entity)
-            .one(&self.deps.db)
-            .await?
-            .and_then(|(b, t)| t.map(|t| (b, t)))
-        else {
-            return Ok(Outcome::Ignored); // the bot was removed meanwhile
+        let Some((bot_row, tenant)) = job.answerable.clone() else {
+            // The bot was removed, disabled or revoked meanwhile, or the operator
+            // suspended its tenant (its bots are silent; the update is acknowledged, not
+            // answered later).
+            return Ok(Outcome::Ignored);
         };
-        if !bot_row.enabled || bot_row.status == BotStatus::Revoked {
-            return Ok(Outcome::Ignored);
-        }
         tracing::Span::current().record("tenant", tenant.id.0);
-        if tenant.suspended_at.is_some() {
-            // The operator suspended the tenant: its bots are silent; the update is
-            // acknowledged, not answered later.
-            tracing::debug!(tenant = %tenant.id, bot = %bot_row.id, "tenant suspended; update ignored");
-            return Ok(Outcome::Ignored);
-        }
         let ctx = Arc::new(Ctx {
             bot: self.deps.api.bot(&open_token(&self.deps.cipher, &bot_row)?),
             bot_id: bot_row.id,
+            update_id: job.row.update_id,
             meter: self.deps.api.meter(tenant.id, bot_row.id),
             deps: self.deps.clone(),
             // The update came for this bot and its tenant is not suspended (just read).
@@ -184,7 +230,7 @@ impl Workers {
                 // Revoked in @BotFather: stop its traffic until the tenant pastes a new token.
                 tracing::warn!(bot = %bot_row.id, "token revoked while answering");
                 set_bot_status(
-                    &self.deps.db,
+                    &self.deps,
                     bot_row.id,
                     BotStatus::Revoked,
                     Some(StatusReason::TokenRejected),
@@ -193,6 +239,30 @@ impl Workers {
                 Ok(Outcome::Ignored)
             }
             Err(e) => Err(e),
+        }
+    }
+}
+
+/// One claimed update, decoded, with its bot and tenant when they may answer it.
+struct Job {
+    row: rows::Model,
+    update: Option<Update>,
+    answerable: Option<(bots::Model, tenants::Model)>,
+}
+
+impl Job {
+    fn of(row: rows::Model, bots: &HashMap<BotId, (bots::Model, tenants::Model)>) -> Job {
+        let update = serde_json::from_str::<Update>(&row.payload).ok();
+        let answerable = bots
+            .get(&row.bot_id)
+            .filter(|(b, t)| {
+                b.enabled && b.status != BotStatus::Revoked && t.suspended_at.is_none()
+            })
+            .cloned();
+        Job {
+            row,
+            update,
+            answerable,
         }
     }
 }
