@@ -26,6 +26,11 @@ pub struct SimConfig {
     pub retry_max_ms: u64,
     /// After this long a callback query can no longer be answered.
     pub callback_answer_timeout_ms: u64,
+    /// Deliver every webhook to this base (`http://127.0.0.1:3000`) instead of the
+    /// scheme, host and port the bot set, keeping the path: a server under test that
+    /// tells Telegram its public `https://` address but serves plain http locally.
+    #[serde(default)]
+    pub webhook_base_override: Option<String>,
 }
 
 impl Default for SimConfig {
@@ -38,6 +43,7 @@ impl Default for SimConfig {
             retry_base_ms: 1_000,
             retry_max_ms: 60_000,
             callback_answer_timeout_ms: 15_000,
+            webhook_base_override: None,
         }
     }
 }

@@ -73,11 +73,22 @@ fn pick(sim: &Sim) -> (Vec<Job>, Instant) {
     (jobs, wake)
 }
 
+/// `url` with its scheme, host and port replaced by `base`'s.
+fn rebase(url: &str, base: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    format!("{}{path}", base.trim_end_matches('/'))
+}
+
 async fn deliver(sim: Sim, job: Job) {
     let config = sim.config();
+    let url = match &config.webhook_base_override {
+        Some(base) => rebase(&job.url, base),
+        None => job.url.clone(),
+    };
     let mut req = sim
         .http
-        .post(&job.url)
+        .post(&url)
         .timeout(Duration::from_millis(config.webhook_timeout_ms))
         .header("content-type", "application/json")
         .body(job.body.to_string());
@@ -126,4 +137,22 @@ async fn deliver(sim: Sim, job: Job) {
         }
     }
     sim.changed.notify_waiters();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rebase_keeps_the_path() {
+        assert_eq!(
+            super::rebase(
+                "https://shop.example:8443/tg/abc?x=1",
+                "http://127.0.0.1:3000/"
+            ),
+            "http://127.0.0.1:3000/tg/abc?x=1"
+        );
+        assert_eq!(
+            super::rebase("https://shop.example", "http://h:1"),
+            "http://h:1"
+        );
+    }
 }
