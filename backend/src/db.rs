@@ -8,12 +8,43 @@
 //! disk). PostgreSQL's commits are durable by its own `synchronous_commit` (on by
 //! default; keep it on).
 //!
+//! SQLite has one writer at a time; a second writer that finds the lock taken is put to
+//! sleep by SQLite's busy handler in steps of 1, 2, 5, 10 … 100 ms, far longer than a
+//! write holds the lock. [`WriteGate`] queues this process's hot writers (inbox
+//! workers, joins, the outbox) in memory instead, so each takes the lock the moment the
+//! previous one lets go; on PostgreSQL it lets everyone through (row locks do the job).
+//!
 //! Foundation: imports nothing of this crate.
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
+
+/// Queues writes to a SQLite database inside this process (see the module's doc); a
+/// no-op for PostgreSQL. Hold the guard around one short write or write transaction,
+/// never across a call to Telegram, and never take it twice in one task (it is not
+/// re-entrant).
+#[derive(Debug, Default)]
+pub struct WriteGate(Option<tokio::sync::Mutex<()>>);
+
+impl WriteGate {
+    /// A gate for `db`: a queue on SQLite, open on PostgreSQL.
+    pub fn for_db(db: &DatabaseConnection) -> WriteGate {
+        WriteGate(
+            (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite)
+                .then(|| tokio::sync::Mutex::new(())),
+        )
+    }
+
+    /// Waits for this process's turn to write (at once on PostgreSQL).
+    pub async fn enter(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.0 {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        }
+    }
+}
 
 /// What a committed write survives (SQLite; PostgreSQL is always the stronger).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

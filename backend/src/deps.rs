@@ -2,11 +2,12 @@
 //! built once at start-up (by the server, or a test) and cloned cheaply. Every loop of
 //! `ops::runtime` and every service that needs more than the database takes `&Deps`.
 //!
-//! Foundation: imports `botapi`, `clock`, `crypto`, `ids`, `leases`, `webhook_index`.
+//! Foundation: imports `botapi`, `clock`, `crypto`, `db`, `ids`, `leases`, `webhook_index`.
 
 use crate::botapi::{Limiter, TelegramApi};
 use crate::clock::Clock;
 use crate::crypto::TokenCipher;
+use crate::db::WriteGate;
 use crate::ids::BotId;
 use crate::leases::Leases;
 use crate::webhook_index::WebhookIndex;
@@ -24,6 +25,8 @@ pub struct Deps(Arc<Parts>);
 /// What [`Deps`] holds; reached through `deps.db`, `deps.api`, … (`Deref`).
 pub struct Parts {
     pub db: DatabaseConnection,
+    /// This process's queue of hot writes to SQLite ([`crate::db::WriteGate`]).
+    pub writes: Arc<WriteGate>,
     /// Seals bot tokens and draw seeds; derives webhook secrets, pseudonyms, captchas.
     pub cipher: Arc<TokenCipher>,
     /// The Bot API (Telegram's, a self-hosted server, or the simulator).
@@ -54,6 +57,7 @@ impl Deps {
     ) -> Deps {
         Deps(Arc::new(Parts {
             leases: Leases::new(db.clone()),
+            writes: Arc::new(WriteGate::for_db(&db)),
             db,
             cipher: Arc::new(cipher),
             api,

@@ -354,11 +354,13 @@ async fn join(
     let now = ctx.deps.clock.now();
     let joined = entries::join_giveaway(
         &ctx.deps.db,
+        &ctx.deps.writes,
         &ctx.scope,
         &ctx.deps.cipher,
         &row,
         &who,
         via,
+        ctx.tenant.plan.limits(),
         now,
     )
     .await?;

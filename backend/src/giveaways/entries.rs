@@ -4,8 +4,8 @@
 
 use super::find_owned;
 use crate::ServiceError;
-use crate::accounts::plans;
 use crate::crypto::TokenCipher;
+use crate::db::WriteGate;
 use crate::entities::{entries, giveaways};
 use crate::error::on_unique;
 use crate::ids::GiveawayId;
@@ -13,7 +13,7 @@ use crate::tenancy::{TenantScope, WriterScope};
 use chrono::{DateTime, Utc};
 use domain::draw;
 use domain::giveaway::{self as rules, Status, Via};
-use domain::{Conflict, PublicId};
+use domain::{Conflict, PlanLimits, PublicId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -116,10 +116,12 @@ pub enum Joined {
     Full,
 }
 
-/// Joins a giveaway (conditions already checked by the caller). Race-safe: the unique
-/// (giveaway, user) key makes a concurrent second join fail and roll back its number.
+/// Joins a giveaway of the bot the scope acts for (conditions already checked by the
+/// caller), reading the giveaway and the tenant's plan first; see [`join_giveaway`].
+#[allow(clippy::too_many_arguments)]
 pub async fn join(
     db: &DatabaseConnection,
+    writes: &WriteGate,
     scope: &WriterScope,
     cipher: &TokenCipher,
     public_id: &PublicId,
@@ -128,17 +130,25 @@ pub async fn join(
     now: DateTime<Utc>,
 ) -> Result<Joined, ServiceError> {
     let g = super::bot::giveaway_on_bot(db, scope, public_id).await?;
-    join_giveaway(db, scope, cipher, &g, who, via, now).await
+    let plan = crate::accounts::plans::limits(db, scope).await?;
+    join_giveaway(db, writes, scope, cipher, &g, who, via, plan, now).await
 }
 
-/// [`join`] for a giveaway already read (through the bot's scope).
+/// Joins a giveaway already read through the bot's scope (conditions checked by the
+/// caller; `plan`: the limits of the tenant's plan as read with its bot). Race-safe: the giveaway's counter gives the number inside the transaction
+/// that stores the entry, and the unique (giveaway, user) key makes a concurrent second
+/// join of the same user roll back with its number. The transaction waits for this
+/// process's turn to write (`writes`), not for SQLite's busy handler.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn join_giveaway(
     db: &DatabaseConnection,
+    writes: &WriteGate,
     scope: &WriterScope,
     cipher: &TokenCipher,
     g: &giveaways::Model,
     who: &Entrant,
     via: Via,
+    plan: PlanLimits,
     now: DateTime<Utc>,
 ) -> Result<Joined, ServiceError> {
     if let Some(e) = entry_of(db, g.id, who.telegram_user_id).await? {
@@ -151,8 +161,9 @@ pub(super) async fn join_giveaway(
     if status != Status::Open || g.ends_at <= now {
         return Ok(Joined::NotOpen(status));
     }
-    let plan_cap = plans::limits(db, scope).await?.entries_per_giveaway as i32;
+    let plan_cap = plan.entries_per_giveaway as i32;
     let cap = g.max_entries.map_or(plan_cap, |m| m.min(plan_cap));
+    let turn = writes.enter().await;
     let txn = db.begin().await?;
     // Takes the next number (and reads it back in the same statement); holds the
     // giveaway's row until commit.
@@ -168,6 +179,7 @@ pub(super) async fn join_giveaway(
         .await?;
     let Some(number) = taken.first().map(|g| g.entries_count) else {
         drop(txn);
+        drop(turn);
         let g = giveaways::Entity::find_by_id(g.id).one(db).await?;
         return Ok(match g.map(|g| g.status) {
             Some(Status::Open) => Joined::Full,
@@ -195,6 +207,7 @@ pub(super) async fn join_giveaway(
     match insert {
         Ok(_) => {
             txn.commit().await?;
+            drop(turn);
             Ok(Joined::New {
                 number: number as u32,
                 pseudonym,
@@ -203,6 +216,7 @@ pub(super) async fn join_giveaway(
         Err(ServiceError::Conflict(_)) => {
             // A concurrent join of the same user won; ours (and its number) rolls back.
             drop(txn);
+            drop(turn);
             let e = entry_of(db, g.id, who.telegram_user_id)
                 .await?
                 .ok_or(ServiceError::Conflict(Conflict::Entry))?;

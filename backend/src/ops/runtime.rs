@@ -76,8 +76,12 @@ impl Runtime {
             "joined"
         );
         let mut loops = Vec::new();
-        let (inbox, writer) =
-            InboxWriter::spawn(options.inbox_db, deps.wake.inbox.clone(), stop.clone());
+        let (inbox, writer) = InboxWriter::spawn(
+            options.inbox_db,
+            deps.writes.clone(),
+            deps.wake.inbox.clone(),
+            stop.clone(),
+        );
         loops.push(("inbox writer", writer));
         let workers = Workers::new(deps.clone(), vec![Arc::new(Giveaways)]);
         loops.push(("inbox", workers.spawn(stop.clone())));

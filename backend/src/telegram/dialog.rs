@@ -306,6 +306,7 @@ impl Ctx {
         text: String,
         buttons: Vec<(String, String)>,
     ) -> HandlerResult {
+        let turn = self.deps.writes.enter().await;
         outbox::enqueue(
             &self.deps.db,
             vec![outbox::NewMessage {
@@ -323,6 +324,7 @@ impl Ctx {
             }],
         )
         .await?;
+        drop(turn);
         self.deps.wake.sender.notify_one();
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! it from here ([`claim`]), each chat in update order.
 
 use crate::ServiceError;
+use crate::db::WriteGate;
 use crate::entities::{bots, inbox};
 use crate::ids::BotId;
 use crate::stop::Stop;
@@ -148,7 +149,9 @@ async fn insert_batch(
 /// commit, then answers each. A request is answered 200 only after its row is committed
 /// (as durably as the writer's connection commits: see [`crate::db::Durability`]), and
 /// a batch forms by itself while the previous one commits — no request waits for a
-/// timer. Cloning shares the writer.
+/// timer. On PostgreSQL up to [`PG_WRITERS`] batches commit at once (its WAL flushes
+/// concurrent commits together), and the NOTIFY that wakes other processes is sent off
+/// the requests' path. Cloning shares the writer.
 #[derive(Clone)]
 pub struct InboxWriter {
     tx: mpsc::Sender<Delivery>,
@@ -177,25 +180,38 @@ impl InboxWriter {
     /// when `stop` is set, after storing what it holds.
     pub fn spawn(
         db: DatabaseConnection,
+        writes: Arc<WriteGate>,
         wake: Arc<tokio::sync::Notify>,
         stop: Stop,
     ) -> (InboxWriter, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
+        let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+        // SQLite has one writer; PostgreSQL commits several transactions at once (and
+        // flushes their WAL together), so batches overlap there.
+        let parallel = if postgres { PG_WRITERS } else { 1 };
+        let slots = Arc::new(tokio::sync::Semaphore::new(parallel));
+        let stored = Arc::new(tokio::sync::Notify::new());
         let task = tokio::spawn(async move {
+            let announcer =
+                postgres.then(|| spawn_announcer(db.clone(), stored.clone(), stop.clone()));
             loop {
                 let first = tokio::select! {
                     d = rx.recv() => match d {
                         Some(d) => d,
-                        None => return,
+                        None => break,
                     },
                     _ = stop.wait() => {
                         rx.close();
                         match rx.recv().await {
                             Some(d) => d,
-                            None => return,
+                            None => break,
                         }
                     }
                 };
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                // What arrived while the previous batch committed joins this one.
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
                     match rx.try_recv() {
@@ -203,7 +219,20 @@ impl InboxWriter {
                         Err(_) => break,
                     }
                 }
-                write(&db, &wake, batch).await;
+                let (db, writes, wake, stored) =
+                    (db.clone(), writes.clone(), wake.clone(), stored.clone());
+                tokio::spawn(async move {
+                    if write(&db, &writes, batch).await {
+                        wake.notify_one();
+                        stored.notify_one();
+                    }
+                    drop(slot);
+                });
+            }
+            // Every batch under way is committed and answered before the writer ends.
+            let _ = slots.acquire_many(parallel as u32).await;
+            if let Some(a) = announcer {
+                a.abort();
             }
         });
         (InboxWriter { tx }, task)
@@ -223,22 +252,23 @@ impl InboxWriter {
     }
 }
 
-async fn write(db: &DatabaseConnection, wake: &tokio::sync::Notify, batch: Vec<Delivery>) {
+/// Stores one batch and answers each of its requests; whether any row was new.
+async fn write(db: &DatabaseConnection, writes: &WriteGate, batch: Vec<Delivery>) -> bool {
     let (rows, dones): (Vec<_>, Vec<_>) = batch
         .into_iter()
         .map(|d| ((d.bot, d.update), d.done))
         .unzip();
-    match insert_batch(db, rows).await {
+    let stored = {
+        let _turn = writes.enter().await;
+        insert_batch(db, rows).await
+    };
+    match stored {
         Ok(new) => {
             let any_new = new.iter().any(|n| *n);
             for (done, new) in dones.into_iter().zip(new) {
                 let _ = done.send(Ok(new));
             }
-            if any_new {
-                wake.notify_one();
-                // A bot's owner may be another process: tell them all.
-                announce(db).await;
-            }
+            any_new
         }
         Err(e) => {
             // Not stored, so not acknowledged: Telegram delivers them again.
@@ -246,8 +276,29 @@ async fn write(db: &DatabaseConnection, wake: &tokio::sync::Notify, batch: Vec<D
             for done in dones {
                 let _ = done.send(Err(e.to_string()));
             }
+            false
         }
     }
+}
+
+/// Batches committed at once on PostgreSQL.
+const PG_WRITERS: usize = 4;
+
+/// Tells the other processes about new rows (PostgreSQL), at most one NOTIFY in flight:
+/// stores that happen while one is sent are told by the next, off the requests' path.
+fn spawn_announcer(
+    db: DatabaseConnection,
+    stored: Arc<tokio::sync::Notify>,
+    stop: Stop,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stored.notified() => announce(&db).await,
+                _ = stop.wait() => return,
+            }
+        }
+    })
 }
 
 /// Takes up to `limit` updates of bots `owner` holds, oldest first, at most the first

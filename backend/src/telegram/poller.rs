@@ -223,7 +223,11 @@ impl Pollers {
                 batch.push(update);
             }
         }
-        if let Err(e) = inbox::store_many(&deps.db, bot_id, batch).await {
+        let stored = {
+            let _turn = deps.writes.enter().await;
+            inbox::store_many(&deps.db, bot_id, batch).await
+        };
+        if let Err(e) = stored {
             // Not stored: the offset stays, Telegram hands them out again.
             tracing::error!(bot = %bot_id, error = %e, "inbox insert failed");
             *live = false;

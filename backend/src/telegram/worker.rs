@@ -32,9 +32,10 @@ use teloxide::types::Update;
 
 /// After this many failed attempts an update is set aside with its last error.
 pub const MAX_ATTEMPTS: i32 = 5;
-const BATCH: u64 = 50;
-/// Updates of different chats answered at once by one process.
-const CONCURRENCY: usize = 16;
+const BATCH: u64 = 200;
+/// Updates of different chats answered at once by one process. Each spends most of its
+/// time waiting (for Telegram, for its turn to write), so many run side by side.
+const CONCURRENCY: usize = 64;
 
 #[derive(Clone)]
 pub struct Workers {
@@ -76,7 +77,10 @@ impl Workers {
     /// batch together), and the rows that were answered are marked in one statement per
     /// outcome.
     pub async fn run_once(&self) -> Result<usize, ServiceError> {
-        let rows = inbox::claim(&self.deps.db, self.deps.leases.node_id(), BATCH).await?;
+        let rows = {
+            let _turn = self.deps.writes.enter().await;
+            inbox::claim(&self.deps.db, self.deps.leases.node_id(), BATCH).await?
+        };
         let n = rows.len();
         if n == 0 {
             return Ok(0);
@@ -105,6 +109,7 @@ impl Workers {
         }
         let mut unrecorded = HashSet::new();
         for (tenant, users) in senders {
+            let _turn = self.deps.writes.enter().await;
             if let Err(e) = dialog::remember_all(&self.deps.db, tenant, users).await {
                 tracing::warn!(tenant = %tenant, error = %e, "senders not recorded; their updates wait");
                 unrecorded.insert(tenant);
@@ -147,6 +152,7 @@ impl Workers {
             }
         }
         let now = Utc::now();
+        let turn = self.deps.writes.enter().await;
         for (outcome, ids) in done {
             rows::Entity::update_many()
                 .col_expr(rows::Column::ProcessedAt, Expr::value(Some(now)))
@@ -159,6 +165,7 @@ impl Workers {
                 .exec(&self.deps.db)
                 .await?;
         }
+        drop(turn);
         for (row, e) in failed {
             self.failed(&row, e).await?;
         }
@@ -187,6 +194,7 @@ impl Workers {
             let wait = chrono::Duration::seconds(1 << attempts.clamp(0, 8));
             q = q.col_expr(rows::Column::ClaimedUntil, Expr::value(Some(now + wait)));
         }
+        let _turn = self.deps.writes.enter().await;
         q.exec(&self.deps.db).await?;
         Ok(())
     }

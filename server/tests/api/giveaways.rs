@@ -621,6 +621,8 @@ db_test!(concurrent_joins_get_one_entry_each, |db| async move {
             for _ in 0..20 {
                 match join(
                     &db,
+                    // An open gate: the database alone must keep the joins apart.
+                    &backend::db::WriteGate::default(),
                     &scope,
                     &cipher,
                     &id,
