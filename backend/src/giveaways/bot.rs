@@ -2,11 +2,14 @@
 //! open giveaways on this bot), one giveaway's card, joining by button or by a
 //! `t.me/<bot>?start=g_<id>` link (captcha, then membership conditions, then the entry),
 //! and 🎊 My giveaways. A join by button is answered on the press itself, its receipt
-//! following through the outbox; a join by link is answered with a message.
+//! following through the outbox; a join by link is answered with a message. Entries are
+//! made by the join queue ([`super::joiner`]).
 
 use super::entries::{self, Entrant, Joined};
+use super::joiner::{Joiner, Receipt, Request};
 use super::publication::card_text;
 use crate::ServiceError;
+use crate::deps::Deps;
 use crate::entities::giveaways;
 use crate::telegram::dialog::{CB_JOIN, CB_MINE, Ctx, Feature, HandlerResult};
 use crate::telegram::membership::missing_memberships;
@@ -18,9 +21,19 @@ use domain::{Locale, PublicId};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, User};
 
-/// The giveaways feature of the dialog.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Giveaways;
+/// The giveaways feature of the dialog; its joins go through the join queue.
+#[derive(Debug, Clone)]
+pub struct Giveaways {
+    joiner: Joiner,
+}
+
+impl Giveaways {
+    /// The feature, with its join queue's task (which ends when the feature is dropped).
+    pub fn spawn(deps: Deps) -> (Giveaways, tokio::task::JoinHandle<()>) {
+        let (joiner, task) = Joiner::spawn(deps);
+        (Giveaways { joiner }, task)
+    }
+}
 
 #[async_trait::async_trait]
 impl Feature for Giveaways {
@@ -33,16 +46,18 @@ impl Feature for Giveaways {
     ) -> Option<HandlerResult> {
         // `/start g_<id>` from a t.me link joins that giveaway in one step.
         let id = rules::parse_deep_link(payload)?;
-        Some(match join(ctx, chat, user, id, Via::Link, false).await {
-            Ok(Step::Done(text)) => {
-                let l = ctx.locale(user);
-                ctx.say(chat, &text, Some(ctx.back(l)))
-                    .await
-                    .map_err(Into::into)
-            }
-            Ok(Step::Said) => Ok(()),
-            Err(e) => Err(e),
-        })
+        Some(
+            match join(ctx, &self.joiner, chat, user, id, Via::Link, false).await {
+                Ok(Step::Done(text)) => {
+                    let l = ctx.locale(user);
+                    ctx.say(chat, &text, Some(ctx.back(l)))
+                        .await
+                        .map_err(Into::into)
+                }
+                Ok(Step::Said) => Ok(()),
+                Err(e) => Err(e),
+            },
+        )
     }
 
     fn owns_button(&self, data: &str) -> bool {
@@ -58,7 +73,9 @@ impl Feature for Giveaways {
     ) -> Result<Option<String>, ServiceError> {
         let l = ctx.locale(user);
         let step = match Callback::decode(data) {
-            Some(Callback::Join(id)) => join(ctx, chat, user, &id, Via::Button, false).await?,
+            Some(Callback::Join(id)) => {
+                join(ctx, &self.joiner, chat, user, &id, Via::Button, false).await?
+            }
             Some(Callback::Captcha(id, n)) => {
                 let expected = rules::Captcha::from_bytes(
                     ctx.deps.cipher.captcha_bytes(&id, user.id.0 as i64),
@@ -67,7 +84,16 @@ impl Feature for Giveaways {
                 if n != expected {
                     ctx.say(chat, BotText::CaptchaWrong.text(l), None).await?;
                 }
-                join(ctx, chat, user, &id, Via::Button, n == expected).await?
+                join(
+                    ctx,
+                    &self.joiner,
+                    chat,
+                    user,
+                    &id,
+                    Via::Button,
+                    n == expected,
+                )
+                .await?
             }
             Some(Callback::Show(id)) => {
                 show(ctx, chat, user, &id).await?;
@@ -87,12 +113,9 @@ impl Feature for Giveaways {
             // The press is answered with the outcome at once; the same words, with the
             // way back to the menu, follow as a message when the bot's rate allows (a
             // giveaway announced in a big channel brings thousands of presses a minute,
-            // and a bot may send only about 30 messages a second).
-            Step::Done(text) => {
-                ctx.reply_later(chat, text.clone(), vec![ctx.back_button(l)])
-                    .await?;
-                Ok(Some(text))
-            }
+            // and a bot may send only about 30 messages a second): the join queue wrote
+            // that receipt with the entry.
+            Step::Done(text) => Ok(Some(text)),
             Step::Said => Ok(None),
         }
     }
@@ -269,8 +292,10 @@ async fn show(ctx: &Ctx, chat: ChatId, user: &User, public_id: &str) -> HandlerR
 
 /// Joins: captcha first when the giveaway asks for one, then the membership conditions
 /// checked with getChatMember (exactly what is missing said), then the entry.
+#[allow(clippy::too_many_arguments)]
 async fn join(
     ctx: &Ctx,
+    joiner: &Joiner,
     chat: ChatId,
     user: &User,
     public_id: &str,
@@ -351,24 +376,40 @@ async fn join(
             }
         }
     }
-    let now = ctx.deps.clock.now();
-    let joined = entries::join_giveaway(
-        &ctx.deps.db,
-        &ctx.deps.writes,
-        &ctx.scope,
-        &ctx.deps.cipher,
-        &row,
-        &who,
-        via,
-        ctx.tenant.plan.limits(),
-        now,
-    )
-    .await?;
-    let text = match joined {
+    // A join by button is told by the press's answer at once, and by a receipt that
+    // the join queue writes with the entry; a join by link by a message now. The
+    // receipt goes to the user's private chat, never to the group or channel where the
+    // button was pressed (a thousand receipts there would drown it, at 20 a minute).
+    let receipt: Option<Receipt> = (via == Via::Button).then(|| {
+        let private = ChatId(who.telegram_user_id);
+        let template = ctx.reply_row(private, String::new(), vec![ctx.back_button(l)]);
+        Box::new(move |j: &Joined| {
+            let mut row = template;
+            row.message.text = joined_text(l, j);
+            row
+        }) as Receipt
+    });
+    let joined = joiner
+        .join(Request {
+            scope: ctx.scope,
+            giveaway: row,
+            who,
+            via,
+            plan: ctx.tenant.plan.limits(),
+            now: ctx.deps.clock.now(),
+            receipt,
+        })
+        .await?;
+    Ok(Step::Done(joined_text(l, &joined)))
+}
+
+/// What the user is told about a join.
+fn joined_text(l: Locale, joined: &Joined) -> String {
+    match joined {
         Joined::New { number, pseudonym } => BotText::Joined
             .text(l)
             .replace("{number}", &number.to_string())
-            .replace("{pseudonym}", &pseudonym),
+            .replace("{pseudonym}", pseudonym),
         Joined::Already { number, .. } => BotText::AlreadyJoined
             .text(l)
             .replace("{number}", &number.to_string()),
@@ -378,8 +419,7 @@ async fn join(
         }
         Joined::NotOpen(Status::Cancelled) => BotText::Cancelled.text(l).to_owned(),
         Joined::NotOpen(_) => BotText::Ended.text(l).to_owned(),
-    };
-    Ok(Step::Done(text))
+    }
 }
 
 /// 🎊 My giveaways: this tenant's giveaways the user joined, with their state.

@@ -188,22 +188,10 @@ pub(super) async fn join_giveaway(
         });
     };
     let pseudonym = cipher.pseudonym(g.public_id.as_str(), who.telegram_user_id);
-    let insert = entries::Entity::insert(entries::ActiveModel {
-        giveaway_id: Set(g.id),
-        tenant_id: Set(scope.tenant_id()),
-        telegram_user_id: Set(who.telegram_user_id),
-        number: Set(number),
-        pseudonym: Set(pseudonym.clone()),
-        first_name: Set(who.first_name.chars().take(256).collect()),
-        username: Set(who.username.clone()),
-        language_code: Set(who.language_code.clone()),
-        via: Set(via),
-        joined_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(&txn)
-    .await
-    .map_err(on_unique(Conflict::Entry));
+    let insert = entries::Entity::insert(new_entry(g, scope, who, number, &pseudonym, via, now))
+        .exec_without_returning(&txn)
+        .await
+        .map_err(on_unique(Conflict::Entry));
     match insert {
         Ok(_) => {
             txn.commit().await?;
@@ -226,6 +214,31 @@ pub(super) async fn join_giveaway(
             })
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The row of a new entry with its number.
+pub(super) fn new_entry(
+    g: &giveaways::Model,
+    scope: &WriterScope,
+    who: &Entrant,
+    number: i32,
+    pseudonym: &str,
+    via: Via,
+    now: DateTime<Utc>,
+) -> entries::ActiveModel {
+    entries::ActiveModel {
+        giveaway_id: Set(g.id),
+        tenant_id: Set(scope.tenant_id()),
+        telegram_user_id: Set(who.telegram_user_id),
+        number: Set(number),
+        pseudonym: Set(pseudonym.to_owned()),
+        first_name: Set(who.first_name.chars().take(256).collect()),
+        username: Set(who.username.clone()),
+        language_code: Set(who.language_code.clone()),
+        via: Set(via),
+        joined_at: Set(now),
+        ..Default::default()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Giveaways: what the dashboard creates, edits, publishes and cancels ([`form`],
-//! [`manage`]); the entries the bot's audience makes ([`entries`]) and the bot's side of
-//! joining ([`bot`], a dialog feature); what is published and announced
+//! [`manage`]); the entries the bot's audience makes ([`entries`], many at once through
+//! the join queue [`joiner`]) and the bot's side of joining ([`bot`], a dialog feature); what is published and announced
 //! ([`publication`]); and the [`scheduler`] that opens, closes and draws them ([`draw`],
 //! the fair draw of `domain::draw`).
 //!
@@ -14,6 +14,7 @@ pub mod bot;
 pub mod draw;
 pub mod entries;
 pub mod form;
+pub mod joiner;
 pub mod manage;
 pub mod publication;
 pub mod scheduler;

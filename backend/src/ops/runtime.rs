@@ -83,8 +83,11 @@ impl Runtime {
             stop.clone(),
         );
         loops.push(("inbox writer", writer));
-        let workers = Workers::new(deps.clone(), vec![Arc::new(Giveaways)]);
+        let (giveaways, joins) = Giveaways::spawn(deps.clone());
+        let workers = Workers::new(deps.clone(), vec![Arc::new(giveaways)]);
         loops.push(("inbox", workers.spawn(stop.clone())));
+        // Ends after the workers, whose feature holds its queue.
+        loops.push(("join queue", joins));
         if let Some(listener) =
             inbox::spawn_listener(&deps.db, deps.wake.inbox.clone(), stop.clone())
         {

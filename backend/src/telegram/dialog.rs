@@ -307,26 +307,33 @@ impl Ctx {
         buttons: Vec<(String, String)>,
     ) -> HandlerResult {
         let turn = self.deps.writes.enter().await;
-        outbox::enqueue(
-            &self.deps.db,
-            vec![outbox::NewMessage {
-                tenant_id: self.scope.tenant_id(),
-                bot_id: self.bot_id,
-                giveaway_id: None,
-                kind: Kind::Reply,
-                chat_id: chat.0,
-                message: outbox::Message {
-                    text,
-                    links: vec![],
-                    callbacks: buttons,
-                },
-                dedupe_key: format!("reply:{}:{}", self.bot_id, self.update_id),
-            }],
-        )
-        .await?;
+        outbox::enqueue(&self.deps.db, vec![self.reply_row(chat, text, buttons)]).await?;
         drop(turn);
         self.deps.wake.sender.notify_one();
         Ok(())
+    }
+
+    /// The outbox row of [`Ctx::reply_later`], for a caller that writes it in a
+    /// transaction of its own (the join queue writes it with the entry).
+    pub fn reply_row(
+        &self,
+        chat: ChatId,
+        text: String,
+        buttons: Vec<(String, String)>,
+    ) -> outbox::NewMessage {
+        outbox::NewMessage {
+            tenant_id: self.scope.tenant_id(),
+            bot_id: self.bot_id,
+            giveaway_id: None,
+            kind: Kind::Reply,
+            chat_id: chat.0,
+            message: outbox::Message {
+                text,
+                links: vec![],
+                callbacks: buttons,
+            },
+            dedupe_key: format!("reply:{}:{}", self.bot_id, self.update_id),
+        }
     }
 
     /// The button back to the menu, as `reply_later` takes it.

@@ -664,6 +664,90 @@ db_test!(concurrent_joins_get_one_entry_each, |db| async move {
 });
 
 db_test!(
+    a_burst_of_presses_in_a_group_numbers_every_entry_once,
+    |db| async move {
+        // Presses arrive together and go through the join queue in batches: each user gets
+        // one entry, numbers are dense, a second press finds the first entry, every press is
+        // answered and gets one receipt, sent to the presser's private chat.
+        let Shop { sim, app, a, bot } = shop(db).await;
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let (starts, ends) = running_window();
+        let published = publish_new(&app, &a, &form(&bot, &starts, &ends, "")).await;
+        let id = published["id"].as_str().unwrap().to_owned();
+        let group = s
+            .create_chat(telegram_sim::ChatKind::Supergroup, "Fans".into(), None)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        s.set_member(group, bot_a, "administrator").unwrap();
+        let data = domain::giveaway::Callback::Join(id.clone()).encode();
+        let posted: Value = reqwest::Client::new()
+            .post(format!("{}/bot{TOKEN_A}/sendMessage", sim.api_url()))
+            .json(&serde_json::json!({
+                "chat_id": group,
+                "text": "🎁",
+                "reply_markup": {"inline_keyboard": [[{"text": "Join", "callback_data": data}]]},
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let message_id = posted["result"]["message_id"].as_i64().unwrap();
+        let users: Vec<i64> = (0..25)
+            .map(|i| new_user(&sim, &format!("Fan{i}"), "en"))
+            .collect();
+        for u in users.iter().chain(&users[..5]) {
+            s.set_member(group, *u, "member").unwrap();
+        }
+        for u in users.iter().chain(&users[..5]) {
+            s.user_presses(*u, bot_a, group, message_id, &data).unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let answered = sim_get(&sim, &format!("/sim/bots/{TOKEN_A}/calls")).await
+            ["AnswerCallbackQuery"]["ok"]
+            .as_u64()
+            .unwrap_or(0);
+            if answered >= 30 && app.count_where("outbox", "kind = 'reply'").await >= 30 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{answered} presses answered: {} entries; calls {}",
+                app.count("entries").await,
+                sim_get(&sim, &format!("/sim/bots/{TOKEN_A}/calls")).await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(app.count("entries").await, 25);
+        assert_eq!(
+            app.count_where("entries", "number BETWEEN 1 AND 25").await,
+            25,
+            "numbers dense and unique"
+        );
+        assert_eq!(
+            app.count_where("outbox", "kind = 'reply'").await,
+            30,
+            "one receipt per press"
+        );
+        assert_eq!(
+            app.count_where("outbox", &format!("kind = 'reply' AND chat_id = {group}"))
+                .await,
+            0,
+            "no receipt in the group"
+        );
+        let g: Value = app
+            .call_with(&a, "giveaways/get", &[("id", &id)], &[])
+            .await
+            .json();
+        assert_eq!(g["entries"], 25, "{g}");
+    }
+);
+
+db_test!(
     killed_while_notifying_every_winner_is_told_and_none_twice,
     |db| restart_while_notifying(db, false)
 );

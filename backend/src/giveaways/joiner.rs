@@ -1,0 +1,240 @@
+//! The join queue: the bot's joins, many in one transaction.
+//!
+//! A giveaway announced in a big channel brings thousands of taps a minute on one bot.
+//! One transaction per tap spends most of its time handing statements to the database
+//! and waiting for its turn to write; here every join that arrives while a batch
+//! commits goes into the next one: per giveaway one locking read of its row, one read
+//! of which of the batch's users are in already, one insert of the new entries and one
+//! update of the counter, and the receipts of the whole batch in one insert, all in one
+//! commit. Numbers are given in the order the joins arrived; the counter row stays
+//! locked until commit (PostgreSQL's row lock, SQLite's single writer), so no other join
+//! of the giveaway — from this process or another — can interleave. A batch that fails
+//! is retried one join at a time through [`super::entries::join_giveaway`], each with
+//! its own receipt.
+//!
+//! May import: the foundation, `telegram::outbox`, and `super::entries`.
+
+use super::entries::{self, Entrant, Joined};
+use crate::ServiceError;
+use crate::deps::Deps;
+use crate::entities::{entries as rows, giveaways};
+use crate::ids::GiveawayId;
+use crate::telegram::outbox::{self, NewMessage};
+use crate::tenancy::WriterScope;
+use chrono::{DateTime, Utc};
+use domain::PlanLimits;
+use domain::giveaway::{Status, Via};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use std::collections::{BTreeMap, HashMap};
+use tokio::sync::{mpsc, oneshot};
+
+/// Joins in one transaction at most.
+const MAX_BATCH: usize = 256;
+/// Joins waiting before a caller waits to queue one.
+const QUEUE: usize = 4096;
+
+/// Builds the message that tells the user how the join ended (queued with the entry).
+pub type Receipt = Box<dyn FnOnce(&Joined) -> NewMessage + Send>;
+
+/// One join to make: the giveaway as read through the bot's scope, who, and how.
+pub struct Request {
+    pub scope: WriterScope,
+    pub giveaway: giveaways::Model,
+    pub who: Entrant,
+    pub via: Via,
+    pub plan: PlanLimits,
+    pub now: DateTime<Utc>,
+    pub receipt: Option<Receipt>,
+}
+
+struct Queued {
+    request: Request,
+    done: oneshot::Sender<Result<Joined, ServiceError>>,
+}
+
+/// The handle callers queue joins on; cloning shares the queue.
+#[derive(Clone)]
+pub struct Joiner {
+    tx: mpsc::Sender<Queued>,
+}
+
+impl std::fmt::Debug for Joiner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Joiner")
+    }
+}
+
+impl Joiner {
+    /// Starts the queue's task. It ends when every handle is gone, after the batch it
+    /// holds (a caller waits for its answer, so none is left unanswered).
+    pub fn spawn(deps: Deps) -> (Joiner, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<Queued>(QUEUE);
+        let task = tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(q) => batch.push(q),
+                        Err(_) => break,
+                    }
+                }
+                run(&deps, batch).await;
+            }
+        });
+        (Joiner { tx }, task)
+    }
+
+    /// Joins (in the next batch) and says how it ended; the receipt is queued with it.
+    pub async fn join(&self, request: Request) -> Result<Joined, ServiceError> {
+        let (done, answer) = oneshot::channel();
+        let stopped = || ServiceError::Internal("the join queue has stopped".into());
+        self.tx
+            .send(Queued { request, done })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn run(deps: &Deps, mut batch: Vec<Queued>) {
+    match together(deps, &mut batch).await {
+        Ok(outcomes) => {
+            for (q, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = q.done.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, joins = batch.len(), "join batch failed; joining one by one");
+            for q in batch {
+                let _ = q.done.send(alone(deps, q.request).await);
+            }
+        }
+    }
+}
+
+/// The whole batch in one transaction; the outcomes in the batch's order.
+async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, ServiceError> {
+    let mut by_giveaway: BTreeMap<GiveawayId, Vec<usize>> = BTreeMap::new();
+    for (i, q) in batch.iter().enumerate() {
+        by_giveaway
+            .entry(q.request.giveaway.id)
+            .or_default()
+            .push(i);
+    }
+    let mut outcomes: Vec<Option<Joined>> = vec![None; batch.len()];
+    let turn = deps.writes.enter().await;
+    let txn = deps.db.begin().await?;
+    for (gid, idxs) in by_giveaway {
+        // A write that changes nothing, as the first statement: it locks the row (and on
+        // SQLite takes the write lock) and reads the counter as it is now.
+        let locked = giveaways::Entity::update_many()
+            .col_expr(
+                giveaways::Column::EntriesCount,
+                Expr::col(giveaways::Column::EntriesCount),
+            )
+            .filter(giveaways::Column::Id.eq(gid))
+            .exec_with_returning(&txn)
+            .await?;
+        let Some(g) = locked.into_iter().next() else {
+            for i in idxs {
+                outcomes[i] = Some(Joined::NotOpen(Status::Cancelled));
+            }
+            continue;
+        };
+        let users: Vec<i64> = idxs
+            .iter()
+            .map(|&i| batch[i].request.who.telegram_user_id)
+            .collect();
+        let mut known: HashMap<i64, (u32, String)> = rows::Entity::find()
+            .filter(rows::Column::GiveawayId.eq(gid))
+            .filter(rows::Column::TelegramUserId.is_in(users))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|e| (e.telegram_user_id, (e.number.max(0) as u32, e.pseudonym)))
+            .collect();
+        let mut count = g.entries_count;
+        let mut new_rows = Vec::new();
+        for i in idxs {
+            let r = &batch[i].request;
+            let user = r.who.telegram_user_id;
+            outcomes[i] = Some(if let Some((number, pseudonym)) = known.get(&user) {
+                Joined::Already {
+                    number: *number,
+                    pseudonym: pseudonym.clone(),
+                }
+            } else if g.status != Status::Open || g.ends_at <= r.now {
+                Joined::NotOpen(g.status)
+            } else if count >= cap(&g, r.plan) {
+                Joined::Full
+            } else {
+                count += 1;
+                let pseudonym = deps.cipher.pseudonym(g.public_id.as_str(), user);
+                new_rows.push(entries::new_entry(
+                    &g, &r.scope, &r.who, count, &pseudonym, r.via, r.now,
+                ));
+                // A second tap of the same user in this batch finds this entry.
+                known.insert(user, (count as u32, pseudonym.clone()));
+                Joined::New {
+                    number: count as u32,
+                    pseudonym,
+                }
+            });
+        }
+        if !new_rows.is_empty() {
+            rows::Entity::insert_many(new_rows)
+                .exec_without_returning(&txn)
+                .await?;
+            giveaways::Entity::update_many()
+                .col_expr(giveaways::Column::EntriesCount, Expr::value(count))
+                .filter(giveaways::Column::Id.eq(gid))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    let outcomes: Vec<Joined> = outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Joined::NotOpen(Status::Cancelled)))
+        .collect();
+    let receipts: Vec<NewMessage> = batch
+        .iter_mut()
+        .zip(&outcomes)
+        .filter_map(|(q, o)| q.request.receipt.take().map(|f| f(o)))
+        .collect();
+    if !receipts.is_empty() {
+        outbox::enqueue(&txn, receipts).await?;
+    }
+    txn.commit().await?;
+    drop(turn);
+    deps.wake.sender.notify_one();
+    Ok(outcomes)
+}
+
+/// One join in its own transaction, then its receipt (the batch's fallback).
+async fn alone(deps: &Deps, r: Request) -> Result<Joined, ServiceError> {
+    let joined = entries::join_giveaway(
+        &deps.db,
+        &deps.writes,
+        &r.scope,
+        &deps.cipher,
+        &r.giveaway,
+        &r.who,
+        r.via,
+        r.plan,
+        r.now,
+    )
+    .await?;
+    if let Some(f) = r.receipt {
+        let _turn = deps.writes.enter().await;
+        outbox::enqueue(&deps.db, vec![f(&joined)]).await?;
+        deps.wake.sender.notify_one();
+    }
+    Ok(joined)
+}
+
+/// The most entries the giveaway may have: its own cap within the plan's.
+fn cap(g: &giveaways::Model, plan: PlanLimits) -> i32 {
+    let plan_cap = plan.entries_per_giveaway.min(i32::MAX as u32) as i32;
+    g.max_entries.map_or(plan_cap, |m| m.min(plan_cap))
+}
