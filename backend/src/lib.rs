@@ -14,7 +14,7 @@
 //! | `accounts/` | accounts, passwords, login throttle, sessions, settings, platform, plans | who the tenants are and what they may have |
 //! | `telegram/` | inbox, workers, dialog, poller, outbox, membership | the bots' side of the pipeline; knows no feature |
 //! | `bots/` | connect, lifecycle, mode, webhooks | a tenant's bots |
-//! | `giveaways/` | form, manage, entries, bot, publication, scheduler, draw | giveaways, and the dialog feature that joins them |
+//! | `giveaways/` | form, manage, entries, joiner, bot, publication, scheduler, draw | giveaways, the join queue, and the dialog feature that joins them |
 //! | `ops/` | runtime, cluster, usage, metrics, upkeep | running the process |
 
 pub mod accounts;

@@ -100,10 +100,10 @@ impl Workers {
         let mut senders: HashMap<TenantId, Vec<(teloxide::types::User, bool)>> = HashMap::new();
         for row in rows {
             let job = Job::of(row, &bots);
-            if let (Some(update), Some((_, tenant))) = (&job.update, &job.answerable) {
-                if let Some(who) = dialog::who(update) {
-                    senders.entry(tenant.id).or_default().push(who);
-                }
+            if let (Some(update), Some((_, tenant))) = (&job.update, &job.answerable)
+                && let Some(who) = dialog::who(update)
+            {
+                senders.entry(tenant.id).or_default().push(who);
             }
             jobs.push(job);
         }
