@@ -161,8 +161,7 @@ pub(super) async fn join_giveaway(
     if status != Status::Open || g.ends_at <= now {
         return Ok(Joined::NotOpen(status));
     }
-    let plan_cap = plan.entries_per_giveaway as i32;
-    let cap = g.max_entries.map_or(plan_cap, |m| m.min(plan_cap));
+    let cap = entry_cap(g, plan);
     let turn = writes.enter().await;
     let txn = db.begin().await?;
     // Takes the next number (and reads it back in the same statement); holds the
@@ -215,6 +214,12 @@ pub(super) async fn join_giveaway(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The most entries the giveaway may have: its own cap within the plan's.
+pub(super) fn entry_cap(g: &giveaways::Model, plan: PlanLimits) -> i32 {
+    let plan_cap = plan.entries_per_giveaway.min(i32::MAX as u32) as i32;
+    g.max_entries.map_or(plan_cap, |m| m.min(plan_cap))
 }
 
 /// The row of a new entry with its number.

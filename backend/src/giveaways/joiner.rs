@@ -166,7 +166,7 @@ async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, Serv
                 }
             } else if g.status != Status::Open || g.ends_at <= r.now {
                 Joined::NotOpen(g.status)
-            } else if count >= cap(&g, r.plan) {
+            } else if count >= entries::entry_cap(&g, r.plan) {
                 Joined::Full
             } else {
                 count += 1;
@@ -226,15 +226,7 @@ async fn alone(deps: &Deps, r: Request) -> Result<Joined, ServiceError> {
     )
     .await?;
     if let Some(f) = r.receipt {
-        let _turn = deps.writes.enter().await;
-        outbox::enqueue(&deps.db, vec![f(&joined)]).await?;
-        deps.wake.sender.notify_one();
+        outbox::enqueue_now(deps, vec![f(&joined)]).await?;
     }
     Ok(joined)
-}
-
-/// The most entries the giveaway may have: its own cap within the plan's.
-fn cap(g: &giveaways::Model, plan: PlanLimits) -> i32 {
-    let plan_cap = plan.entries_per_giveaway.min(i32::MAX as u32) as i32;
-    g.max_entries.map_or(plan_cap, |m| m.min(plan_cap))
 }

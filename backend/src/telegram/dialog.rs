@@ -306,11 +306,7 @@ impl Ctx {
         text: String,
         buttons: Vec<(String, String)>,
     ) -> HandlerResult {
-        let turn = self.deps.writes.enter().await;
-        outbox::enqueue(&self.deps.db, vec![self.reply_row(chat, text, buttons)]).await?;
-        drop(turn);
-        self.deps.wake.sender.notify_one();
-        Ok(())
+        outbox::enqueue_now(&self.deps, vec![self.reply_row(chat, text, buttons)]).await
     }
 
     /// The outbox row of [`Ctx::reply_later`], for a caller that writes it in a

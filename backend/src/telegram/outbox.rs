@@ -63,6 +63,15 @@ pub struct NewMessage {
     pub dedupe_key: String,
 }
 
+/// Writes messages on their own (in this process's turn to write) and wakes the sender.
+pub async fn enqueue_now(deps: &Deps, rows: Vec<NewMessage>) -> Result<(), ServiceError> {
+    let turn = deps.writes.enter().await;
+    enqueue(&deps.db, rows).await?;
+    drop(turn);
+    deps.wake.sender.notify_one();
+    Ok(())
+}
+
 /// Writes messages (inside the caller's transaction), due at once by the real clock.
 /// Duplicates are ignored.
 pub async fn enqueue(db: &impl ConnectionTrait, rows: Vec<NewMessage>) -> Result<(), ServiceError> {
