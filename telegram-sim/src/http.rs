@@ -81,6 +81,10 @@ async fn bot_api(
                     .body(Body::from_stream(stream))
                     .unwrap_or_default();
             }
+            FaultKind::Answer { result } => {
+                count(&sim, bot_id, &method, 200);
+                return Json(json!({"ok": true, "result": result})).into_response();
+            }
         }
     }
     let params = match Params::from_request(req).await {

@@ -590,7 +590,10 @@ pub async fn get_updates(
         None => 100,
         Some(n) => n.clamp(1, 100) as usize,
     };
-    let timeout = Duration::from_secs(p.i64("timeout")?.unwrap_or(0).clamp(0, 50) as u64);
+    let timeout = match sim.config().get_updates_at_once {
+        true => Duration::ZERO,
+        false => Duration::from_secs(p.i64("timeout")?.unwrap_or(0).clamp(0, 50) as u64),
+    };
     let allowed = match p.json("allowed_updates")? {
         Some(Value::Array(a)) => Some(
             a.iter()

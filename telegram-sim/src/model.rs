@@ -224,6 +224,9 @@ pub enum FaultKind {
     Slow { millis: u64 },
     /// Send the headers, then cut the connection.
     Drop,
+    /// Answer 200 `{"ok": true, "result": <result>}` with this result, whatever the
+    /// method: an answer of the wrong shape, as an odd Bot API server might give.
+    Answer { result: serde_json::Value },
 }
 
 /// Update kinds delivered when `allowed_updates` is empty or unset.

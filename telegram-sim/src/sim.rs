@@ -31,6 +31,10 @@ pub struct SimConfig {
     /// tells Telegram its public `https://` address but serves plain http locally.
     #[serde(default)]
     pub webhook_base_override: Option<String>,
+    /// Answer `getUpdates` at once whatever its `timeout`, as some proxies and
+    /// third-party emulators do (Telegram holds the call up to `timeout` seconds).
+    #[serde(default)]
+    pub get_updates_at_once: bool,
 }
 
 impl Default for SimConfig {
@@ -44,6 +48,7 @@ impl Default for SimConfig {
             retry_max_ms: 60_000,
             callback_answer_timeout_ms: 15_000,
             webhook_base_override: None,
+            get_updates_at_once: false,
         }
     }
 }
