@@ -181,4 +181,6 @@ pub struct UsageDto {
     pub outbox_oldest_secs: f64,
     /// ("YYYY-MM-DD", entries) for the last 30 days (UTC).
     pub entries_per_day: Vec<(String, u64)>,
+    /// getUpdates calls in the last whole minute.
+    pub polls_last_minute: u64,
 }

@@ -22,6 +22,9 @@ pub enum AppError {
     InvalidCredentials,
     #[error("rate limited for {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// Too many logins at once: nothing was done; try again in a moment.
+    #[error("busy for {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
     #[error("sign-up disabled")]
     SignupDisabled,
     #[error("not logged in")]
@@ -45,6 +48,9 @@ pub enum AppError {
     /// Telegram refused the request for another reason.
     #[error("telegram refused")]
     TelegramRefused,
+    /// Telegram said `ok` to `method` in a shape we could not read: not "unreachable".
+    #[error("telegram answered {method} unreadably")]
+    TelegramUnreadable { method: String },
     /// The request could not be read: a missing or malformed argument, a network error.
     #[error("bad request")]
     BadRequest,
@@ -68,7 +74,7 @@ impl FromServerFnError for AppError {
 }
 
 impl AppError {
-    /// The HTTP status of this error: 400, 401, 403, 404, 409, 429, 502 or 500. The
+    /// The HTTP status of this error: 400, 401, 403, 404, 409, 429, 502, 503 or 500. The
     /// server's layer gives every server function's error this status (server_fn would
     /// answer 500 to all), and the CSV routes answer with it too.
     pub fn status(&self) -> u16 {
@@ -85,7 +91,8 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict { .. } => 409,
             AppError::RateLimited { .. } => 429,
-            AppError::TelegramUnavailable => 502,
+            AppError::TelegramUnavailable | AppError::TelegramUnreadable { .. } => 502,
+            AppError::Busy { .. } => 503,
             AppError::Internal => 500,
         }
     }
@@ -93,7 +100,9 @@ impl AppError {
     /// Seconds to wait before trying again, for a `Retry-After` header.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            AppError::RateLimited { retry_after_secs } | AppError::Busy { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
             _ => None,
         }
     }
@@ -135,6 +144,7 @@ impl AppError {
                 })
                 .to_owned(),
             AppError::InvalidCredentials => i18n.t(Key::ErrInvalidCredentials).to_owned(),
+            AppError::Busy { .. } => i18n.t(Key::ErrBusy).to_owned(),
             AppError::RateLimited { retry_after_secs } => i18n.t(Key::ErrRateLimited).replace(
                 "{minutes}",
                 &retry_after_secs.div_ceil(60).max(1).to_string(),
@@ -154,6 +164,9 @@ impl AppError {
             AppError::TelegramRejectedToken => i18n.t(Key::ErrTelegramRejectedToken).to_owned(),
             AppError::TelegramUnavailable => i18n.t(Key::ErrTelegramUnavailable).to_owned(),
             AppError::TelegramRefused => i18n.t(Key::ErrTelegramRefused).to_owned(),
+            AppError::TelegramUnreadable { method } => i18n
+                .t(Key::ErrTelegramUnreadable)
+                .replace("{method}", method),
             AppError::BadRequest => i18n.t(Key::ErrBadRequest).to_owned(),
             AppError::Internal => i18n.t(Key::ErrInternal).to_owned(),
         }
@@ -202,6 +215,7 @@ impl From<backend::ServiceError> for AppError {
             S::Conflict(what) => AppError::Conflict { what },
             S::InvalidCredentials => AppError::InvalidCredentials,
             S::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
+            S::Busy { retry_after_secs } => AppError::Busy { retry_after_secs },
             S::SignupDisabled => AppError::SignupDisabled,
             S::NotFound => AppError::NotFound,
             S::Forbidden => AppError::Forbidden,
@@ -213,6 +227,9 @@ impl From<backend::ServiceError> for AppError {
                     T::TokenRejected => AppError::TelegramRejectedToken,
                     T::Unavailable | T::RetryAfter(_) => AppError::TelegramUnavailable,
                     T::Refused => AppError::TelegramRefused,
+                    T::Unreadable(method) => AppError::TelegramUnreadable {
+                        method: method.to_owned(),
+                    },
                 }
             }
             S::Database(e) => {
@@ -271,6 +288,18 @@ mod tests {
                 429,
             ),
             (AppError::TelegramUnavailable, 502),
+            (
+                AppError::TelegramUnreadable {
+                    method: "getMe".into(),
+                },
+                502,
+            ),
+            (
+                AppError::Busy {
+                    retry_after_secs: 1,
+                },
+                503,
+            ),
             (AppError::Internal, 500),
         ];
         for (e, status) in &table {

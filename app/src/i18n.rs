@@ -67,6 +67,7 @@ texts! {
     UsageWebhookError => "最近一次投递错误", "Last delivery error";
     UsageWebhookChecked => "检查时间", "Checked";
     UsagePolling => "此机器人通过长轮询接收更新，没有需要检查的 webhook。", "This bot receives updates by long polling: there is no webhook to check.";
+    UsagePollsPerMinute => "上一分钟的 getUpdates 轮询：{n} 次", "getUpdates polls in the last minute: {n}";
     UsageCalls => "Bot API 调用", "Bot API calls";
     UsageMethod => "方法", "Method";
     UsageTotal => "合计", "Total";
@@ -111,6 +112,9 @@ texts! {
     ErrorTitle => "出错了", "Something went wrong";
     ErrorBody => "页面加载失败，请刷新重试。", "This page could not be loaded. Please reload and try again.";
     ErrInvalidCredentials => "邮箱或密码错误。", "Wrong email or password.";
+    ErrTelegramUnreadable => "Telegram 对 {method} 的回复无法解析：Bot API 服务器（telegram-api-url）的回答与文档不符。", "Telegram answered {method} with something we could not read: the Bot API server (telegram-api-url) does not answer as documented.";
+    BotReasonUnreadable => "Telegram 的回复无法解析（Bot API 服务器的回答与文档不符）。", "Telegram answered something we could not read (the Bot API server does not answer as documented).";
+    ErrBusy => "服务器正忙，请稍后再试。", "The server is busy. Please try again in a moment.";
     ErrRateLimited => "尝试次数过多，请在 {minutes} 分钟后重试。", "Too many attempts. Try again in {minutes} minutes.";
     ErrEmailTaken => "该邮箱已注册。请直接登录。", "This email is already registered. Log in instead.";
     ErrConflict => "该记录已存在。", "This already exists.";

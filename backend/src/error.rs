@@ -25,6 +25,9 @@ pub enum ServiceError {
     InvalidCredentials,
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The server has too much of this work in hand (password hashing); nothing was done.
+    #[error("busy; retry in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
     #[error("self-service sign-up is closed")]
     SignupDisabled,
     #[error("not found")]
@@ -81,6 +84,11 @@ pub enum TelegramError {
     /// Any other refusal (a 4xx with a description).
     #[error("Telegram refused the request")]
     Refused,
+    /// The Bot API said `ok` to this method but its answer was not of the documented
+    /// shape (an odd proxy or emulator, or a Bot API change): the call went through,
+    /// its result cannot be used. Not a reason to retry as if unreachable.
+    #[error("Telegram answered {0} with something we could not read")]
+    Unreadable(&'static str),
 }
 
 impl TelegramError {
@@ -91,6 +99,7 @@ impl TelegramError {
             TelegramError::Unavailable => StatusReason::Unavailable,
             TelegramError::RetryAfter(_) => StatusReason::RetryAfter,
             TelegramError::Refused => StatusReason::Refused,
+            TelegramError::Unreadable(_) => StatusReason::Unreadable,
         }
     }
 

@@ -42,6 +42,8 @@ coded! {
         RetryAfter = "retry_after",
         /// Telegram refused the request.
         Refused = "refused",
+        /// Telegram (or what stands in for it) answered in a shape we could not read.
+        Unreadable = "unreadable",
     }
 }
 

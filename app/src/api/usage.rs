@@ -69,5 +69,6 @@ pub async fn get_usage(
         outbox_pending: u.outbox_pending,
         outbox_oldest_secs: u.outbox_oldest_secs,
         entries_per_day: u.entries_per_day,
+        polls_last_minute: u.polls_last_minute,
     })
 }

@@ -225,5 +225,6 @@ fn reason_key(reason: StatusReason) -> Key {
         StatusReason::TokenUnreadable => Key::BotReasonTokenUnreadable,
         StatusReason::Unavailable | StatusReason::RetryAfter => Key::ErrTelegramUnavailable,
         StatusReason::Refused => Key::ErrTelegramRefused,
+        StatusReason::Unreadable => Key::BotReasonUnreadable,
     }
 }

@@ -80,9 +80,13 @@ fn UsageView(u: UsageDto) -> impl IntoView {
             </dl>
         })
     } else {
-        Either::Right(
-            view! { <p data-testid="webhook-health">{move || i18n.t(Key::UsagePolling)}</p> },
-        )
+        let polls = u.polls_last_minute;
+        Either::Right(view! {
+            <p data-testid="webhook-health">{move || i18n.t(Key::UsagePolling)}</p>
+            <p class="muted" data-testid="polls-per-minute">
+                {move || i18n.t(Key::UsagePollsPerMinute).replace("{n}", &polls.to_string())}
+            </p>
+        })
     };
     view! {
         <form method="get" class="usage-form" data-testid="usage-form">

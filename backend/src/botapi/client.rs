@@ -95,21 +95,38 @@ impl TelegramApi {
     }
 }
 
-/// Sorts a teloxide failure into a [`TelegramError`].
-pub fn classify(e: &RequestError) -> TelegramError {
+/// Sorts a teloxide failure of a call to `method` into a [`TelegramError`].
+///
+/// teloxide reports any body it could not decode as `InvalidJson`: a proxy's HTML error
+/// page (Telegram was not reached: `Unavailable`) as well as an `{"ok": true, …}` whose
+/// result has another shape than the method's (Telegram, or what stands in for it, took
+/// the call: `Unreadable`, naming the method; the raw text is never kept).
+pub fn classify(method: &'static str, e: &RequestError) -> TelegramError {
     match e {
         RequestError::Api(ApiError::InvalidToken) => TelegramError::TokenRejected,
         RequestError::Api(_) | RequestError::MigrateToChatId(_) => TelegramError::Refused,
         RequestError::RetryAfter(s) => TelegramError::RetryAfter(u64::from(s.seconds())),
+        RequestError::InvalidJson { raw, .. } if answered_ok(raw) => {
+            TelegramError::Unreadable(method)
+        }
         RequestError::Network(_) | RequestError::InvalidJson { .. } | RequestError::Io(_) => {
             TelegramError::Unavailable
         }
     }
 }
 
+/// Whether a body is a Bot API envelope that says `"ok": true`.
+pub fn answered_ok(body: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        ok: bool,
+    }
+    serde_json::from_str::<Envelope>(body).is_ok_and(|e| e.ok)
+}
+
 /// Why Telegram would not deliver a message to a user, as a stable code for the notice
 /// progress: "blocked", "not_started", "deactivated", or [`TelegramError::code`].
-pub fn refusal(e: &RequestError) -> &'static str {
+pub fn refusal(method: &'static str, e: &RequestError) -> &'static str {
     match e {
         RequestError::Api(ApiError::BotBlocked) => "blocked",
         RequestError::Api(
@@ -120,6 +137,6 @@ pub fn refusal(e: &RequestError) -> &'static str {
             "not_started"
         }
         RequestError::Api(ApiError::Unknown(s)) if s.contains("blocked by the user") => "blocked",
-        _ => classify(e).code(),
+        _ => classify(method, e).code(),
     }
 }

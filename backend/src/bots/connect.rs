@@ -81,7 +81,7 @@ pub async fn connect(
     let me = bot
         .get_me()
         .await
-        .map_err(|e| ServiceError::Telegram(classify(&e)))?;
+        .map_err(|e| ServiceError::Telegram(classify("getMe", &e)))?;
     let username = me.username.clone().unwrap_or_default();
     let public_id = new_public_id();
     let webhook_id = format!("{}{}", new_public_id(), new_public_id());
@@ -167,7 +167,7 @@ pub async fn replace_token(
     deps.api
         .meter(row.tenant_id, row.id)
         .count("getMe", deps.api.bot(&token).get_me().await)
-        .map_err(|e| ServiceError::Telegram(classify(&e)))?;
+        .map_err(|e| ServiceError::Telegram(classify("getMe", &e)))?;
     let was_enabled = row.enabled;
     // The old token's long poll, if any, ends now; the enable path starts a fresh one.
     deps.polls.stop(row.id);

@@ -30,7 +30,10 @@ pub async fn set_enabled(
             match meter.count("deleteWebhook", bot.delete_webhook().await) {
                 Ok(_) => (BotStatus::Stopped, None),
                 // Telegram keeps delivering, but the route refuses a disabled bot (404).
-                Err(e) => (BotStatus::Stopped, Some(classify(&e).reason())),
+                Err(e) => (
+                    BotStatus::Stopped,
+                    Some(classify("deleteWebhook", &e).reason()),
+                ),
             }
         }
         (false, BotMode::Polling) => {

@@ -54,7 +54,7 @@ pub(super) async fn set_webhook(
     meter
         .count("setWebhook", answer)
         .map(|_| ())
-        .map_err(|e| classify(&e))
+        .map_err(|e| classify("setWebhook", &e))
 }
 
 /// Enabled bots that receive updates by webhook and still have a working token.
@@ -98,7 +98,7 @@ pub async fn resume_webhooks(deps: &Deps) -> Result<usize, ServiceError> {
                     Err(e) => (BotStatus::Error, Some(e.reason())),
                 }
             }
-            Err(e) => match classify(&e) {
+            Err(e) => match classify("getWebhookInfo", &e) {
                 TelegramError::TokenRejected => {
                     (BotStatus::Revoked, Some(StatusReason::TokenRejected))
                 }
@@ -131,7 +131,7 @@ pub async fn check_webhooks(deps: &Deps) -> Result<usize, ServiceError> {
         match info {
             Ok(info) => record_webhook_health(db, row.id, &info).await?,
             Err(e) => {
-                tracing::warn!(tenant = %row.tenant_id, bot = %row.id, error = %classify(&e), "getWebhookInfo failed")
+                tracing::warn!(tenant = %row.tenant_id, bot = %row.id, error = %classify("getWebhookInfo", &e), "getWebhookInfo failed")
             }
         }
     }

@@ -200,7 +200,7 @@ pub async fn announce(
             link,
         )]]))
         .await
-        .map_err(|e| ServiceError::Telegram(classify(&e)))?;
+        .map_err(|e| ServiceError::Telegram(classify("sendMessage", &e)))?;
     set_announcement(db, scope, public_id, sent.chat.id.0, i64::from(sent.id.0)).await?;
     tracing::info!(
         tenant = %scope.tenant_id(),

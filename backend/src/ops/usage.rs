@@ -10,7 +10,7 @@ use crate::tenancy::TenantScope;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use domain::PublicId;
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 /// Writes what `counts` holds (adding to rows already there). On failure the counts are
 /// put back for the next flush. Returns how many (bot, minute, method, outcome) rows
@@ -162,6 +162,8 @@ pub struct BotUsage {
     pub outbox_oldest_secs: f64,
     /// Entries per UTC day over the last 30 days, in the bot's giveaways: ("YYYY-MM-DD", n).
     pub entries_per_day: Vec<(String, u64)>,
+    /// `getUpdates` calls in the last whole minute (a polling bot's polls per minute).
+    pub polls_last_minute: u64,
 }
 
 /// The Usage page's figures for the tenant's bot `public_id`.
@@ -173,9 +175,9 @@ pub async fn bot_usage(
     now: DateTime<Utc>,
 ) -> Result<BotUsage, ServiceError> {
     use crate::entities::{entries, giveaways};
-    use sea_orm::QuerySelect;
     let bot = crate::bots::find_owned(db, scope, public_id).await?;
     let calls = call_stats(db, bot.id, range, now).await?;
+    let polls_last_minute = polls_in_minute(db, bot.id, now - TimeDelta::minutes(1)).await?;
     let (inbox_pending, inbox_lag_secs) =
         super::metrics::inbox_backlog(db, Some(bot.id), now).await?;
     let (outbox_pending, outbox_oldest_secs) =
@@ -216,6 +218,27 @@ pub async fn bot_usage(
         outbox_pending,
         outbox_oldest_secs,
         entries_per_day: per_day,
+        polls_last_minute,
         bot,
     })
+}
+
+/// A bot's `getUpdates` calls in the whole minute that holds `at`, every outcome, from
+/// every process (their counts reach `api_calls` within seconds).
+pub async fn polls_in_minute(
+    db: &impl ConnectionTrait,
+    bot_id: BotId,
+    at: DateTime<Utc>,
+) -> Result<u64, ServiceError> {
+    let minute = at.duration_trunc(TimeDelta::minutes(1)).unwrap_or(at);
+    let calls: Vec<i64> = api_calls::Entity::find()
+        .select_only()
+        .column(api_calls::Column::Calls)
+        .filter(api_calls::Column::BotId.eq(bot_id))
+        .filter(api_calls::Column::Method.eq("getUpdates"))
+        .filter(api_calls::Column::Minute.eq(minute))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(calls.into_iter().map(|n| n.max(0) as u64).sum())
 }

@@ -271,7 +271,7 @@ impl Ctx {
         self.meter
             .count("sendMessage", req.await)
             .map(|_| ())
-            .map_err(|e| classify(&e))
+            .map_err(|e| classify("sendMessage", &e))
     }
 
     /// Answers a button press (with `text` as a notice, when given). Only a rejected
@@ -286,10 +286,14 @@ impl Ctx {
         match self
             .meter
             .count("answerCallbackQuery", answer.await)
-            .map_err(|e| classify(&e))
+            .map_err(|e| classify("answerCallbackQuery", &e))
         {
             Ok(_) => Ok(()),
             Err(TelegramError::TokenRejected) => Err(TelegramError::TokenRejected.into()),
+            Err(e @ TelegramError::Unreadable(_)) => {
+                tracing::warn!(bot = %self.bot_id, error = %e, "button press answered; the answer's answer was unreadable");
+                Ok(())
+            }
             Err(e) => {
                 tracing::debug!(bot = %self.bot_id, error = %e, "button press not answered");
                 Ok(())

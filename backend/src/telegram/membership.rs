@@ -45,10 +45,12 @@ pub async fn missing_memberships(
                     missing.push(chat.clone());
                 }
             }
-            Err(e) => match classify(&e) {
+            Err(e) => match classify("getChatMember", &e) {
                 TelegramError::Unavailable | TelegramError::RetryAfter(_) => {
                     return Err(ServiceError::Telegram(TelegramError::Unavailable));
                 }
+                // An answer we cannot read says nothing of membership: not checked.
+                e @ TelegramError::Unreadable(_) => return Err(ServiceError::Telegram(e)),
                 // A user who never was in the chat: "user not found" / "member not found".
                 TelegramError::Refused if never_member(&e) => missing.push(chat.clone()),
                 other => {

@@ -352,7 +352,7 @@ impl Sender {
                                     .await
                             }));
                         }
-                        Err(e) => match classify(&e) {
+                        Err(e) => match classify("sendMessage", &e) {
                             TelegramError::RetryAfter(s) => {
                                 self.count(&self.counters.too_many_requests);
                                 deps.limiter.retry_after(bot_id, row.chat_id, s);
@@ -373,10 +373,22 @@ impl Sender {
                                 self.count(&self.counters.retried);
                                 self.later(&row, None, "unavailable", true).await?;
                             }
+                            TelegramError::Unreadable(method) => {
+                                // Telegram took the message and answered in a shape we
+                                // cannot read: sent (sending again would repeat it).
+                                tracing::warn!(bot = %bot_id, method, "Telegram answered something we could not read; counted as sent");
+                                self.count(&self.counters.sent);
+                                self.finish(row.id, Status::Sent, None, None).await?;
+                            }
                             TelegramError::Refused => {
                                 // Blocked, never started, deleted: recorded, not retried.
-                                self.finish(row.id, Status::Failed, Some(refusal(&e)), None)
-                                    .await?;
+                                self.finish(
+                                    row.id,
+                                    Status::Failed,
+                                    Some(refusal("sendMessage", &e)),
+                                    None,
+                                )
+                                .await?;
                                 self.count(&self.counters.failed);
                             }
                         },

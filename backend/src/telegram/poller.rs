@@ -18,6 +18,18 @@ use std::time::Duration;
 /// Seconds a getUpdates call waits on the server for something to arrive.
 pub const LONG_POLL_SECS: u64 = 25;
 
+/// After an answer with no update (Telegram's comes after [`LONG_POLL_SECS`]; a proxy or
+/// an emulator that does not hold the call answers at once), the next `getUpdates` starts
+/// at least this long after the previous one did: at most 60 polls a minute for a bot,
+/// however fast the server answers. An answer with updates is followed at once.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The first pause after a failed poll; it doubles per failure up to [`MAX_BACKOFF`],
+/// each pause drawn between half and all of it (jitter, so that many bots failing
+/// together do not retry together).
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
 /// Starts and stops the pollers; their tasks are `deps.polls`. Cloning shares them.
 #[derive(Clone)]
 pub struct Pollers {
@@ -93,27 +105,31 @@ impl Pollers {
     }
 
     async fn run(&self, bot_id: BotId) {
-        let mut backoff = Duration::from_millis(500);
+        let mut backoff = FIRST_BACKOFF;
         let mut live = false;
         loop {
             if !self.deps.leases.owns(bot_id) {
                 return; // another process polls it now
             }
-            if let Err(Stop) = self.poll_once(bot_id, &mut live).await {
-                return;
-            }
-            if live {
-                backoff = Duration::from_millis(500);
-            } else {
-                // Growing pauses while Telegram or the database is unwell.
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(60));
+            let started = tokio::time::Instant::now();
+            match self.poll_once(bot_id, &mut live).await {
+                Err(Stop) => return,
+                Ok(Polled::Updates) => backoff = FIRST_BACKOFF,
+                Ok(Polled::Nothing) => {
+                    backoff = FIRST_BACKOFF;
+                    tokio::time::sleep_until(started + MIN_POLL_INTERVAL).await;
+                }
+                Ok(Polled::Failed) => {
+                    // Growing pauses while Telegram or the database is unwell.
+                    tokio::time::sleep(jittered(backoff)).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
             }
         }
     }
 
     /// One getUpdates round. `Err(Stop)` ends the task (bot gone, disabled or revoked).
-    async fn poll_once(&self, bot_id: BotId, live: &mut bool) -> Result<(), Stop> {
+    async fn poll_once(&self, bot_id: BotId, live: &mut bool) -> Result<Polled, Stop> {
         let deps = &self.deps;
         let row = match bot_rows::Entity::find_by_id(bot_id).one(&deps.db).await {
             Ok(Some(r)) if r.enabled && r.mode == BotMode::Polling => r,
@@ -121,7 +137,7 @@ impl Pollers {
             Err(e) => {
                 tracing::warn!(bot = %bot_id, error = %e, "poller cannot read its bot");
                 *live = false;
-                return Ok(());
+                return Ok(Polled::Failed);
             }
         };
         let token = match deps.cipher.open(row.public_id.as_str(), &row.token_sealed) {
@@ -158,11 +174,17 @@ impl Pollers {
             "getUpdates",
             res.as_ref().map_or(0, |r| r.status().as_u16()),
         );
+        deps.polls.count_poll(bot_id);
         // Errors are classified, never printed: reqwest's text would carry the URL.
-        let answer: Result<Value, TelegramError> = match res {
+        let answer: Result<Vec<Value>, TelegramError> = match res {
             Err(_) => Err(TelegramError::Unavailable),
             Ok(r) => match (r.status().as_u16(), r.json::<Value>().await) {
-                (200, Ok(v)) if v["ok"] == true => Ok(v),
+                (200, Ok(mut v)) if v["ok"] == true => match v["result"].take() {
+                    Value::Array(updates) => Ok(updates),
+                    _ => Err(TelegramError::Unreadable("getUpdates")),
+                },
+                // A 200 whose body is not JSON, or JSON without `"ok": true`.
+                (200, _) => Err(TelegramError::Unreadable("getUpdates")),
                 (401, _) => Err(TelegramError::TokenRejected),
                 (429, Ok(v)) => Err(TelegramError::RetryAfter(
                     v["parameters"]["retry_after"].as_u64().unwrap_or(5),
@@ -186,7 +208,7 @@ impl Pollers {
             },
         };
         let updates = match answer {
-            Ok(v) => v["result"].as_array().cloned().unwrap_or_default(),
+            Ok(updates) => updates,
             Err(TelegramError::TokenRejected) => {
                 tracing::warn!(bot = %bot_id, "token revoked; polling stops");
                 let _ = set_bot_status(
@@ -205,7 +227,7 @@ impl Pollers {
                     tokio::time::sleep(Duration::from_secs(s.min(300))).await;
                 }
                 *live = false;
-                return Ok(());
+                return Ok(Polled::Failed);
             }
         };
         if !*live {
@@ -231,7 +253,7 @@ impl Pollers {
             // Not stored: the offset stays, Telegram hands them out again.
             tracing::error!(bot = %bot_id, error = %e, "inbox insert failed");
             *live = false;
-            return Ok(());
+            return Ok(Polled::Failed);
         }
         if !updates.is_empty() {
             deps.wake.inbox.notify_one();
@@ -243,9 +265,44 @@ impl Pollers {
                 tracing::warn!(bot = %bot_id, error = %e, "poll offset not saved; updates will repeat (harmless)");
             }
         }
-        Ok(())
+        Ok(if updates.is_empty() {
+            Polled::Nothing
+        } else {
+            Polled::Updates
+        })
     }
 }
 
 /// The poller's task should end.
 struct Stop;
+
+/// How a getUpdates round went.
+enum Polled {
+    /// Updates came and were stored: ask again at once.
+    Updates,
+    /// An answer without updates: ask again after [`MIN_POLL_INTERVAL`].
+    Nothing,
+    /// No usable answer: ask again after a growing pause.
+    Failed,
+}
+
+/// A pause between half and all of `d`.
+fn jittered(d: Duration) -> Duration {
+    use rand::Rng;
+    let ms = d.as_millis() as u64;
+    Duration::from_millis(rand::rng().random_range(ms / 2..=ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_between_half_and_all() {
+        for _ in 0..1000 {
+            let j = jittered(Duration::from_secs(8));
+            assert!((Duration::from_secs(4)..=Duration::from_secs(8)).contains(&j));
+        }
+        assert_eq!(jittered(Duration::ZERO), Duration::ZERO);
+    }
+}

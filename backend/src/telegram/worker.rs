@@ -201,13 +201,17 @@ impl Workers {
 
     /// Answers one update: how it ended, or why it could not be answered now.
     async fn answer(&self, job: &Job) -> Result<Outcome, ServiceError> {
+        let kind = job.row.kind.as_str();
         let Some(update) = job.update.clone() else {
-            return Ok(Outcome::Ignored); // a kind we do not know: stored, acknowledged
+            // A kind we do not know (or one teloxide cannot read): stored, acknowledged.
+            tracing::debug!(kind, "update dropped: not readable as an update we know");
+            return Ok(Outcome::Ignored);
         };
         let Some((bot_row, tenant)) = job.answerable.clone() else {
             // The bot was removed, disabled or revoked meanwhile, or the operator
             // suspended its tenant (its bots are silent; the update is acknowledged, not
             // answered later).
+            tracing::debug!(kind, "update dropped: its bot may not answer now");
             return Ok(Outcome::Ignored);
         };
         tracing::Span::current().record("tenant", tenant.id.0);
@@ -228,12 +232,23 @@ impl Workers {
             .await
         {
             ControlFlow::Break(res) => res,
-            ControlFlow::Continue(_) => return Ok(Outcome::Ignored), // nothing of ours
+            ControlFlow::Continue(_) => {
+                // Nothing of ours: a group's message, a reaction, a kind teloxide could
+                // not read (`UpdateKind::Error`, e.g. a button press without its chat).
+                tracing::debug!(kind, "update dropped: no handler takes it");
+                return Ok(Outcome::Ignored);
+            }
         };
         match res {
             Ok(()) => Ok(Outcome::Answered),
             // The user blocked the bot or never started it: nothing to retry.
             Err(ServiceError::Telegram(TelegramError::Refused)) => Ok(Outcome::Ignored),
+            // Telegram took the call and answered in a shape we cannot read: doing the
+            // update again would repeat what was sent.
+            Err(ServiceError::Telegram(e @ TelegramError::Unreadable(_))) => {
+                tracing::warn!(bot = %bot_row.id, error = %e, "update answered; Telegram's reply was unreadable");
+                Ok(Outcome::Answered)
+            }
             Err(ServiceError::Telegram(TelegramError::TokenRejected)) => {
                 // Revoked in @BotFather: stop its traffic until the tenant pastes a new token.
                 tracing::warn!(bot = %bot_row.id, "token revoked while answering");
