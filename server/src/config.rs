@@ -83,6 +83,26 @@ pub const KEYS: &[KeyDoc] = &[
         meaning: "a session ends after this many days without activity",
     },
     KeyDoc {
+        key: "header-timeout-secs",
+        default: "10",
+        meaning: "a request's line and headers must arrive within this many seconds, else the connection is closed; also how long an idle keep-alive connection is kept",
+    },
+    KeyDoc {
+        key: "body-timeout-secs",
+        default: "20",
+        meaning: "a request's whole body must arrive within this many seconds after its headers (408 otherwise)",
+    },
+    KeyDoc {
+        key: "max-connections",
+        default: "1024",
+        meaning: "open client connections at most; beyond it new ones wait to be accepted (keep it under the open-files limit)",
+    },
+    KeyDoc {
+        key: "password-hash-jobs",
+        default: "2 per core, 2 to 8",
+        meaning: "argon2 hashes (19 MiB each) run at once; 8 more per job may wait, later logins are told to try again in a moment",
+    },
+    KeyDoc {
         key: "log",
         default: "info",
         meaning: "tracing filter, e.g. info,backend=debug (RUST_LOG wins when set)",
@@ -106,6 +126,31 @@ pub struct Config {
     pub log: String,
     /// How durable the inbox writer's SQLite commits are (what Telegram's 200 promises).
     pub sqlite_synchronous: backend::db::Durability,
+    /// Time and connection bounds of the HTTP server.
+    pub http: HttpLimits,
+    /// Password hashes at once; `None`: [`backend::accounts::password::Hashing::default_jobs`].
+    pub password_hash_jobs: Option<usize>,
+}
+
+/// What a client may hold of the server: `crate::serve` enforces these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// For the request line and headers, and for an idle keep-alive connection.
+    pub header_timeout: Duration,
+    /// For the whole body, counted from the end of the headers.
+    pub body_timeout: Duration,
+    /// Open client connections at most.
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(20),
+            max_connections: 1024,
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -210,6 +255,31 @@ impl Config {
                 "sqlite-synchronous (TOMBOLA_SQLITE_SYNCHRONOUS): expected normal or full, not {other:?}"
             ),
         };
+        let defaults = HttpLimits::default();
+        let http = HttpLimits {
+            header_timeout: Duration::from_secs(u64::from(parse_num(
+                "header-timeout-secs",
+                get("header-timeout-secs")?,
+                defaults.header_timeout.as_secs() as u32,
+                1,
+            )?)),
+            body_timeout: Duration::from_secs(u64::from(parse_num(
+                "body-timeout-secs",
+                get("body-timeout-secs")?,
+                defaults.body_timeout.as_secs() as u32,
+                1,
+            )?)),
+            max_connections: parse_num(
+                "max-connections",
+                get("max-connections")?,
+                defaults.max_connections as u32,
+                1,
+            )? as usize,
+        };
+        let password_hash_jobs = match get("password-hash-jobs")? {
+            None => None,
+            Some(v) => Some(parse_num("password-hash-jobs", Some(v), 0, 1)? as usize),
+        };
         if let Some(k) = ours.keys().next() {
             bail!("Leptos.toml [tombola]: unknown key `{k}`");
         }
@@ -239,6 +309,8 @@ impl Config {
             session_days,
             log,
             sqlite_synchronous,
+            http,
+            password_hash_jobs,
         })
     }
 
@@ -376,6 +448,8 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://data/tombola.db");
         assert_eq!(c.public_url, "http://127.0.0.1:3000");
         assert_eq!(c.login_limits, LoginLimits::default());
+        assert_eq!(c.http, HttpLimits::default());
+        assert_eq!(c.password_hash_jobs, None);
         assert!(!c.production && !c.https());
     }
 
@@ -407,6 +481,9 @@ mod tests {
             )
         };
         assert!(err("", &[("TOMBOLA_SESSION_DAYS", "soon")]).contains("session-days"));
+        assert!(err("[tombola]\nheader-timeout-secs = 0\n", &[]).contains("header-timeout-secs"));
+        assert!(err("", &[("TOMBOLA_MAX_CONNECTIONS", "-1")]).contains("max-connections"));
+        assert!(err("[tombola]\npassword-hash-jobs = 0\n", &[]).contains("password-hash-jobs"));
         assert!(err("[tombola]\nproduction = \"maybe\"\n", &[]).contains("production"));
         assert!(
             err("[tombola]\nproduction = true\ntest-clock = true\n", &[]).contains("test-clock")

@@ -6,5 +6,6 @@ pub mod errors;
 pub mod exports;
 pub mod http_guard;
 pub mod metrics;
+pub mod serve;
 pub mod startup;
 pub mod webhook;

@@ -62,6 +62,7 @@ async fn metrics(State(s): State<AppState>) -> Response {
         }
     };
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+    let load_usize = |a: &std::sync::atomic::AtomicUsize| a.load(Ordering::Relaxed) as f64;
     let classes: Vec<(String, f64)> = (0..5)
         .map(|i| {
             (
@@ -139,6 +140,33 @@ async fn metrics(State(s): State<AppState>) -> Response {
         "gauge",
         "Bots this process long-polls.",
         &[("", s.deps.polls.running() as f64)],
+    );
+    let hashing = backend::accounts::password::stats();
+    metric(
+        "tombola_password_hashes_peak",
+        "gauge",
+        "The most argon2 hashes that ran at once (bounded by password-hash-jobs).",
+        &[("", load_usize(&hashing.peak))],
+    );
+    metric(
+        "tombola_password_hashes_refused_total",
+        "counter",
+        "Logins and sign-ups told to try again because the hashing queue was full.",
+        &[("", load_usize(&hashing.refused))],
+    );
+    let polls: Vec<(String, f64)> = s
+        .deps
+        .polls
+        .polls_last_minute()
+        .into_iter()
+        .map(|(bot, n)| (format!("{{bot=\"{bot}\"}}"), f64::from(n)))
+        .collect();
+    let polls: Vec<(&str, f64)> = polls.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    metric(
+        "tombola_bot_polls_last_minute",
+        "gauge",
+        "getUpdates calls per polled bot in the last whole minute (at most 60 while nothing comes).",
+        &polls,
     );
     metric(
         "tombola_bots_owned",

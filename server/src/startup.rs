@@ -77,12 +77,15 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     runtime: Runtime,
+    limits: crate::config::HttpLimits,
 }
 
 impl Application {
     /// Connects and migrates the database, starts the background loops, then binds
     /// `config.leptos.site_addr` (port 0 picks a free port).
     pub async fn build(config: Config, master_key: &SecretKey) -> anyhow::Result<Application> {
+        let jobs = backend::accounts::password::configure(config.password_hash_jobs);
+        tracing::debug!(jobs, "password hashing pool");
         let db = backend::db::connect_and_migrate(&config.database_url).await?;
         let listener = TcpListener::bind(config.leptos.site_addr).await?;
         let telegram = TelegramApi::new(&config.telegram_api_url).map_err(anyhow::Error::msg)?;
@@ -110,6 +113,7 @@ impl Application {
             listener,
             router,
             runtime,
+            limits: config.http,
         })
     }
 
@@ -123,22 +127,14 @@ impl Application {
         &self.runtime.deps().db
     }
 
-    /// Serves until `shutdown` completes; then stops accepting, finishes the requests
-    /// under way, and stops the runtime (see `backend::ops::runtime`).
+    /// Serves until `shutdown` completes, within the configured time and connection
+    /// bounds (`crate::serve`); then stops accepting, finishes the requests under way, and
+    /// stops the runtime (see `backend::ops::runtime`).
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new connections");
-        })
-        .await;
+        let served = crate::serve::serve(self.listener, self.router, self.limits, shutdown).await;
         self.runtime.stop().await;
         served
     }
@@ -187,6 +183,7 @@ pub fn router(config: &Config, deps: Deps, sends: Arc<Counters>, inbox: InboxWri
             move || provide_context(fallback_ctx.clone()), shell
         ))
         .layer(axum::middleware::from_fn(server_fn_errors))
+        .layer(axum::middleware::from_fn(page_redirects))
         .layer(axum::middleware::from_fn_with_state(
             state.guard.clone(),
             http_guard::same_origin,
@@ -284,6 +281,28 @@ async fn server_fn_errors(req: Request, next: Next) -> Response {
     } else {
         res
     }
+}
+
+/// A page that redirects while it renders (`<Redirect>`, e.g. a dashboard page without a
+/// session) gets a `Location` header from leptos_axum, but a 302 status only when the
+/// request's `Accept` names `text/html`; a client that sends `*/*` would get 200 with the
+/// whole page. Any page answer with a `Location` is a redirect: 302, no body, whatever the
+/// `Accept`. Server functions (`/api/`) keep leptos' own signal for their fetch client.
+async fn page_redirects(req: Request, next: Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    if is_server_fn
+        || !(status.is_success() || status.is_redirection())
+        || !res.headers().contains_key(http::header::LOCATION)
+    {
+        return res;
+    }
+    let (mut parts, _page) = res.into_parts();
+    parts.status = StatusCode::FOUND;
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    parts.headers.remove(http::header::CONTENT_TYPE);
+    Response::from_parts(parts, axum::body::Body::empty())
 }
 
 /// server_fn answers every error with 500. Give each [`AppError`] its HTTP meaning

@@ -294,6 +294,9 @@ impl Proc {
             .success();
         assert!(ok, "kill -TERM failed");
     }
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
     pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
         self.0.wait()
     }

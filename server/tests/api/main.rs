@@ -8,6 +8,7 @@ mod bots;
 mod cluster;
 mod giveaways;
 mod guards;
+mod hostile;
 mod metrics;
 mod pages;
 mod webhook;
