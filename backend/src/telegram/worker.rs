@@ -32,10 +32,15 @@ use teloxide::types::Update;
 
 /// After this many failed attempts an update is set aside with its last error.
 pub const MAX_ATTEMPTS: i32 = 5;
-const BATCH: u64 = 200;
+/// Updates claimed at once. The joins of a batch meet in the join queue and are written
+/// in few transactions, so a bigger batch writes fewer: 400 claimed and 128 answered at
+/// once gave 2,650–2,880 joins a second in the bench against 1,770–1,970 with 200 and 64
+/// (docs/performance.md). A batch of one bot's interactive replies (30 a second) takes
+/// at most 400 / 30 ≈ 14 s, well inside the claim's [`super::inbox::CLAIM_SECS`].
+const BATCH: u64 = 400;
 /// Updates of different chats answered at once by one process. Each spends most of its
 /// time waiting (for Telegram, for its turn to write), so many run side by side.
-const CONCURRENCY: usize = 64;
+const CONCURRENCY: usize = 128;
 
 #[derive(Clone)]
 pub struct Workers {
