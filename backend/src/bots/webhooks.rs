@@ -65,49 +65,76 @@ fn webhook_bots() -> sea_orm::Select<bots::Entity> {
         .filter(bots::Column::Status.ne(BotStatus::Revoked))
 }
 
+/// Bots checked per read: the checks hold a page of rows at a time, never all of them
+/// (10,000 bots' rows at once were tens of MiB of the process's memory at start-up).
+const PAGE: u64 = 256;
+
+/// The next page of `bots` after `after` (by id).
+async fn page_after(
+    db: &impl ConnectionTrait,
+    bots: sea_orm::Select<bots::Entity>,
+    after: BotId,
+) -> Result<Vec<bots::Model>, ServiceError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(bots
+        .filter(bots::Column::Id.gt(after))
+        .order_by_asc(bots::Column::Id)
+        .limit(PAGE)
+        .all(db)
+        .await?)
+}
+
 /// At start-up: every enabled webhook bot's webhook is checked with getWebhookInfo and
 /// set again when Telegram lost it or points elsewhere; a 401 marks the bot revoked.
 /// Returns how many bots were checked.
 pub async fn resume_webhooks(deps: &Deps) -> Result<usize, ServiceError> {
     let db = &deps.db;
-    let rows = webhook_bots().all(db).await?;
-    let n = rows.len();
-    for row in rows {
-        let Ok(token) = deps.cipher.open(row.public_id.as_str(), &row.token_sealed) else {
-            set_bot_status(
-                deps,
-                row.id,
-                BotStatus::Error,
-                Some(StatusReason::TokenUnreadable),
-            )
-            .await?;
-            continue;
+    let (mut n, mut after) = (0, BotId(0));
+    loop {
+        let rows = page_after(db, webhook_bots(), after).await?;
+        let Some(last) = rows.last() else {
+            return Ok(n);
         };
-        let bot = deps.api.bot(&token);
-        let expected = webhook_url(&deps.public_url, &row.webhook_id)?;
-        let meter = deps.api.meter(row.tenant_id, row.id);
-        let info = meter.count("getWebhookInfo", bot.get_webhook_info().await);
-        if let Ok(info) = &info {
-            record_webhook_health(db, row.id, info).await?;
+        (n, after) = (n + rows.len(), last.id);
+        for row in rows {
+            resume_one(deps, row).await?;
         }
-        let (status, reason) = match info {
-            Ok(info) if info.url.as_ref() == Some(&expected) => (BotStatus::Live, None),
-            Ok(_) => {
-                match set_webhook(&bot, &meter, &deps.cipher, expected, &row.webhook_id).await {
-                    Ok(()) => (BotStatus::Live, None),
-                    Err(e) => (BotStatus::Error, Some(e.reason())),
-                }
-            }
-            Err(e) => match classify("getWebhookInfo", &e) {
-                TelegramError::TokenRejected => {
-                    (BotStatus::Revoked, Some(StatusReason::TokenRejected))
-                }
-                other => (BotStatus::Error, Some(other.reason())),
-            },
-        };
-        set_bot_status(deps, row.id, status, reason).await?;
     }
-    Ok(n)
+}
+
+/// Checks one bot's webhook at start-up (see [`resume_webhooks`]).
+async fn resume_one(deps: &Deps, row: bots::Model) -> Result<(), ServiceError> {
+    let db = &deps.db;
+    let Ok(token) = deps.cipher.open(row.public_id.as_str(), &row.token_sealed) else {
+        set_bot_status(
+            deps,
+            row.id,
+            BotStatus::Error,
+            Some(StatusReason::TokenUnreadable),
+        )
+        .await?;
+        return Ok(());
+    };
+    let bot = deps.api.bot(&token);
+    let expected = webhook_url(&deps.public_url, &row.webhook_id)?;
+    let meter = deps.api.meter(row.tenant_id, row.id);
+    let info = meter.count("getWebhookInfo", bot.get_webhook_info().await);
+    if let Ok(info) = &info {
+        record_webhook_health(db, row.id, info).await?;
+    }
+    let (status, reason) = match info {
+        Ok(info) if info.url.as_ref() == Some(&expected) => (BotStatus::Live, None),
+        Ok(_) => match set_webhook(&bot, &meter, &deps.cipher, expected, &row.webhook_id).await {
+            Ok(()) => (BotStatus::Live, None),
+            Err(e) => (BotStatus::Error, Some(e.reason())),
+        },
+        Err(e) => match classify("getWebhookInfo", &e) {
+            TelegramError::TokenRejected => (BotStatus::Revoked, Some(StatusReason::TokenRejected)),
+            other => (BotStatus::Error, Some(other.reason())),
+        },
+    };
+    set_bot_status(deps, row.id, status, reason).await?;
+    Ok(())
 }
 
 /// Every few minutes, for the webhook bots this process owns: getWebhookInfo, and what
@@ -115,27 +142,30 @@ pub async fn resume_webhooks(deps: &Deps) -> Result<usize, ServiceError> {
 /// for the Usage page. Returns how many bots were checked.
 pub async fn check_webhooks(deps: &Deps) -> Result<usize, ServiceError> {
     let db = &deps.db;
-    let rows = webhook_bots()
-        .filter(bots::Column::Owner.eq(deps.leases.node_id()))
-        .all(db)
-        .await?;
-    let n = rows.len();
-    for row in rows {
-        let Ok(token) = deps.cipher.open(row.public_id.as_str(), &row.token_sealed) else {
-            continue;
+    let (mut n, mut after) = (0, BotId(0));
+    loop {
+        let mine = webhook_bots().filter(bots::Column::Owner.eq(deps.leases.node_id()));
+        let rows = page_after(db, mine, after).await?;
+        let Some(last) = rows.last() else {
+            return Ok(n);
         };
-        let info = deps.api.meter(row.tenant_id, row.id).count(
-            "getWebhookInfo",
-            deps.api.bot(&token).get_webhook_info().await,
-        );
-        match info {
-            Ok(info) => record_webhook_health(db, row.id, &info).await?,
-            Err(e) => {
-                tracing::warn!(tenant = %row.tenant_id, bot = %row.id, error = %classify("getWebhookInfo", &e), "getWebhookInfo failed")
+        (n, after) = (n + rows.len(), last.id);
+        for row in rows {
+            let Ok(token) = deps.cipher.open(row.public_id.as_str(), &row.token_sealed) else {
+                continue;
+            };
+            let info = deps.api.meter(row.tenant_id, row.id).count(
+                "getWebhookInfo",
+                deps.api.bot(&token).get_webhook_info().await,
+            );
+            match info {
+                Ok(info) => record_webhook_health(db, row.id, &info).await?,
+                Err(e) => {
+                    tracing::warn!(tenant = %row.tenant_id, bot = %row.id, error = %classify("getWebhookInfo", &e), "getWebhookInfo failed")
+                }
             }
         }
     }
-    Ok(n)
 }
 
 async fn record_webhook_health(
