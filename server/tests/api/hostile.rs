@@ -1,7 +1,7 @@
 //! Hostile clients and odd Bot API servers: half-sent requests, bursts of logins, a
 //! `getUpdates` that answers at once, answers of the wrong shape, redirects.
 
-use crate::bots::{TOKEN_A, connect, new_user, sim, sim_get, tenant};
+use crate::bots::{TOKEN_A, bot_messages, connect, new_user, sim, sim_get, tenant};
 use crate::helpers::*;
 use app::error::AppError;
 use reqwest::StatusCode;
@@ -12,6 +12,25 @@ use tokio::net::TcpStream;
 
 /// What the test server is given: 2 s for headers and for a body.
 const TIMEOUT_SECS: u64 = 2;
+
+/// A server on SQLite talking to `sim` (with `extra` config), and a signed-up tenant.
+async fn on_sim(sim: &telegram_sim::RunningSim, extra: &str) -> (TestApp, reqwest::Client) {
+    let toml = format!("telegram-api-url = \"{}\"\n{extra}", sim.api_url());
+    let app = spawn(Db::Sqlite, &toml).await;
+    let tenant = tenant(&app, "hostile@example.com", "Hostile").await;
+    (app, tenant)
+}
+
+/// Makes the simulator answer the next call of `method` with `{"ok": true, "result": result}`.
+fn answer_next(sim: &telegram_sim::RunningSim, method: &str, result: Value) {
+    sim.sim().add_fault(
+        serde_json::from_value(json!({
+            "method": method,
+            "kind": {"type": "answer", "result": result}
+        }))
+        .unwrap(),
+    );
+}
 
 /// Opens a connection and sends `head` (and no more); the stream stays open.
 async fn half_sent(base: &str, head: &str) -> TcpStream {
@@ -29,6 +48,21 @@ async fn read_to_close(mut s: TcpStream, within: Duration) -> (bool, String) {
         .await
         .is_ok();
     (closed, String::from_utf8_lossy(&got).into_owned())
+}
+
+/// Waits until the server has closed every one of `conns`; what each was sent.
+async fn all_closed(conns: Vec<TcpStream>, within: Duration, what: &str) -> Vec<String> {
+    let waits: Vec<_> = conns
+        .into_iter()
+        .map(|s| tokio::spawn(read_to_close(s, within)))
+        .collect();
+    let mut answers = Vec::new();
+    for w in waits {
+        let (closed, answer) = w.await.unwrap();
+        assert!(closed, "a connection with {what} stayed open");
+        answers.push(answer);
+    }
+    answers
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,21 +111,9 @@ async fn half_sent_requests_are_cut_off_while_others_are_answered() {
 
     // Every half-sent request is cut off within the timeout (plus scheduling slack).
     let limit = Duration::from_secs(TIMEOUT_SECS) + Duration::from_millis(1500);
-    let waits: Vec<_> = heads
-        .into_iter()
-        .map(|s| tokio::spawn(read_to_close(s, limit + Duration::from_secs(5))))
-        .collect();
-    for w in waits {
-        let (closed, _) = w.await.unwrap();
-        assert!(closed, "a connection with unfinished headers stayed open");
-    }
-    let waits: Vec<_> = bodies
-        .into_iter()
-        .map(|s| tokio::spawn(read_to_close(s, limit + Duration::from_secs(5))))
-        .collect();
-    for w in waits {
-        let (closed, answer) = w.await.unwrap();
-        assert!(closed, "a connection with half a body stayed open");
+    let within = limit + Duration::from_secs(5);
+    all_closed(heads, within, "unfinished headers").await;
+    for answer in all_closed(bodies, within, "half a body").await {
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     }
     let all = started.elapsed();
@@ -101,13 +123,7 @@ async fn half_sent_requests_are_cut_off_while_others_are_answered() {
     );
     // Nothing was stored from the half bodies; the server still answers.
     assert_eq!(app.count("inbox").await, 0);
-    let res = app
-        .client
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.get_page("/healthz").await.0, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,14 +194,7 @@ async fn a_burst_of_logins_is_bounded_in_memory_and_all_answered() {
     // 32 places in the queue (and 4 threads taking from it): at least those get in.
     assert!(ok >= 32, "{ok} logged in, {busy} told to try again");
     let peak = peak_rss_mib(proc.pid());
-    let metrics = reqwest::Client::new()
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, _, metrics) = app.get_page("/metrics").await;
 
     println!(
         "64 concurrent logins: {ok} logged in, {busy} told to try again; peak RSS {before} MiB before, {peak} MiB after (ceiling {LOGIN_BURST_RSS_CEILING_MIB} MiB)"
@@ -208,12 +217,7 @@ async fn a_get_updates_that_answers_at_once_is_asked_at_most_once_a_second() {
         get_updates_at_once: true,
         ..sim.sim().config()
     });
-    let app = spawn(
-        Db::Sqlite,
-        &format!("telegram-api-url = \"{}\"\n", sim.api_url()),
-    )
-    .await;
-    let a = tenant(&app, "poll@example.com", "Poll").await;
+    let (app, a) = on_sim(&sim, "").await;
     assert_eq!(connect(&app, &a, TOKEN_A).await.status, StatusCode::OK);
     let bot = sim.sim().bot_id("@shop_a_bot").unwrap();
     let polls = |v: &Value| v["getUpdates"]["calls"].as_u64().unwrap_or(0);
@@ -226,38 +230,18 @@ async fn a_get_updates_that_answers_at_once_is_asked_at_most_once_a_second() {
     // And it still takes updates: a /start is answered.
     let user = new_user(&sim, "Ann", "en");
     sim.sim().user_sends(user, bot, "/start", None).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let events = sim_get(&sim, &format!("/sim/chats/{user}/events")).await;
-        if events
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "message")
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the /start was not answered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    bot_messages(&sim, user, TOKEN_A, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_get_me_we_cannot_read_is_not_called_unreachable() {
     let sim = sim().await;
-    let app = spawn(
-        Db::Sqlite,
-        &format!("telegram-api-url = \"{}\"\n", sim.api_url()),
-    )
-    .await;
-    let a = tenant(&app, "odd@example.com", "Odd").await;
+    let (app, a) = on_sim(&sim, "").await;
     // A getMe answer without `is_bot`, as an odd Bot API server might give.
-    sim.sim().add_fault(
-        serde_json::from_value(json!({
-            "method": "getMe",
-            "kind": {"type": "answer", "result": {"id": 111111111, "first_name": "Shop"}}
-        }))
-        .unwrap(),
+    answer_next(
+        &sim,
+        "getMe",
+        json!({"id": 111111111, "first_name": "Shop"}),
     );
     let answer = connect(&app, &a, TOKEN_A).await;
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
@@ -281,25 +265,14 @@ async fn a_get_me_we_cannot_read_is_not_called_unreachable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_callback_answer_does_not_fail_the_update() {
     let sim = sim().await;
-    let app = spawn(
-        Db::Sqlite,
-        &format!("telegram-api-url = \"{}\"\n", sim.api_url()),
-    )
-    .await;
-    let a = tenant(&app, "cb@example.com", "Cb").await;
+    let (app, a) = on_sim(&sim, "").await;
     assert_eq!(connect(&app, &a, TOKEN_A).await.status, StatusCode::OK);
     let s = sim.sim();
     let bot = s.bot_id("@shop_a_bot").unwrap();
     let user = new_user(&sim, "Ann", "en");
     s.user_sends(user, bot, "/start", None).unwrap();
-    let menu = wait_messages(&sim, user, 1).await[0]["message"].clone();
-    s.add_fault(
-        serde_json::from_value(json!({
-            "method": "answerCallbackQuery",
-            "kind": {"type": "answer", "result": null}
-        }))
-        .unwrap(),
-    );
+    let menu = bot_messages(&sim, user, TOKEN_A, 1).await[0]["message"].clone();
+    answer_next(&sim, "answerCallbackQuery", Value::Null);
     s.user_presses(
         user,
         bot,
@@ -309,14 +282,14 @@ async fn an_unreadable_callback_answer_does_not_fail_the_update() {
     )
     .unwrap();
     // Help is sent once; the press was answered once; no update is retried.
-    let messages = wait_messages(&sim, user, 2).await;
+    let messages = bot_messages(&sim, user, TOKEN_A, 2).await;
     assert_ne!(
         messages[1]["message"]["text"], menu["text"],
         "help, not the menu"
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
-        wait_messages(&sim, user, 2).await.len(),
+        bot_messages(&sim, user, TOKEN_A, 2).await.len(),
         2,
         "help sent once"
     );
@@ -324,29 +297,6 @@ async fn an_unreadable_callback_answer_does_not_fail_the_update() {
     assert_eq!(calls["AnswerCallbackQuery"]["calls"], 1, "{calls}");
     assert_eq!(app.count_where("inbox", "attempts > 0").await, 0);
     assert_eq!(app.count_where("inbox", "processed_at IS NULL").await, 0);
-}
-
-/// The bot's messages to `user`, once there are at least `n`.
-async fn wait_messages(sim: &telegram_sim::RunningSim, user: i64, n: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let events: Vec<Value> =
-            serde_json::from_value(sim_get(sim, &format!("/sim/chats/{user}/events")).await)
-                .unwrap();
-        let messages: Vec<Value> = events
-            .into_iter()
-            .filter(|e| e["kind"] == "message")
-            .collect();
-        if messages.len() >= n {
-            return messages;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {n} messages",
-            messages.len()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 db_test!(
@@ -413,12 +363,7 @@ fn capture_logs() -> Capture {
 async fn a_dropped_update_is_logged_with_its_kind() {
     let logs = capture_logs();
     let sim = sim().await;
-    let toml = format!(
-        "public-url = \"https://127.0.0.1:9\"\ntelegram-api-url = \"{}\"\n",
-        sim.api_url()
-    );
-    let app = spawn(Db::Sqlite, &toml).await;
-    let a = tenant(&app, "drop@example.com", "Drop").await;
+    let (app, a) = on_sim(&sim, "public-url = \"https://127.0.0.1:9\"\n").await;
     assert_eq!(connect(&app, &a, TOKEN_A).await.status, StatusCode::OK);
     use sea_orm::EntityTrait;
     let webhook_id: String = backend::entities::bots::Entity::find()
