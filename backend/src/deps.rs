@@ -108,27 +108,9 @@ pub struct Wakes {
 }
 
 /// The poller task of each polled bot. Held here (not by the poller loop alone) so that
-/// switching a bot to webhook stops its long poll before `setWebhook`. Also counts each
-/// bot's `getUpdates` calls per minute, for `/metrics`.
+/// switching a bot to webhook stops its long poll before `setWebhook`.
 #[derive(Clone, Default)]
-pub struct PollTasks {
-    tasks: Arc<Mutex<HashMap<BotId, JoinHandle<()>>>>,
-    rates: Arc<Mutex<HashMap<BotId, PollRate>>>,
-}
-
-/// One bot's polls in the current and the previous minute (minutes since the epoch).
-#[derive(Debug, Clone, Copy, Default)]
-struct PollRate {
-    minute: u64,
-    this: u32,
-    last: u32,
-}
-
-fn epoch_minute() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 60)
-}
+pub struct PollTasks(Arc<Mutex<HashMap<BotId, JoinHandle<()>>>>);
 
 impl std::fmt::Debug for PollTasks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -138,43 +120,7 @@ impl std::fmt::Debug for PollTasks {
 
 impl PollTasks {
     fn tasks(&self) -> std::sync::MutexGuard<'_, HashMap<BotId, JoinHandle<()>>> {
-        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn rates(&self) -> std::sync::MutexGuard<'_, HashMap<BotId, PollRate>> {
-        self.rates.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Counts one `getUpdates` call of `bot`.
-    pub fn count_poll(&self, bot: BotId) {
-        let now = epoch_minute();
-        let mut rates = self.rates();
-        let r = rates.entry(bot).or_default();
-        if r.minute != now {
-            r.last = if r.minute + 1 == now { r.this } else { 0 };
-            r.minute = now;
-            r.this = 0;
-        }
-        r.this += 1;
-    }
-
-    /// Each polled bot's `getUpdates` calls in the last whole minute.
-    pub fn polls_last_minute(&self) -> Vec<(BotId, u32)> {
-        let now = epoch_minute();
-        let mut out: Vec<(BotId, u32)> = self
-            .rates()
-            .iter()
-            .map(|(bot, r)| {
-                let n = match now.checked_sub(r.minute) {
-                    Some(0) => r.last,
-                    Some(1) => r.this,
-                    _ => 0,
-                };
-                (*bot, n)
-            })
-            .collect();
-        out.sort_unstable();
-        out
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// How many bots are being polled.
@@ -201,7 +147,6 @@ impl PollTasks {
         if let Some(t) = self.tasks().remove(&bot) {
             t.abort();
         }
-        self.rates().remove(&bot);
     }
 
     /// The bots with a poller.

@@ -154,18 +154,23 @@ async fn metrics(State(s): State<AppState>) -> Response {
         "Logins and sign-ups told to try again because the hashing queue was full.",
         &[("", load_usize(&hashing.refused))],
     );
-    let polls: Vec<(String, f64)> = s
-        .deps
-        .polls
-        .polls_last_minute()
+    let last_minute = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    let polls = match backend::ops::usage::polls_in_minute(&s.deps.db, None, last_minute).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: poll counts unreadable");
+            return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
+        }
+    };
+    let polls: Vec<(String, f64)> = polls
         .into_iter()
-        .map(|(bot, n)| (format!("{{bot=\"{bot}\"}}"), f64::from(n)))
+        .map(|(bot, n)| (format!("{{bot=\"{bot}\"}}"), n as f64))
         .collect();
     let polls: Vec<(&str, f64)> = polls.iter().map(|(l, v)| (l.as_str(), *v)).collect();
     metric(
         "tombola_bot_polls_last_minute",
         "gauge",
-        "getUpdates calls per polled bot in the last whole minute (at most 60 while nothing comes).",
+        "getUpdates calls per polled bot in the last whole minute, every process (at most 60 while nothing comes).",
         &polls,
     );
     metric(

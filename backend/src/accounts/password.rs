@@ -4,8 +4,8 @@
 //! Each hash holds 19 MiB while it runs. The pool runs at most `jobs` at once (4 on two
 //! cores: [`Hashing::default_jobs`]) and lets at most [`QUEUE_PER_JOB`] × `jobs` more wait
 //! for a thread; beyond that a login is refused at once with [`ServiceError::Busy`] ("try
-//! again in a moment") instead of queueing without end. Fixed threads also bound what the
-//! allocator keeps after a burst: each thread's arena holds at most one hash's memory.
+//! again in a moment") instead of queueing without end. Each thread keeps its 19 MiB
+//! between hashes ([`with_memory`]), so what a burst leaves behind is `jobs` × 19 MiB.
 //! One pool per process ([`configure`] at start-up; the default otherwise), since what it
 //! bounds — cores and memory — is the process's.
 
@@ -266,6 +266,7 @@ pub async fn verify(password: Password, stored: Option<String>) -> Result<bool, 
 pub fn stats() -> &'static Stats {
     pool().stats()
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,7 +177,10 @@ pub async fn bot_usage(
     use crate::entities::{entries, giveaways};
     let bot = crate::bots::find_owned(db, scope, public_id).await?;
     let calls = call_stats(db, bot.id, range, now).await?;
-    let polls_last_minute = polls_in_minute(db, bot.id, now - TimeDelta::minutes(1)).await?;
+    let polls_last_minute = polls_in_minute(db, Some(bot.id), now - TimeDelta::minutes(1))
+        .await?
+        .first()
+        .map_or(0, |(_, n)| *n);
     let (inbox_pending, inbox_lag_secs) =
         super::metrics::inbox_backlog(db, Some(bot.id), now).await?;
     let (outbox_pending, outbox_oldest_secs) =
@@ -223,22 +226,29 @@ pub async fn bot_usage(
     })
 }
 
-/// A bot's `getUpdates` calls in the whole minute that holds `at`, every outcome, from
-/// every process (their counts reach `api_calls` within seconds).
+/// `getUpdates` calls per bot (of `only`, or of every bot that polled) in the whole
+/// minute that holds `at`, every outcome, from every process (their counts reach
+/// `api_calls` within seconds): the Usage page's and `/metrics`' polls per minute.
 pub async fn polls_in_minute(
     db: &impl ConnectionTrait,
-    bot_id: BotId,
+    only: Option<BotId>,
     at: DateTime<Utc>,
-) -> Result<u64, ServiceError> {
+) -> Result<Vec<(BotId, u64)>, ServiceError> {
     let minute = at.duration_trunc(TimeDelta::minutes(1)).unwrap_or(at);
-    let calls: Vec<i64> = api_calls::Entity::find()
+    let mut query = api_calls::Entity::find()
         .select_only()
+        .column(api_calls::Column::BotId)
         .column(api_calls::Column::Calls)
-        .filter(api_calls::Column::BotId.eq(bot_id))
         .filter(api_calls::Column::Method.eq("getUpdates"))
-        .filter(api_calls::Column::Minute.eq(minute))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(calls.into_iter().map(|n| n.max(0) as u64).sum())
+        .filter(api_calls::Column::Minute.eq(minute));
+    if let Some(bot) = only {
+        query = query.filter(api_calls::Column::BotId.eq(bot));
+    }
+    // One row per outcome: added up here (SUM is `numeric` on PostgreSQL).
+    let rows: Vec<(BotId, i64)> = query.into_tuple().all(db).await?;
+    let mut per_bot = std::collections::BTreeMap::<BotId, u64>::new();
+    for (bot, calls) in rows {
+        *per_bot.entry(bot).or_default() += calls.max(0) as u64;
+    }
+    Ok(per_bot.into_iter().collect())
 }

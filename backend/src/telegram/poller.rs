@@ -174,7 +174,6 @@ impl Pollers {
             "getUpdates",
             res.as_ref().map_or(0, |r| r.status().as_u16()),
         );
-        deps.polls.count_poll(bot_id);
         // Errors are classified, never printed: reqwest's text would carry the URL.
         let answer: Result<Vec<Value>, TelegramError> = match res {
             Err(_) => Err(TelegramError::Unavailable),

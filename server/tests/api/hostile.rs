@@ -231,6 +231,29 @@ async fn a_get_updates_that_answers_at_once_is_asked_at_most_once_a_second() {
     let user = new_user(&sim, "Ann", "en");
     sim.sim().user_sends(user, bot, "/start", None).unwrap();
     bot_messages(&sim, user, TOKEN_A, 1).await;
+    // The polls reach the counts the Usage page and /metrics read (flushed every 5 s),
+    // never more than the simulator answered.
+    let (deadline, now) = (Instant::now() + Duration::from_secs(10), chrono::Utc::now());
+    loop {
+        let mut counted = 0;
+        for at in [now - chrono::TimeDelta::minutes(1), now] {
+            let per_bot = backend::ops::usage::polls_in_minute(&app.db, None, at)
+                .await
+                .unwrap();
+            assert!(per_bot.len() <= 1, "{per_bot:?}");
+            counted += per_bot.first().map_or(0, |(_, n)| *n);
+        }
+        let answered = polls(&sim_get(&sim, &format!("/sim/bots/{bot}/calls")).await);
+        assert!(
+            counted <= answered,
+            "{counted} counted, {answered} answered"
+        );
+        if counted >= first + n {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{counted} polls counted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
