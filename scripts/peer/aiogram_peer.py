@@ -3,8 +3,8 @@ ingest work as Tombola's `/tg/` route — one URL per bot token (aiogram's
 TokenBasedRequestHandler), the secret header checked, each update stored in SQLite before
 the answer. Run by the benchmark in a throw-away venv: python aiogram_peer.py PORT DB SECRET
 
-It stores with `synchronous = NORMAL` in WAL mode, a weaker promise than Tombola's
-(`FULL` for the inbox writer), which is in the peer's favour.
+It stores with `synchronous = NORMAL` in WAL mode, the same promise as Tombola's inbox
+writer by default (see docs/performance.md, "Durability").
 """
 
 import secrets

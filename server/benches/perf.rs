@@ -29,8 +29,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "perf/load.rs"]
+mod load;
+use load::{CONCURRENCY, Load, figure, load};
+
 const KEY: [u8; 32] = [7; 32];
-const CONCURRENCY: usize = 32;
 /// Telegram's (and the simulator's) per-bot sending limit.
 const PER_BOT_LIMIT: f64 = 30.0;
 
@@ -239,86 +242,6 @@ fn token(n: u64) -> String {
     format!("{}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0", 100_000_000 + n)
 }
 
-// ----- the load generator -----
-
-struct Load {
-    rps: f64,
-    p50: Duration,
-    p99: Duration,
-    /// Deliveries not answered 200.
-    failed: usize,
-}
-
-/// `n` webhook deliveries of distinct `/start` updates over [`CONCURRENCY`] connections.
-async fn load(url: &str, secret: &str, n: usize) -> Load {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONCURRENCY)
-        .build()
-        .unwrap();
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let (client, next, url, secret) = (
-            client.clone(),
-            next.clone(),
-            url.to_owned(),
-            secret.to_owned(),
-        );
-        workers.push(tokio::spawn(async move {
-            let (mut lat, mut failed) = (Vec::new(), 0);
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    return (lat, failed);
-                }
-                let body = format!(
-                    r#"{{"update_id":{i},"message":{{"message_id":{i},"from":{{"id":{u},"is_bot":false,"first_name":"小明"}},"chat":{{"id":{u},"type":"private"}},"date":1764120000,"text":"/start"}}}}"#,
-                    u = 5_550_000 + i % 5000
-                );
-                let t = Instant::now();
-                let status = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("X-Telegram-Bot-Api-Secret-Token", &secret)
-                    .body(body)
-                    .send()
-                    .await
-                    .map(|r| r.status());
-                if status.ok() == Some(reqwest::StatusCode::OK) {
-                    lat.push(t.elapsed());
-                } else {
-                    failed += 1;
-                }
-            }
-        }));
-    }
-    let (mut all, mut failed) = (Vec::with_capacity(n), 0);
-    for w in workers {
-        let (lat, f) = w.await.unwrap();
-        all.extend(lat);
-        failed += f;
-    }
-    let elapsed = started.elapsed();
-    all.sort();
-    let at = |q: usize| all.get(all.len() * q / 100).copied().unwrap_or_default();
-    Load {
-        rps: n as f64 / elapsed.as_secs_f64(),
-        p50: at(50),
-        p99: at(99),
-        failed,
-    }
-}
-
-fn figure(l: &Load) -> String {
-    format!(
-        "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
-        l.rps,
-        l.p50.as_secs_f64() * 1e3,
-        l.p99.as_secs_f64() * 1e3
-    )
-}
-
 // ----- the parts -----
 
 /// The bare echo: this benchmark's own binary, started again as a server.
@@ -368,9 +291,9 @@ async fn ingest(pg: Option<&str>, sim: &telegram_sim::RunningSim, n: usize, ok: 
     let db = backend::db::connect_and_migrate(&url).await.unwrap();
     let tenant = new_tenant(&db).await;
     let (bot, hook) = new_bot(&db, tenant, &token(1)).await;
-    let (_proc, base, _) = tombola(&url, api).await;
+    let (server, base, _) = tombola(&url, api).await;
     let secret = TokenCipher::single(&KEY).webhook_secret(&hook);
-    let l = load(&format!("{base}/tg/{hook}"), &secret, n).await;
+    let l = load(&format!("{base}/tg/{hook}"), &secret, n, Some(server.pid())).await;
     let stored = backend::entities::inbox::Entity::find()
         .filter(backend::entities::inbox::Column::BotId.eq(bot))
         .count(&db)
@@ -425,10 +348,16 @@ async fn python_peer(n: usize) -> Result<Load, String> {
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| e.to_string())?;
-    let _peer = Proc(child);
+    let peer = Proc(child);
     let base = format!("http://127.0.0.1:{port}");
     wait_for(&format!("{base}/"), Duration::from_secs(60)).await;
-    let l = load(&format!("{base}/webhook/{}", token(1)), secret, n).await;
+    let l = load(
+        &format!("{base}/webhook/{}", token(1)),
+        secret,
+        n,
+        Some(peer.pid()),
+    )
+    .await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(l)
 }
@@ -477,7 +406,8 @@ async fn join_flow(n: usize) -> Joins {
         max_entries: Set(None),
         captcha: Set(false),
         status: Set(domain::giveaway::Status::Open),
-        commitment: Set(domain::draw::commitment(&seed).to_hex()),
+        draw_protocol: Set(i16::from(domain::draw::Protocol::CURRENT.number())),
+        commitment: Set(domain::draw::commitment(domain::draw::Protocol::CURRENT, &seed).to_hex()),
         entries_count: Set(0),
         published_at: Set(Some(now)),
         created_at: Set(now),
@@ -816,8 +746,8 @@ async fn run() -> bool {
         .await
         .unwrap();
     if wanted("ingest") {
-        let (_echo, echo_url) = echo().await;
-        let e = load(&echo_url, "", n).await;
+        let (echo_proc, echo_url) = echo().await;
+        let e = load(&echo_url, "", n, Some(echo_proc.pid())).await;
         rows.push(row(
             "bare axum JSON echo",
             figure(&e),
