@@ -45,7 +45,23 @@ pub struct IncomingUpdate {
 }
 
 impl IncomingUpdate {
+    /// Reads what the inbox needs from a delivery body. Every update Telegram sends has
+    /// the shape [`Shaped`] reads straight from the bytes; anything else (another shape,
+    /// an odd type somewhere, a second kind) is read as a JSON value, with the same result
+    /// for whatever both read.
     pub fn parse(body: &[u8]) -> Result<IncomingUpdate, BadUpdate> {
+        if let Ok(Shaped(Some((update_id, kind, inner)))) = serde_json::from_slice(body) {
+            return Ok(IncomingUpdate {
+                update_id,
+                chat_id: inner.chat_id(&kind),
+                kind,
+                payload: String::from_utf8_lossy(body).into_owned(),
+            });
+        }
+        Self::parse_value(body)
+    }
+
+    fn parse_value(body: &[u8]) -> Result<IncomingUpdate, BadUpdate> {
         let value: Value = serde_json::from_slice(body).map_err(|_| BadUpdate::NotJson)?;
         let obj = value.as_object().ok_or(BadUpdate::NotObject)?;
         let update_id = obj
@@ -87,6 +103,77 @@ impl IncomingUpdate {
     }
 }
 
+/// An update of the usual shape, `{"update_id": n, "<kind>": {…}}` with `n ≥ 0` and the
+/// kind's object holding ids where Telegram puts them; `Shaped(None)` or an error for
+/// anything else, which [`IncomingUpdate::parse`] then reads the slow way.
+struct Shaped(Option<(i64, String, Inner)>);
+
+/// The ids of a kind's object that tell its conversation (unknown fields skipped).
+#[derive(serde::Deserialize)]
+struct Inner {
+    chat: Option<HasId>,
+    message: Option<HasChat>,
+    from: Option<HasId>,
+    user: Option<HasId>,
+}
+
+#[derive(serde::Deserialize)]
+struct HasId {
+    id: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct HasChat {
+    chat: Option<HasId>,
+}
+
+impl Inner {
+    /// As [`IncomingUpdate::parse_value`] finds it: a presser's id for a button press,
+    /// otherwise the chat, the message's chat, the sender or the user.
+    fn chat_id(&self, kind: &str) -> Option<i64> {
+        let id = |h: &Option<HasId>| h.as_ref().map(|h| h.id);
+        if kind == "callback_query"
+            && let Some(presser) = id(&self.from)
+        {
+            return Some(presser);
+        }
+        id(&self.chat)
+            .or_else(|| self.message.as_ref().and_then(|m| id(&m.chat)))
+            .or_else(|| id(&self.from))
+            .or_else(|| id(&self.user))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Shaped {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Shaped, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Shaped;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an update")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Shaped, A::Error> {
+                let (mut update_id, mut kind) = (None, None);
+                while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "update_id" && update_id.is_none() {
+                        update_id = Some(m.next_value::<i64>()?);
+                    } else if kind.is_none() && key != "update_id" && key.chars().count() <= 64 {
+                        kind = Some((key.into_owned(), m.next_value::<Inner>()?));
+                    } else {
+                        // A second kind or a repeated key: the slow way decides.
+                        return Ok(Shaped(None));
+                    }
+                }
+                Ok(Shaped(match (update_id, kind) {
+                    (Some(id), Some((kind, inner))) if id >= 0 => Some((id, kind, inner)),
+                    _ => None,
+                }))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 /// Stores updates of one bot (a batch of getUpdates), each once, in one statement.
 /// Returns, per update, whether it was new (`false`: a replay).
 pub async fn store_many(
@@ -99,14 +186,20 @@ pub async fn store_many(
 
 /// One `INSERT … ON CONFLICT DO NOTHING RETURNING bot_id, update_id` for every row:
 /// which rows were new, in the order given.
+///
+/// The statement's row count is rounded up to one of a few [`statement_rows`] sizes by
+/// repeating the last row (a repeat is a conflict, skipped): the driver keeps each
+/// distinct statement prepared, so the database parses and plans the insert of a batch
+/// once per size instead of once per batch.
 async fn insert_batch(
     db: &impl ConnectionTrait,
-    rows: Vec<(BotId, IncomingUpdate)>,
+    mut rows: Vec<(BotId, IncomingUpdate)>,
 ) -> Result<Vec<bool>, ServiceError> {
-    if rows.is_empty() {
+    let Some(last) = rows.last().cloned() else {
         return Ok(Vec::new());
-    }
+    };
     let keys: Vec<(BotId, i64)> = rows.iter().map(|(b, u)| (*b, u.update_id)).collect();
+    rows.resize(statement_rows(rows.len()), last);
     let now = Utc::now();
     let models = rows.into_iter().map(|(bot_id, u)| inbox::ActiveModel {
         bot_id: Set(bot_id),
@@ -142,6 +235,20 @@ async fn insert_batch(
     }
     // A key twice in one batch is new once.
     Ok(keys.iter().map(|k| new.remove(k)).collect())
+}
+
+/// The row count of the insert statement for `n` rows: `n` up to 8, beyond that the next
+/// of a series growing by a quarter (10, 12, 15, … 891, [`MAX_BATCH`]) — 31 sizes, each at
+/// most a quarter larger than needed. Above [`MAX_BATCH`], `n` itself.
+fn statement_rows(n: usize) -> usize {
+    if n <= 8 || n > MAX_BATCH {
+        return n;
+    }
+    let mut size = 8;
+    while size < n {
+        size = (size + size / 4).min(MAX_BATCH);
+    }
+    size
 }
 
 /// Group commit of webhook deliveries: every request hands its update to one writer
@@ -434,6 +541,51 @@ mod tests {
         let u = IncomingUpdate::parse(br#"{"update_id":9,"brand_new_kind":{"whatever":true}}"#)
             .unwrap();
         assert_eq!((u.chat_id, u.kind.as_str()), (None, "brand_new_kind"));
+    }
+
+    #[test]
+    fn the_quick_reading_agrees_with_the_full_one() {
+        for body in [
+            &br#"{"update_id":7,"message":{"message_id":1,"chat":{"id":-100},"text":"hi"}}"#[..],
+            br#"{"message":{"from":{"id":3,"is_bot":false},"chat":{"id":3}},"update_id":1}"#,
+            br#"{"update_id":8,"callback_query":{"id":"x","from":{"id":5},"message":{"chat":{"id":-5}}}}"#,
+            br#"{"update_id":9,"callback_query":{"id":"x","message":{"chat":{"id":-5}}}}"#,
+            br#"{"update_id":10,"my_chat_member":{"chat":{"id":-9},"from":{"id":4}}}"#,
+            br#"{"update_id":11,"poll":{"id":"p"}}"#,
+            br#"{"update_id":12,"chat_boost":{"chat":{"id":-7},"boost":{}}}"#,
+            br#"{"update_id":13,"message_reaction_count":{"user":{"id":4}}}"#,
+            br#"{"update_id":14,"message":{"chat":{"id":"not a number"},"from":{"id":6}}}"#,
+            br#"{"update_id":15,"message":{"chat":{"id":1}},"edited_message":{"chat":{"id":2}}}"#,
+            br#"{"update_id":16,"update_id":17,"message":{"chat":{"id":1}}}"#,
+            br#"{"update_id":18,"message":null}"#,
+            br#"{"update_id":19,"message":{"chat":{"id":1.5},"from":{"id":2}}}"#,
+            br#"{"update_id":20,"x\u00e9":{"chat":{"id":1}}}"#,
+        ] {
+            let text = String::from_utf8_lossy(body);
+            assert_eq!(
+                IncomingUpdate::parse(body),
+                IncomingUpdate::parse_value(body),
+                "{text}"
+            );
+        }
+        let quick = |b: &[u8]| matches!(serde_json::from_slice(b), Ok(Shaped(Some(_))));
+        assert!(quick(
+            br#"{"update_id":7,"message":{"chat":{"id":1},"text":"hi"}}"#
+        ));
+        assert!(!quick(br#"{"update_id":7,"message":{"chat":{"id":"1"}}}"#));
+    }
+
+    #[test]
+    fn statement_sizes_are_few_and_close_to_the_batch() {
+        let sizes: HashSet<usize> = (1..=MAX_BATCH).map(statement_rows).collect();
+        assert_eq!(sizes.len(), 31, "{sizes:?}");
+        for n in 1..=MAX_BATCH {
+            let size = statement_rows(n);
+            assert!(size >= n && size <= MAX_BATCH, "{n} → {size}");
+            assert!(size <= 8 || size * 4 <= n * 5 + 4, "{n} → {size}");
+        }
+        assert_eq!(statement_rows(9), 10);
+        assert_eq!(statement_rows(MAX_BATCH + 5), MAX_BATCH + 5);
     }
 
     #[test]
