@@ -276,6 +276,9 @@ texts! {
     VerifyCheckWinners => "重新抽取得到相同的中奖者", "Drawing again gives the same winners";
     VerifyList => "参与名单（编号 公示名）", "Entry list (number pseudonym)";
     VerifyListHint => "可以粘贴你下载的名单来核对；改动任何一行，验证都会失败。", "Paste a list you downloaded to check it; change any line and the check fails.";
+    VerifyProtocol => "抽奖规则", "Draw rules";
+    VerifyProtocolV1 => "第 1 版：每个参与者一次机会", "version 1: one chance per entry";
+    VerifyProtocolV2 => "第 2 版：按奖券数加权抽取，每行末尾是该参与者的奖券数", "version 2: picks weighted by tickets; each line ends with that entry's ticket count";
     VerifyDownloadList => "下载名单", "Download the list";
     VerifyDownloadDraw => "下载开奖数据（JSON）", "Download the draw data (JSON)";
     VerifyPending => "还没有开奖。承诺值已公开，开奖后这里可以验证。", "Not drawn yet. The commitment is public; the draw can be verified here once it has run.";

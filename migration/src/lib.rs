@@ -10,6 +10,7 @@ mod m20261126_000004_plans_modes;
 mod m20261126_000005_giveaways;
 mod m20261126_000006_operate;
 mod m20261202_000007_inbox_outcome;
+mod m20261203_000008_draw_tickets;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_giveaways::Migration),
             Box::new(m20261126_000006_operate::Migration),
             Box::new(m20261202_000007_inbox_outcome::Migration),
+            Box::new(m20261203_000008_draw_tickets::Migration),
         ]
     }
 }

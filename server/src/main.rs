@@ -89,6 +89,14 @@ fn verify(list: &std::path::Path, draw: &std::path::Path) -> anyhow::Result<()> 
         &std::fs::read_to_string(draw).with_context(|| format!("{}", draw.display()))?,
     )
     .with_context(|| format!("{}: not draw data", draw.display()))?;
+    println!(
+        "draw protocol v{}: {}",
+        published.protocol.number(),
+        match published.protocol {
+            domain::draw::Protocol::V1 => "one chance per entry",
+            domain::draw::Protocol::V2 => "ticket-weighted, tickets in the list",
+        }
+    );
     let checks = domain::draw::verify(&text, &published)
         .map_err(|e| anyhow::anyhow!("{}: {e}", list.display()))?;
     for c in &checks {

@@ -7,7 +7,7 @@ use crate::api::giveaways::verify_record;
 use crate::components::{ErrorMessage, LangSwitch};
 use crate::dto::PublicRecordDto;
 use crate::i18n::{Key, use_i18n};
-use domain::draw::{CheckKind, verify};
+use domain::draw::{CheckKind, Protocol, verify};
 use domain::giveaway::{Status, assign_prizes};
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -85,6 +85,12 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
         <p class="muted">{move || i18n.t(Key::VerifyIntro)}</p>
         <div class="hash-line"><span>{move || i18n.t(Key::GaCommitment)} ": "</span><code>{r.commitment.clone()}</code></div>
         {published.clone().map(|p| view! {
+            <div class="hash-line" data-testid="protocol"><span>{move || i18n.t(Key::VerifyProtocol)} ": "</span>
+                {move || i18n.t(match p.protocol {
+                    Protocol::V1 => Key::VerifyProtocolV1,
+                    Protocol::V2 => Key::VerifyProtocolV2,
+                })}
+            </div>
             <div class="hash-line"><span>{move || i18n.t(Key::GaSeed)} ": "</span><code>{p.seed.to_hex()}</code></div>
             <div class="hash-line"><span>{move || i18n.t(Key::GaEntriesHash)} ": "</span><code>{p.entries_hash.to_hex()}</code></div>
         })}

@@ -19,6 +19,9 @@ pub struct Model {
     pub language_code: Option<String>,
     pub via: Via,
     pub joined_at: DateTimeUtc,
+    /// Its chances in a v2 draw: 1, plus what referrals and boosts added; published in
+    /// the entry list.
+    pub tickets: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

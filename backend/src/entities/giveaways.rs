@@ -42,6 +42,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// A scheduler holds the row until then while it closes or draws it.
     pub claimed_until: Option<DateTimeUtc>,
+    /// The `domain::draw::Protocol` its commitment was made for (1 before 2026-12-03).
+    pub draw_protocol: i16,
 }
 
 /// The JSON columns, read back. A value that does not parse reads as empty.
@@ -52,6 +54,13 @@ impl Model {
 
     pub fn conditions(&self) -> Vec<String> {
         serde_json::from_str(&self.conditions).unwrap_or_default()
+    }
+
+    /// The draw's rules; a number this build does not know reads as an error, so a
+    /// draw is never run or published by the wrong rules.
+    pub fn protocol(&self) -> Result<domain::draw::Protocol, domain::draw::DrawError> {
+        let n = u8::try_from(self.draw_protocol).unwrap_or(u8::MAX);
+        domain::draw::Protocol::try_from(n)
     }
 
     /// The draw's outcome, once drawn.

@@ -4,7 +4,8 @@
 //! winners' notices and the result post are written in one transaction, so a draw is
 //! never run twice and no notice is lost.
 
-use super::{bot_of_giveaway, open_seed};
+use super::entries::list_entries;
+use super::{bot_of_giveaway, open_seed, protocol_of};
 use crate::ServiceError;
 use crate::crypto::open_token;
 use crate::deps::Deps;
@@ -35,6 +36,9 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
     let prizes = g.prizes();
     let conditions = g.conditions();
     let n = g.entries_count.max(0) as u32;
+    let protocol = protocol_of(g)?;
+    // The frozen list, tickets included (its hash is E; the draw reads the same rows).
+    let list = list_entries(&deps.db, g.id).await?;
     let bot_row = bot_of_giveaway(&deps.db, g).await?;
     let bot = match &bot_row {
         Some(b) => Some((
@@ -44,9 +48,10 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
         None => None,
     };
 
-    let mut drawing = Drawing::new(
+    let mut drawing = Drawing::for_entries(
+        protocol,
         &draw::draw_seed(&seed, &e),
-        n,
+        &list,
         total_winners(&prizes),
         g.reserves.max(0) as u32,
     );

@@ -321,26 +321,39 @@ pub async fn mine(
         .collect())
 }
 
-/// The canonical list text of a giveaway's entries.
-pub(crate) async fn canonical_list(
+/// A giveaway's entries as the draw and its list see them, by number.
+pub(crate) async fn list_entries(
     db: &impl ConnectionTrait,
     giveaway_id: GiveawayId,
-) -> Result<String, ServiceError> {
-    let rows: Vec<(i32, String)> = entries::Entity::find()
+) -> Result<Vec<draw::Entry>, ServiceError> {
+    let rows: Vec<(i32, String, i32)> = entries::Entity::find()
         .select_only()
         .column(entries::Column::Number)
         .column(entries::Column::Pseudonym)
+        .column(entries::Column::Tickets)
         .filter(entries::Column::GiveawayId.eq(giveaway_id))
         .order_by_asc(entries::Column::Number)
         .into_tuple()
         .all(db)
         .await?;
-    let list: Vec<draw::Entry> = rows
+    Ok(rows
         .into_iter()
-        .map(|(number, pseudonym)| draw::Entry {
+        .map(|(number, pseudonym, tickets)| draw::Entry {
             number: number as u32,
             pseudonym,
+            tickets: tickets.max(1) as u32,
         })
-        .collect();
-    Ok(draw::canonical_list(&list))
+        .collect())
+}
+
+/// The canonical list text of a giveaway's entries under its draw protocol.
+pub(crate) async fn canonical_list(
+    db: &impl ConnectionTrait,
+    giveaway_id: GiveawayId,
+    protocol: draw::Protocol,
+) -> Result<String, ServiceError> {
+    Ok(draw::canonical_list(
+        &list_entries(db, giveaway_id).await?,
+        protocol,
+    ))
 }

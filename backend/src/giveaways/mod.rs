@@ -104,6 +104,12 @@ fn seed_aad(public_id: &PublicId) -> String {
 }
 
 /// The giveaway's secret seed (for the draw, and for publication once drawn).
+/// The draw protocol of a giveaway; one this build does not know is an internal error.
+pub(crate) fn protocol_of(g: &giveaways::Model) -> Result<domain::draw::Protocol, ServiceError> {
+    g.protocol()
+        .map_err(|e| ServiceError::Internal(format!("giveaway {}: {e}", g.id)))
+}
+
 pub(crate) fn open_seed(
     cipher: &TokenCipher,
     g: &giveaways::Model,

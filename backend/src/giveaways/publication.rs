@@ -5,7 +5,7 @@
 use super::bot::{Offer, offer};
 use super::draw::winner_notice_key;
 use super::entries::{EntryRow, canonical_list, entry_row};
-use super::{bot_of_giveaway, find_owned, open_seed};
+use super::{bot_of_giveaway, find_owned, open_seed, protocol_of};
 use crate::ServiceError;
 use crate::botapi::classify;
 use crate::crypto::{TokenCipher, open_token};
@@ -86,7 +86,7 @@ pub async fn public_record(
     let status = g.status;
     let closed = matches!(status, Status::Closed | Status::Drawn);
     let entry_list = if closed {
-        Some(canonical_list(db, g.id).await?)
+        Some(canonical_list(db, g.id, protocol_of(&g)?).await?)
     } else {
         None
     };
@@ -95,6 +95,7 @@ pub async fn public_record(
             let o: Outcome = serde_json::from_str(result)
                 .map_err(|e| ServiceError::Internal(format!("giveaway result: {e}")))?;
             Some(draw::Published {
+                protocol: protocol_of(&g)?,
                 seed: open_seed(cipher, &g)?,
                 commitment: Hash32::from_hex(&g.commitment)
                     .map_err(|_| ServiceError::Internal("commitment".into()))?,

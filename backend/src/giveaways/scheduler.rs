@@ -172,7 +172,7 @@ impl Scheduler {
         if moved == 0 {
             return Ok(false);
         }
-        let list = canonical_list(&txn, g.id).await?;
+        let list = canonical_list(&txn, g.id, super::protocol_of(g)?).await?;
         giveaways::Entity::update_many()
             .col_expr(
                 giveaways::Column::EntriesHash,

@@ -409,10 +409,17 @@ db_test!(
         let published: domain::draw::Published =
             serde_json::from_value(record["published"].clone()).unwrap();
         assert_eq!(published.seed.to_hex(), seed);
+        // New giveaways draw by protocol v2: each line carries its ticket count.
+        assert_eq!(published.protocol, domain::draw::Protocol::V2);
+        assert!(
+            list.lines()
+                .all(|l| l.split(' ').count() == 3 && l.ends_with(" 1")),
+            "{list}"
+        );
         let checks = domain::draw::verify(&list, &published).unwrap();
         assert!(checks.iter().all(|c| c.ok), "{checks:?}");
         let first_line = list.lines().next().unwrap();
-        let tampered = list.replacen(first_line, "1 0000000000", 1);
+        let tampered = list.replacen(first_line, "1 0000000000 1", 1);
         let checks = domain::draw::verify(&tampered, &published).unwrap();
         assert!(
             checks
@@ -453,6 +460,7 @@ db_test!(
             String::from_utf8_lossy(&ok.stdout)
         );
         assert!(String::from_utf8_lossy(&ok.stdout).contains("verified"));
+        assert!(String::from_utf8_lossy(&ok.stdout).contains("draw protocol v2"));
         let bad = run("tampered.txt");
         assert!(!bad.status.success());
         assert!(String::from_utf8_lossy(&bad.stdout).contains("✗ the list matches the hash"));
@@ -1082,5 +1090,83 @@ db_test!(
             "{told:?}"
         );
         assert_eq!(told[1], "This giveaway is full.");
+    }
+);
+
+db_test!(
+    a_giveaway_committed_under_v1_draws_and_verifies_by_v1,
+    |db| async move {
+        use domain::draw::{Protocol, commitment};
+        let Shop { sim, app, a, bot } = shop(db).await;
+        let now = chrono::Utc::now();
+        let (starts, ends) = (
+            local(now - chrono::Duration::minutes(5)),
+            local(now + chrono::Duration::days(1)),
+        );
+        let g = publish_new(&app, &a, &form(&bot, &starts, &ends, "")).await;
+        let id = g["id"].as_str().unwrap().to_owned();
+
+        // Made as it was before protocol v2: the row says 1, the commitment has v1's
+        // prefix (the seed is the one sealed in the row).
+        let sealed: String =
+            sea_orm::FromQueryResult::find_by_statement(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                format!("SELECT seed_sealed FROM giveaways WHERE public_id = '{id}'"),
+            ))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .map(|row: sea_orm::JsonValue| row["seed_sealed"].as_str().unwrap().to_owned())
+            .unwrap();
+        let seed = backend::crypto::TokenCipher::single(&TEST_MASTER_KEY)
+            .open_bytes(&format!("giveaway-seed:{id}"), &sealed)
+            .unwrap();
+        let seed = domain::draw::Hash32(seed.try_into().unwrap());
+        let v1 = commitment(Protocol::V1, &seed).to_hex();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &app.db,
+            &format!(
+                "UPDATE giveaways SET draw_protocol = 1, commitment = '{v1}' WHERE public_id = '{id}'"
+            ),
+        )
+        .await
+        .unwrap();
+
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        for i in 0..5 {
+            let u = new_user(&sim, &format!("Old{i}"), "en");
+            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
+                .unwrap();
+            let (text, _) = nth_text(&sim, u, TOKEN_A, 1).await;
+            assert!(text.starts_with("✅ You're in!"), "{text}");
+        }
+        // Tickets mean nothing under v1: not published, not weighed.
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, "UPDATE entries SET tickets = 7")
+            .await
+            .unwrap();
+
+        advance(&app, 2 * 86_400).await;
+        wait_status(&app, &a, &id, "drawn").await;
+        let record: Value = app.call("verify/record", &[("id", &id)]).await.json();
+        let list = record["entry_list"].as_str().unwrap().to_owned();
+        let published: domain::draw::Published =
+            serde_json::from_value(record["published"].clone()).unwrap();
+        assert_eq!(published.protocol, Protocol::V1);
+        assert_eq!(published.commitment.to_hex(), v1);
+        assert_eq!(list.lines().count(), 5);
+        assert!(list.lines().all(|l| l.split(' ').count() == 2), "{list}");
+        let checks = domain::draw::verify(&list, &published).unwrap();
+        assert!(checks.iter().all(|c| c.ok), "{checks:?}");
+        // draw.json of a v1 draw as earlier releases wrote it (no "protocol") reads as v1.
+        let mut old = record["published"].clone();
+        old.as_object_mut().unwrap().remove("protocol");
+        let old: domain::draw::Published = serde_json::from_value(old).unwrap();
+        assert!(
+            domain::draw::verify(&list, &old)
+                .unwrap()
+                .iter()
+                .all(|c| c.ok)
+        );
     }
 );
