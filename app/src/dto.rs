@@ -93,6 +93,8 @@ pub struct GiveawayDto {
     pub conditions_text: String,
     pub max_entries: Option<u32>,
     pub captcha: bool,
+    /// Extra tickets referrals may earn one entrant; 0: no invite links.
+    pub referral_cap: u32,
     pub entries: u32,
     pub commitment: String,
     pub entries_hash: Option<String>,
@@ -133,6 +135,10 @@ pub struct EntryDto {
     pub via: domain::giveaway::Via,
     /// `YYYY-MM-DD HH:MM` in the tenant's time zone.
     pub joined_at: String,
+    /// Its chances in the draw.
+    pub tickets: u32,
+    /// Friends who joined through its invite link.
+    pub referrals: u32,
 }
 
 /// What the giveaway form needs besides the giveaway: the tenant's bots.

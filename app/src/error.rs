@@ -202,6 +202,7 @@ fn field_label(field: &Field) -> Key {
         Field::Bot => Key::GaBot,
         Field::Conditions => Key::GaConditions,
         Field::MaxEntries => Key::GaMaxEntries,
+        Field::ReferralCap => Key::GaReferralCap,
         Field::Chat => Key::GaAnnounceChat,
     }
 }

@@ -217,6 +217,8 @@ texts! {
     GaConditionsHint => "每行一个，@名称 或 -100… ID；机器人需要是那里的管理员才能核验。留空则不限。", "One per line, @name or -100… id; the bot must be an admin there to check. Empty: no condition.";
     GaCaptcha => "参与前先回答一道简单的算术题（防机器人）", "Ask a quick sum before joining (keeps bots out)";
     GaMaxEntries => "参与人数上限", "Entry cap";
+    GaReferralCap => "邀请好友最多多得几张奖券", "Extra tickets for inviting friends, at most";
+    GaReferralCapHint => "留空或 0：不开启邀请。开启后每位参与者都有专属邀请链接，每位通过链接新参加的朋友为其增加 1 张奖券（0–100）；抽奖按奖券数加权，奖券数公开在名单里。", "Empty or 0: no invitations. Otherwise every entrant gets a personal link, and each friend who joins through it adds one ticket (0–100); the draw is weighted by tickets, which the public list shows.";
     GaAnnounceChat => "频道或群组", "Channel or group";
     ErrGiveawayLocked => "这场抽奖当前的状态不允许这样修改（见页面上的修改规则）。", "This giveaway's state does not allow that change (see the edit rules on the page).";
     GaDraft => "草稿", "Draft";
@@ -241,6 +243,8 @@ texts! {
     GaNoEntries => "还没有人参与。", "No entries yet.";
     GaPseudonym => "公示名", "Pseudonym";
     GaVia => "来源", "Via";
+    GaTickets => "奖券", "Tickets";
+    GaReferrals => "邀请人数", "Friends invited";
     GaJoinedAt => "参与时间", "Joined";
     GaPageOf => "第 {page}/{pages} 页，共 {total} 条", "Page {page} of {pages}, {total} in all";
     GaPrev => "上一页", "Previous";

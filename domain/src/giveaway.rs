@@ -270,6 +270,30 @@ pub fn parse_deep_link(payload: &str) -> Option<&str> {
     payload.strip_prefix("g_").filter(|id| public_id_ok(id))
 }
 
+/// The most extra tickets a giveaway may let referrals earn one entrant.
+pub const MAX_REFERRAL_CAP: u32 = 100;
+
+/// An entrant's invite link payload, `r_<public id>_<entry number>` (at most 36 of the
+/// 64 characters Telegram allows after `?start=`).
+pub fn referral_payload(public_id: &str, number: u32) -> String {
+    format!("r_{public_id}_{number}")
+}
+
+/// Reads [`referral_payload`] back: the giveaway's public id and the inviter's number.
+pub fn parse_referral_link(payload: &str) -> Option<(&str, u32)> {
+    let (id, number) = payload.strip_prefix("r_")?.rsplit_once('_')?;
+    let number: u32 = number
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1 && !number.starts_with('0'))?;
+    public_id_ok(id).then_some((id, number))
+}
+
+/// An entry's tickets: one, plus one per friend who joined through its link, up to `cap`.
+pub fn tickets_for(referrals: u32, cap: u32) -> u32 {
+    1 + referrals.min(cap)
+}
+
 fn public_id_ok(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 24
@@ -407,6 +431,38 @@ pub fn parse_conditions(text: &str) -> Result<Vec<String>, ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn referral_links_round_trip_and_refuse_junk() {
+        let p = referral_payload("Ab_c-9", 42);
+        assert_eq!(p, "r_Ab_c-9_42");
+        assert_eq!(parse_referral_link(&p), Some(("Ab_c-9", 42)));
+        assert!(referral_payload(&"x".repeat(24), u32::MAX).len() <= 64);
+        for bad in [
+            "r_",
+            "r_abc",
+            "r_abc_",
+            "r_abc_0",
+            "r_abc_01",
+            "r_abc_-1",
+            "r__1",
+            "g_abc_1",
+            "r_a b_1",
+            "r_abc_99999999999",
+        ] {
+            assert_eq!(parse_referral_link(bad), None, "{bad}");
+        }
+        assert_eq!(parse_deep_link("r_abc_1"), None);
+        assert_eq!(
+            (
+                tickets_for(0, 5),
+                tickets_for(3, 5),
+                tickets_for(9, 5),
+                tickets_for(4, 0)
+            ),
+            (1, 4, 6, 1)
+        );
+    }
 
     #[test]
     fn the_life_of_a_giveaway() {

@@ -26,6 +26,7 @@ coded! {
         Bot = "bot",
         Conditions = "conditions",
         MaxEntries = "max_entries",
+        ReferralCap = "referral_cap",
         Chat = "chat",
     }
 }

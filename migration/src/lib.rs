@@ -11,6 +11,7 @@ mod m20261126_000005_giveaways;
 mod m20261126_000006_operate;
 mod m20261202_000007_inbox_outcome;
 mod m20261203_000008_draw_tickets;
+mod m20261203_000009_referrals;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_operate::Migration),
             Box::new(m20261202_000007_inbox_outcome::Migration),
             Box::new(m20261203_000008_draw_tickets::Migration),
+            Box::new(m20261203_000009_referrals::Migration),
         ]
     }
 }

@@ -85,7 +85,7 @@ async fn entries_csv(
     let rows = backend::giveaways::all_entries(&deps.db, &scope, &id).await?;
     Ok(csv(
         &format!("entries-{id}.csv"),
-        "number,pseudonym,first_name,username,telegram_user_id,via,joined_at_utc",
+        "number,pseudonym,first_name,username,telegram_user_id,via,joined_at_utc,tickets,referrals",
         rows.into_iter()
             .map(|e| {
                 vec![
@@ -96,6 +96,8 @@ async fn entries_csv(
                     e.telegram_user_id.to_string(),
                     e.via.code().to_owned(),
                     e.joined_at.to_rfc3339(),
+                    e.tickets.to_string(),
+                    e.referrals.to_string(),
                 ]
             })
             .collect(),

@@ -58,6 +58,7 @@ mod convert {
             bot_username: v.bot_username,
             max_entries: v.max_entries,
             captcha: v.captcha,
+            referral_cap: v.referral_cap,
             entries: v.entries,
             commitment: v.commitment,
             entries_hash: v.entries_hash,
@@ -73,6 +74,8 @@ mod convert {
             username: e.username,
             via: e.via,
             joined_at: local(e.joined_at, tz, "%Y-%m-%d %H:%M"),
+            tickets: e.tickets,
+            referrals: e.referrals,
         }
     }
 }
@@ -158,6 +161,9 @@ pub async fn save_giveaway(
     /// A checkbox: "on" when ticked, absent otherwise.
     #[server(default)]
     captcha: Option<String>,
+    /// Extra tickets by referrals, up to this many (absent or empty: none).
+    #[server(default)]
+    referral_cap: Option<String>,
 ) -> Result<GiveawayDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
@@ -173,6 +179,7 @@ pub async fn save_giveaway(
         conditions,
         max_entries,
         captcha: captcha.is_some_and(|c| !c.is_empty() && c != "false"),
+        referral_cap: referral_cap.unwrap_or_default(),
     };
     let now = call.deps().clock.now();
     let cipher = &call.deps().cipher;

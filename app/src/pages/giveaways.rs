@@ -202,6 +202,12 @@ fn GiveawayForm(bots: Vec<BotChoice>, giveaway: Option<GiveawayDto>) -> impl Int
                     <input id="ga-max" class="native-input" name="max_entries" inputmode="numeric" value=val(|g| g.max_entries.map(|m| m.to_string()).unwrap_or_default()) readonly=!may.rules />
                 </div>
             </div>
+            <div class="field">
+                <label for="ga-referrals">{move || i18n.t(Key::GaReferralCap)}</label>
+                <input id="ga-referrals" class="native-input" name="referral_cap" inputmode="numeric" data-testid="referral-cap"
+                    value=val(|g| if g.referral_cap > 0 { g.referral_cap.to_string() } else { String::new() }) readonly=!may.rules />
+                <small class="hint">{move || i18n.t(Key::GaReferralCapHint)}</small>
+            </div>
             <div class="field-row">
                 <div class="field">
                     <label for="ga-starts">{move || i18n.t(Key::GaStartsAt)}</label>
@@ -314,6 +320,8 @@ pub fn GiveawayDetailPage() -> impl IntoView {
                                         <th>{move || i18n.t(Key::GaPseudonym)}</th>
                                         <th>{move || i18n.t(Key::TenantName)}</th>
                                         <th>{move || i18n.t(Key::GaVia)}</th>
+                                        <th>{move || i18n.t(Key::GaTickets)}</th>
+                                        <th>{move || i18n.t(Key::GaReferrals)}</th>
                                         <th>{move || i18n.t(Key::GaJoinedAt)}</th>
                                     </tr>
                                 </thead>
@@ -324,6 +332,8 @@ pub fn GiveawayDetailPage() -> impl IntoView {
                                             <td><code>{e.pseudonym}</code></td>
                                             <td>{e.name}{e.username.map(|u| format!(" @{u}"))}</td>
                                             <td>{e.via.code()}</td>
+                                            <td data-testid="entry-tickets">{e.tickets}</td>
+                                            <td>{e.referrals}</td>
                                             <td>{e.joined_at}</td>
                                         </tr>
                                     }).collect_view()}

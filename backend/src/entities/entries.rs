@@ -22,6 +22,10 @@ pub struct Model {
     /// Its chances in a v2 draw: 1, plus what referrals and boosts added; published in
     /// the entry list.
     pub tickets: i32,
+    /// Friends who joined through this entry's link (counted past the cap too).
+    pub referrals: i32,
+    /// The number of the entry whose link brought this one in.
+    pub referred_by: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -44,6 +44,9 @@ pub struct Model {
     pub claimed_until: Option<DateTimeUtc>,
     /// The `domain::draw::Protocol` its commitment was made for (1 before 2026-12-03).
     pub draw_protocol: i16,
+    /// The most extra tickets an entrant earns by friends joining through their link;
+    /// 0: no referrals.
+    pub referral_cap: i32,
 }
 
 /// The JSON columns, read back. A value that does not parse reads as empty.

@@ -41,6 +41,9 @@ pub enum Kind {
     /// the press itself was answered at once).
     #[sea_orm(string_value = "reply")]
     Reply,
+    /// An entrant told that a friend joined through their link.
+    #[sea_orm(string_value = "referral")]
+    Referral,
 }
 
 /// Where a message stands.

@@ -1,7 +1,9 @@
 //! The bot's side of giveaways, plugged into the dialog as a [`Feature`]: 🎁 Join (the
 //! open giveaways on this bot), one giveaway's card, joining by button or by a
 //! `t.me/<bot>?start=g_<id>` link (captcha, then membership conditions, then the entry),
-//! and 🎊 My giveaways. A join by button is answered on the press itself, its receipt
+//! and 🎊 My giveaways. An invite link (`?start=r_<id>_<number>`, see
+//! [`super::referrals`]) joins like a giveaway link after remembering who invited; a new
+//! entry of a giveaway with referrals is told its own invite link. A join by button is answered on the press itself, its receipt
 //! following through the outbox; a join by link is answered with a message. Entries are
 //! made by the join queue ([`super::joiner`]).
 
@@ -44,10 +46,14 @@ impl Feature for Giveaways {
         user: &User,
         payload: &str,
     ) -> Option<HandlerResult> {
-        // `/start g_<id>` from a t.me link joins that giveaway in one step.
-        let id = rules::parse_deep_link(payload)?;
+        // `/start g_<id>` from a t.me link joins that giveaway in one step; an invite
+        // link `r_<id>_<number>` too, crediting entry <number> if the user is new.
+        let (id, inviter) = match rules::parse_referral_link(payload) {
+            Some((id, number)) => (id, Some(number)),
+            None => (rules::parse_deep_link(payload)?, None),
+        };
         Some(
-            match join(ctx, &self.joiner, chat, user, id, Via::Link, false).await {
+            match join(ctx, &self.joiner, chat, user, id, Via::Link, false, inviter).await {
                 Ok(Step::Done(text)) => {
                     let l = ctx.locale(user);
                     ctx.say(chat, &text, Some(ctx.back(l)))
@@ -74,7 +80,7 @@ impl Feature for Giveaways {
         let l = ctx.locale(user);
         let step = match Callback::decode(data) {
             Some(Callback::Join(id)) => {
-                join(ctx, &self.joiner, chat, user, &id, Via::Button, false).await?
+                join(ctx, &self.joiner, chat, user, &id, Via::Button, false, None).await?
             }
             Some(Callback::Captcha(id, n)) => {
                 let expected = rules::Captcha::from_bytes(
@@ -92,6 +98,7 @@ impl Feature for Giveaways {
                     &id,
                     Via::Button,
                     n == expected,
+                    None,
                 )
                 .await?
             }
@@ -301,6 +308,7 @@ async fn join(
     public_id: &str,
     via: Via,
     captcha_passed: bool,
+    inviter: Option<u32>,
 ) -> Result<Step, ServiceError> {
     let l = ctx.locale(user);
     let found = match PublicId::parse(public_id) {
@@ -316,6 +324,9 @@ async fn join(
         }
         Err(e) => return Err(e),
     };
+    if let Some(number) = inviter {
+        super::referrals::remember_link(&ctx.deps, &row, user.id.0 as i64, number).await?;
+    }
     let offer = offer(row.clone());
     let who = Entrant {
         telegram_user_id: user.id.0 as i64,
@@ -380,12 +391,14 @@ async fn join(
     // the join queue writes with the entry; a join by link by a message now. The
     // receipt goes to the user's private chat, never to the group or channel where the
     // button was pressed (a thousand receipts there would drown it, at 20 a minute).
+    let invites = invite_base(ctx, &row).await?;
     let receipt: Option<Receipt> = (via == Via::Button).then(|| {
         let private = ChatId(who.telegram_user_id);
         let template = ctx.reply_row(private, String::new(), vec![ctx.back_button(l)]);
+        let invites = invites.clone();
         Box::new(move |j: &Joined| {
             let mut row = template;
-            row.message.text = joined_text(l, j);
+            row.message.text = joined_text(l, j, invites.as_ref());
             row
         }) as Receipt
     });
@@ -396,20 +409,62 @@ async fn join(
             who,
             via,
             plan: ctx.tenant.plan.limits(),
+            locale: ctx.default_locale,
             now: ctx.deps.clock.now(),
             receipt,
         })
         .await?;
-    Ok(Step::Done(joined_text(l, &joined)))
+    Ok(Step::Done(joined_text(l, &joined, invites.as_ref())))
 }
 
-/// What the user is told about a join.
-fn joined_text(l: Locale, joined: &Joined) -> String {
+/// Where a giveaway's invite links point, when it has referrals: the bot's t.me address,
+/// the giveaway's public id and the cap.
+#[derive(Debug, Clone)]
+struct Invites {
+    bot_username: String,
+    public_id: String,
+    cap: u32,
+}
+
+async fn invite_base(ctx: &Ctx, g: &giveaways::Model) -> Result<Option<Invites>, ServiceError> {
+    if g.referral_cap <= 0 {
+        return Ok(None);
+    }
+    let bot = crate::entities::bots::Entity::find_by_id(ctx.bot_id)
+        .one(&ctx.deps.db)
+        .await?;
+    Ok(bot.map(|b| Invites {
+        bot_username: b.username,
+        public_id: g.public_id.to_string(),
+        cap: g.referral_cap as u32,
+    }))
+}
+
+/// What the user is told about a join (a new entry of a giveaway with referrals also
+/// gets its invite link).
+fn joined_text(l: Locale, joined: &Joined, invites: Option<&Invites>) -> String {
     match joined {
-        Joined::New { number, pseudonym } => BotText::Joined
-            .text(l)
-            .replace("{number}", &number.to_string())
-            .replace("{pseudonym}", pseudonym),
+        Joined::New { number, pseudonym } => {
+            let mut text = BotText::Joined
+                .text(l)
+                .replace("{number}", &number.to_string())
+                .replace("{pseudonym}", pseudonym);
+            if let Some(i) = invites {
+                let link = format!(
+                    "https://t.me/{}?start={}",
+                    i.bot_username,
+                    rules::referral_payload(&i.public_id, *number)
+                );
+                text.push_str("\n\n");
+                text.push_str(
+                    &BotText::InviteLink
+                        .text(l)
+                        .replace("{link}", &link)
+                        .replace("{cap}", &i.cap.to_string()),
+                );
+            }
+            text
+        }
         Joined::Already { number, .. } => BotText::AlreadyJoined
             .text(l)
             .replace("{number}", &number.to_string()),

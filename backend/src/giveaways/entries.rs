@@ -30,6 +30,10 @@ pub struct EntryRow {
     pub telegram_user_id: i64,
     pub via: Via,
     pub joined_at: DateTime<Utc>,
+    /// Its chances in the draw (protocol v2): 1 plus what referrals earned.
+    pub tickets: u32,
+    /// Friends who joined through its invite link.
+    pub referrals: u32,
 }
 
 pub(super) fn entry_row(e: entries::Model) -> EntryRow {
@@ -41,6 +45,8 @@ pub(super) fn entry_row(e: entries::Model) -> EntryRow {
         telegram_user_id: e.telegram_user_id,
         via: e.via,
         joined_at: e.joined_at,
+        tickets: e.tickets.max(1) as u32,
+        referrals: e.referrals.max(0) as u32,
     }
 }
 
@@ -243,6 +249,9 @@ pub(super) fn new_entry(
         language_code: Set(who.language_code.clone()),
         via: Set(via),
         joined_at: Set(now),
+        // Every row of a batch insert names the same columns; the join queue sets it
+        // for a friend who came through an invite link.
+        referred_by: Set(None),
         ..Default::default()
     }
 }

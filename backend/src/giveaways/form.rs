@@ -25,6 +25,9 @@ pub struct GiveawayForm {
     pub max_entries: String,
     /// Ask entrants a small question before they join.
     pub captcha: bool,
+    /// The most extra tickets friends joining through an entrant's link earn; empty or 0:
+    /// no referrals.
+    pub referral_cap: String,
 }
 
 /// A checked form.
@@ -40,6 +43,7 @@ pub(super) struct Valid {
     pub conditions: Vec<String>,
     pub max_entries: Option<u32>,
     pub captcha: bool,
+    pub referral_cap: u32,
 }
 
 fn invalid(field: Field) -> impl FnOnce(ValidationError) -> ServiceError {
@@ -116,6 +120,9 @@ pub(super) async fn validate(
     if max_entries.is_some_and(|m| m < rules::total_winners(&prizes)) {
         return Err(invalid(Field::MaxEntries)(ValidationError::CapBelowWinners));
     }
+    let referral_cap = rules::parse_count(&form.referral_cap, 0, rules::MAX_REFERRAL_CAP)
+        .map_err(invalid(Field::ReferralCap))?
+        .unwrap_or(0);
     let bot = match PublicId::parse(form.bot.trim()) {
         Some(id) => match crate::bots::find_owned(db, scope, &id).await {
             Ok(b) => Some(b),
@@ -136,5 +143,6 @@ pub(super) async fn validate(
         conditions,
         max_entries,
         captcha: form.captcha,
+        referral_cap,
     })
 }

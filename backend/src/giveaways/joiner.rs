@@ -12,9 +12,14 @@
 //! is retried one join at a time through [`super::entries::join_giveaway`], each with
 //! its own receipt.
 //!
-//! May import: the foundation, `telegram::outbox`, and `super::entries`.
+//! A friend who came through an invite link (`super::referrals`) is credited to the
+//! inviter in the same transaction as the friend's entry.
+//!
+//! May import: the foundation, `telegram::outbox`, `super::entries` and
+//! `super::referrals`.
 
 use super::entries::{self, Entrant, Joined};
+use super::referrals;
 use crate::ServiceError;
 use crate::deps::Deps;
 use crate::entities::{entries as rows, giveaways};
@@ -22,8 +27,8 @@ use crate::ids::GiveawayId;
 use crate::telegram::outbox::{self, NewMessage};
 use crate::tenancy::WriterScope;
 use chrono::{DateTime, Utc};
-use domain::PlanLimits;
 use domain::giveaway::{Status, Via};
+use domain::{Locale, PlanLimits};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use std::collections::{BTreeMap, HashMap};
@@ -44,6 +49,8 @@ pub struct Request {
     pub who: Entrant,
     pub via: Via,
     pub plan: PlanLimits,
+    /// The tenant's bot language, for messages to users other than this one.
+    pub locale: Locale,
     pub now: DateTime<Utc>,
     pub receipt: Option<Receipt>,
 }
@@ -123,6 +130,7 @@ async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, Serv
             .push(i);
     }
     let mut outcomes: Vec<Option<Joined>> = vec![None; batch.len()];
+    let mut notices: Vec<NewMessage> = Vec::new();
     let turn = deps.writes.enter().await;
     let txn = deps.db.begin().await?;
     for (gid, idxs) in by_giveaway {
@@ -156,6 +164,8 @@ async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, Serv
             .collect();
         let mut count = g.entries_count;
         let mut new_rows = Vec::new();
+        let mut new_users: Vec<(i64, i32)> = Vec::new();
+        let locale = batch[idxs[0]].request.locale;
         for i in idxs {
             let r = &batch[i].request;
             let user = r.who.telegram_user_id;
@@ -174,6 +184,7 @@ async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, Serv
                 new_rows.push(entries::new_entry(
                     &g, &r.scope, &r.who, count, &pseudonym, r.via, r.now,
                 ));
+                new_users.push((user, count));
                 // A second tap of the same user in this batch finds this entry.
                 known.insert(user, (count as u32, pseudonym.clone()));
                 Joined::New {
@@ -181,6 +192,21 @@ async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, Serv
                     pseudonym,
                 }
             });
+        }
+        // Friends who came through an invite link: the entry says who invited it, and
+        // the inviter gets a ticket (after the insert, in the same transaction).
+        let mut friends: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
+        if g.referral_cap > 0 && !new_users.is_empty() {
+            let links =
+                referrals::links_of(&txn, gid, new_users.iter().map(|(u, _)| *u).collect()).await?;
+            for (row, (user, number)) in new_rows.iter_mut().zip(&new_users) {
+                if let Some(&inviter) = links.get(user)
+                    && inviter < *number
+                {
+                    row.referred_by = sea_orm::Set(Some(inviter));
+                    friends.entry(inviter).or_default().push(*number);
+                }
+            }
         }
         if !new_rows.is_empty() {
             rows::Entity::insert_many(new_rows)
@@ -191,6 +217,7 @@ async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, Serv
                 .filter(giveaways::Column::Id.eq(gid))
                 .exec(&txn)
                 .await?;
+            notices.extend(referrals::credit(&txn, &g, friends, locale).await?);
         }
     }
     let outcomes: Vec<Joined> = outcomes
@@ -201,6 +228,7 @@ async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, Serv
         .iter_mut()
         .zip(&outcomes)
         .filter_map(|(q, o)| q.request.receipt.take().map(|f| f(o)))
+        .chain(notices)
         .collect();
     if !receipts.is_empty() {
         outbox::enqueue(&txn, receipts).await?;
@@ -225,8 +253,32 @@ async fn alone(deps: &Deps, r: Request) -> Result<Joined, ServiceError> {
         r.now,
     )
     .await?;
-    if let Some(f) = r.receipt {
-        outbox::enqueue_now(deps, vec![f(&joined)]).await?;
+    let mut messages: Vec<NewMessage> = r.receipt.map(|f| f(&joined)).into_iter().collect();
+    if let Joined::New { number, .. } = &joined
+        && r.giveaway.referral_cap > 0
+    {
+        // The friend's credit, in a transaction of its own after the entry's.
+        let user = r.who.telegram_user_id;
+        let turn = deps.writes.enter().await;
+        let txn = deps.db.begin().await?;
+        let links = referrals::links_of(&txn, r.giveaway.id, vec![user]).await?;
+        if let Some(&inviter) = links.get(&user)
+            && inviter < *number as i32
+        {
+            rows::Entity::update_many()
+                .col_expr(rows::Column::ReferredBy, Expr::value(inviter))
+                .filter(rows::Column::GiveawayId.eq(r.giveaway.id))
+                .filter(rows::Column::Number.eq(*number as i32))
+                .exec(&txn)
+                .await?;
+            let friends = BTreeMap::from([(inviter, vec![*number as i32])]);
+            messages.extend(referrals::credit(&txn, &r.giveaway, friends, r.locale).await?);
+        }
+        txn.commit().await?;
+        drop(turn);
+    }
+    if !messages.is_empty() {
+        outbox::enqueue_now(deps, messages).await?;
     }
     Ok(joined)
 }

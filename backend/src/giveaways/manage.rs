@@ -43,6 +43,7 @@ pub async fn create(
         conditions: Set(to_json(&v.conditions)),
         max_entries: Set(v.max_entries.map(|m| m as i32)),
         captcha: Set(v.captcha),
+        referral_cap: Set(v.referral_cap as i32),
         status: Set(Status::Draft),
         seed_sealed: Set(cipher.seal_bytes(&seed_aad(&public_id), &seed.0)),
         draw_protocol: Set(i16::from(draw::Protocol::CURRENT.number())),
@@ -83,7 +84,8 @@ pub async fn update(
         && v.reserves as i32 == g.reserves
         && v.conditions == g.conditions()
         && v.max_entries.map(|m| m as i32) == g.max_entries
-        && v.captcha == g.captcha;
+        && v.captcha == g.captcha
+        && v.referral_cap as i32 == g.referral_cap;
     let schedule_same = v.starts_at == g.starts_at && v.ends_at == g.ends_at;
     let refuse = |what| Err(ServiceError::Conflict(what));
     if !may.rules && !rules_same {
@@ -107,6 +109,7 @@ pub async fn update(
     a.conditions = Set(to_json(&v.conditions));
     a.max_entries = Set(v.max_entries.map(|m| m as i32));
     a.captcha = Set(v.captcha);
+    a.referral_cap = Set(v.referral_cap as i32);
     a.bot_id = Set(Some(v.bot_id));
     a.updated_at = Set(now);
     // Only while it is still in the state we checked.

@@ -17,6 +17,7 @@ pub mod form;
 pub mod joiner;
 pub mod manage;
 pub mod publication;
+pub mod referrals;
 pub mod scheduler;
 
 pub use bot::Giveaways;
@@ -58,6 +59,8 @@ pub struct GiveawayView {
     pub conditions: Vec<String>,
     pub max_entries: Option<u32>,
     pub captcha: bool,
+    /// Extra tickets an entrant may earn by referrals (0: none).
+    pub referral_cap: u32,
     pub entries: u32,
     pub commitment: String,
     pub entries_hash: Option<String>,
@@ -84,6 +87,7 @@ fn view(
         reserves: g.reserves.max(0) as u32,
         max_entries: g.max_entries.map(|m| m.max(0) as u32),
         captcha: g.captcha,
+        referral_cap: g.referral_cap.max(0) as u32,
         entries: g.entries_count.max(0) as u32,
         bot: bot.map(|b| b.public_id.clone()),
         bot_username: bot.map(|b| b.username.clone()),

@@ -12,12 +12,12 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 use telegram_sim::{ChatKind, RunningSim};
 
-fn local(t: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn local(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M").to_string()
 }
 
 /// The dashboard's giveaway form, filled in; times in UTC (the tenant's zone in tests).
-fn form<'a>(
+pub(crate) fn form<'a>(
     bot: &'a str,
     starts: &'a str,
     ends: &'a str,
@@ -37,7 +37,7 @@ fn form<'a>(
     ]
 }
 
-async fn utc_tenant(app: &TestApp, email: &str, company: &str) -> reqwest::Client {
+pub(crate) async fn utc_tenant(app: &TestApp, email: &str, company: &str) -> reqwest::Client {
     let c = tenant(app, email, company).await;
     let r = app
         .call_with(
@@ -56,7 +56,12 @@ async fn utc_tenant(app: &TestApp, email: &str, company: &str) -> reqwest::Clien
 }
 
 /// The text of the newest bot message in a chat, once there are `n`.
-async fn nth_text(sim: &RunningSim, chat: i64, token: &str, n: usize) -> (String, Value) {
+pub(crate) async fn nth_text(
+    sim: &RunningSim,
+    chat: i64,
+    token: &str,
+    n: usize,
+) -> (String, Value) {
     let m = bot_messages(sim, chat, token, n).await;
     let msg = m[n - 1]["message"].clone();
     (msg["text"].as_str().unwrap_or_default().to_owned(), msg)
@@ -73,7 +78,7 @@ fn running_window() -> (String, String) {
 }
 
 /// Saves a new giveaway from `f`, publishes it, and returns it as published.
-async fn publish_new(app: &TestApp, c: &reqwest::Client, f: &[(&str, &str)]) -> Value {
+pub(crate) async fn publish_new(app: &TestApp, c: &reqwest::Client, f: &[(&str, &str)]) -> Value {
     let draft: Value = app.call_with(c, "giveaways/save", f, &[]).await.json();
     let id = draft["id"].as_str().unwrap();
     app.call_with(c, "giveaways/publish", &[("id", id)], &[])
@@ -83,15 +88,15 @@ async fn publish_new(app: &TestApp, c: &reqwest::Client, f: &[(&str, &str)]) -> 
 
 /// Most tests' setting: the simulator, a server with the test clock, tenant "Shop A"
 /// (UTC) with bot A connected.
-struct Shop {
-    sim: RunningSim,
-    app: TestApp,
-    a: reqwest::Client,
+pub(crate) struct Shop {
+    pub sim: RunningSim,
+    pub app: TestApp,
+    pub a: reqwest::Client,
     /// Bot A's public id.
-    bot: String,
+    pub bot: String,
 }
 
-async fn shop(db: Db) -> Shop {
+pub(crate) async fn shop(db: Db) -> Shop {
     let sim = sim().await;
     let app = spawn(
         db,
@@ -107,7 +112,7 @@ async fn shop(db: Db) -> Shop {
     Shop { sim, app, a, bot }
 }
 
-async fn advance(app: &TestApp, secs: i64) {
+pub(crate) async fn advance(app: &TestApp, secs: i64) {
     let r = app
         .client
         .post(format!("{}/test/clock", app.base))
@@ -118,7 +123,12 @@ async fn advance(app: &TestApp, secs: i64) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-async fn wait_status(app: &TestApp, c: &reqwest::Client, id: &str, status: &str) -> Value {
+pub(crate) async fn wait_status(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: &str,
+    status: &str,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let g: Value = app

@@ -11,4 +11,5 @@ mod guards;
 mod hostile;
 mod metrics;
 mod pages;
+mod referrals;
 mod webhook;
