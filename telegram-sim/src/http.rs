@@ -29,6 +29,9 @@ pub fn router(sim: Sim) -> axum::Router {
         .route("/sim/users/{user}/press", post(user_press))
         .route("/sim/users/{user}/block", post(user_block))
         .route("/sim/users/{user}/unblock", post(user_unblock))
+        .route("/sim/users/{user}/premium", post(user_premium))
+        .route("/sim/chats/{chat}/boosts", post(add_boost))
+        .route("/sim/chats/{chat}/boosts/{boost}", delete(remove_boost))
         .route("/sim/chats", post(create_chat))
         .route("/sim/chats/{chat}/members", post(add_member))
         .route("/sim/chats/{chat}/members/{member}", delete(remove_member))
@@ -345,6 +348,38 @@ async fn add_member(State(sim): State<Sim>, Path(chat): Path<i64>, Json(m): Json
     Ok(Json(
         json!({"chat_id": chat, "member_id": id, "status": m.status}),
     ))
+}
+
+#[derive(Deserialize)]
+struct Premium {
+    premium: bool,
+}
+
+/// `POST /sim/users/{id}/premium {"premium": true}`.
+async fn user_premium(
+    State(sim): State<Sim>,
+    Path(user): Path<i64>,
+    Json(p): Json<Premium>,
+) -> Ctl {
+    sim.set_premium(user, p.premium)?;
+    Ok(Json(json!({"user_id": user, "premium": p.premium})))
+}
+
+#[derive(Deserialize)]
+struct NewBoost {
+    user_id: i64,
+}
+
+/// `POST /sim/chats/{chat}/boosts {"user_id": …}` → `{"boost_id": …}`.
+async fn add_boost(State(sim): State<Sim>, Path(chat): Path<i64>, Json(b): Json<NewBoost>) -> Ctl {
+    let id = sim.add_boost(chat, b.user_id)?;
+    Ok(Json(json!({"boost_id": id})))
+}
+
+/// `DELETE /sim/chats/{chat}/boosts/{boost_id}`.
+async fn remove_boost(State(sim): State<Sim>, Path((chat, boost)): Path<(i64, String)>) -> Ctl {
+    sim.remove_boost(chat, &boost)?;
+    Ok(Json(json!({"removed": true})))
 }
 
 async fn remove_member(State(sim): State<Sim>, Path((chat, member)): Path<(i64, i64)>) -> Ctl {

@@ -119,6 +119,40 @@ pub fn call(sim: &Sim, bot_id: i64, method: &str, p: &Params) -> Result<Value, A
             let w = sim.world();
             chat_json(&w, bot_id, chat_id)
         }
+        "getuserchatboosts" => {
+            let chat_id = chat_id_param(sim, p)?;
+            let user_id = p
+                .i64("user_id")?
+                .ok_or_else(|| ApiError::bad_request("user not found"))?;
+            let w = sim.world();
+            let chat = w.chats.get(&chat_id).ok_or_else(ApiError::chat_not_found)?;
+            // Telegram requires the bot to be an administrator of the chat.
+            if !matches!(
+                chat.members.get(&bot_id).map(String::as_str),
+                Some("administrator" | "creator")
+            ) {
+                return Err(ApiError::bad_request("not enough rights"));
+            }
+            let user = w
+                .users
+                .get(&user_id)
+                .map(User::to_json)
+                .ok_or_else(|| ApiError::bad_request("user not found"))?;
+            let boosts: Vec<Value> = chat
+                .boosts
+                .iter()
+                .filter(|b| b.user_id == user_id)
+                .map(|b| {
+                    json!({
+                        "boost_id": b.id,
+                        "add_date": b.add_date,
+                        "expiration_date": b.expiration_date,
+                        "source": {"source": "premium", "user": user},
+                    })
+                })
+                .collect();
+            Ok(json!({"boosts": boosts}))
+        }
         "getchatmember" => {
             let chat_id = chat_id_param(sim, p)?;
             let user_id = p

@@ -16,6 +16,9 @@ pub struct User {
     pub username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language_code: Option<String>,
+    /// Telegram sends `is_premium: true` only for Premium users.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_premium: bool,
 }
 
 impl User {
@@ -55,6 +58,17 @@ pub struct Chat {
     pub username: Option<String>,
     /// user or bot id → status (creator, administrator, member, restricted, left, kicked)
     pub members: HashMap<i64, String>,
+    /// Boosts users gave the chat (what getUserChatBoosts reads).
+    pub boosts: Vec<Boost>,
+}
+
+/// A Premium user's boost of a chat.
+#[derive(Debug, Clone)]
+pub struct Boost {
+    pub id: String,
+    pub user_id: i64,
+    pub add_date: i64,
+    pub expiration_date: i64,
 }
 
 impl Chat {

@@ -214,6 +214,7 @@ impl Sim {
             last_name,
             username,
             language_code,
+            is_premium: false,
         };
         let json = user.to_json();
         w.users.insert(id, user);
@@ -241,10 +242,48 @@ impl Sim {
             title,
             username: username.map(|u| u.trim_start_matches('@').to_owned()),
             members: HashMap::new(),
+            boosts: Vec::new(),
         };
         let json = chat.to_json();
         w.chats.insert(id, chat);
         Ok(json)
+    }
+
+    /// Makes a user a Telegram Premium user, or not (the updates they send say so).
+    pub fn set_premium(&self, user_id: i64, premium: bool) -> Result<(), String> {
+        let mut w = self.world();
+        let user = w.users.get_mut(&user_id).ok_or("no such user")?;
+        user.is_premium = premium;
+        Ok(())
+    }
+
+    /// A boost of `chat_id` by `user_id` (a Premium user), lasting 30 days; its id.
+    pub fn add_boost(&self, chat_id: i64, user_id: i64) -> Result<String, String> {
+        let mut w = self.world();
+        if !w.users.get(&user_id).ok_or("no such user")?.is_premium {
+            return Err("only Premium users boost chats".into());
+        }
+        let chat = w.chats.get_mut(&chat_id).ok_or("no such chat")?;
+        let id = format!("boost-{chat_id}-{user_id}-{}", chat.boosts.len() + 1);
+        chat.boosts.push(crate::model::Boost {
+            id: id.clone(),
+            user_id,
+            add_date: unix_now(),
+            expiration_date: unix_now() + 30 * 86_400,
+        });
+        Ok(id)
+    }
+
+    /// Removes a boost (it expired or the user moved it).
+    pub fn remove_boost(&self, chat_id: i64, boost_id: &str) -> Result<(), String> {
+        let mut w = self.world();
+        let chat = w.chats.get_mut(&chat_id).ok_or("no such chat")?;
+        let before = chat.boosts.len();
+        chat.boosts.retain(|b| b.id != boost_id);
+        if chat.boosts.len() == before {
+            return Err("no such boost".into());
+        }
+        Ok(())
     }
 
     /// Sets a user's or bot's status in a chat (`left` removes).

@@ -1194,3 +1194,84 @@ async fn reissued_token_replaces_the_old_one() {
         .unwrap();
     assert_eq!(res.status(), 400, "a new token keeps the bot's id");
 }
+
+#[tokio::test]
+async fn premium_users_and_their_chat_boosts() {
+    let t = start(quick()).await;
+    let user = t.started_user("Boosty").await;
+    let channel = t
+        .ctl(
+            "/sim/chats",
+            json!({"type": "channel", "title": "Deals", "username": "deals"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    // Not Premium: no boost, and the updates say nothing of Premium.
+    let res = t
+        .http
+        .post(t.url(&format!("/sim/chats/{channel}/boosts")))
+        .json(&json!({"user_id": user}))
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.status().is_success());
+    t.ctl(
+        &format!("/sim/users/{user}/premium"),
+        json!({"premium": true}),
+    )
+    .await;
+    let boost = t
+        .ctl(
+            &format!("/sim/chats/{channel}/boosts"),
+            json!({"user_id": user}),
+        )
+        .await["boost_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The bot must administer the chat to read boosts.
+    t.ctl(
+        &format!("/sim/chats/{channel}/members"),
+        json!({"bot": TOKEN, "status": "member"}),
+    )
+    .await;
+    assert_error(
+        &t.api(
+            "getUserChatBoosts",
+            json!({"chat_id": "@deals", "user_id": user}),
+        )
+        .await,
+        400,
+        "Bad Request: not enough rights",
+    );
+    t.ctl(
+        &format!("/sim/chats/{channel}/members"),
+        json!({"bot": TOKEN, "status": "administrator"}),
+    )
+    .await;
+    let boosts = t
+        .ok(
+            "getUserChatBoosts",
+            json!({"chat_id": "@deals", "user_id": user}),
+        )
+        .await;
+    assert_eq!(boosts["boosts"].as_array().unwrap().len(), 1);
+    assert_eq!(boosts["boosts"][0]["boost_id"], boost);
+    assert_eq!(boosts["boosts"][0]["source"]["source"], "premium");
+    assert_eq!(boosts["boosts"][0]["source"]["user"]["is_premium"], true);
+    let res = t
+        .http
+        .delete(t.url(&format!("/sim/chats/{channel}/boosts/{boost}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let boosts = t
+        .ok(
+            "getUserChatBoosts",
+            json!({"chat_id": channel, "user_id": user}),
+        )
+        .await;
+    assert_eq!(boosts["boosts"], json!([]));
+}
