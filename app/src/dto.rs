@@ -95,6 +95,11 @@ pub struct GiveawayDto {
     pub captcha: bool,
     /// Extra tickets referrals may earn one entrant; 0: no invite links.
     pub referral_cap: u32,
+    pub premium_only: bool,
+    pub past_winner_days: u32,
+    pub boost_chat: Option<String>,
+    pub boost_required: bool,
+    pub boost_tickets_cap: u32,
     pub entries: u32,
     pub commitment: String,
     pub entries_hash: Option<String>,

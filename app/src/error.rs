@@ -203,6 +203,9 @@ fn field_label(field: &Field) -> Key {
         Field::Conditions => Key::GaConditions,
         Field::MaxEntries => Key::GaMaxEntries,
         Field::ReferralCap => Key::GaReferralCap,
+        Field::PastWinnerDays => Key::GaPastWinnerDays,
+        Field::BoostChat => Key::GaBoostChat,
+        Field::BoostTicketsCap => Key::GaBoostTicketsCap,
         Field::Chat => Key::GaAnnounceChat,
     }
 }

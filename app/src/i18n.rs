@@ -244,6 +244,13 @@ texts! {
     GaPseudonym => "公示名", "Pseudonym";
     GaVia => "来源", "Via";
     GaTickets => "奖券", "Tickets";
+    GaEntryRules => "参与规则", "Entry rules";
+    GaPremiumOnly => "只限 Telegram Premium 用户", "Telegram Premium users only";
+    GaPastWinnerDays => "排除最近几天内赢过本店抽奖的用户（天）", "Exclude users who won one of your giveaways in the last … days";
+    GaBoostChat => "助力（Boost）的频道", "Channel to boost";
+    GaBoostRequired => "必须先为该频道助力才能参加", "Joining needs a boost of that channel";
+    GaBoostTicketsCap => "每次助力加 1 张奖券，最多加几张", "One extra ticket per boost, at most";
+    GaRulesHint => "机器人需是该频道的管理员才能查看助力。开奖时会再次检查助力条件。", "The bot must be an administrator of that channel to see boosts. The boost condition is checked again at the draw.";
     GaReferrals => "邀请人数", "Friends invited";
     GaJoinedAt => "参与时间", "Joined";
     GaPageOf => "第 {page}/{pages} 页，共 {total} 条", "Page {page} of {pages}, {total} in all";

@@ -39,6 +39,9 @@ bot_texts! {
     ButtonJoinThis => "✅ 参与", "✅ Join";
     Joined => "✅ 参与成功！你的编号是 #{number}（公示名 {pseudonym}）。开奖后中奖者会收到私信。", "✅ You're in! Your entry number is #{number} (shown as {pseudonym} in the public list). Winners get a message after the draw.";
     AlreadyJoined => "你已经参与过了，编号 #{number}。", "You have already joined: entry #{number}.";
+    PremiumOnly => "这个抽奖只限 Telegram Premium 用户参加。", "This giveaway is for Telegram Premium users only.";
+    RecentWinner => "你在过去 {days} 天内赢得过「{shop}」的抽奖，这次不能参加。", "You won one of {shop}'s giveaways in the last {days} days, so you cannot join this one.";
+    NeedBoost => "还差一步：先为 {chat} 助力（Boost），然后再点参与。", "One more step: boost {chat} first, then tap Join again.";
     InviteLink => "👥 邀请好友：{link}\n每位通过这个链接新参加的朋友为你增加 1 张奖券（最多多得 {cap} 张）。奖券越多，中奖机会越大。", "👥 Invite friends: {link}\nEach friend who joins through this link gives you one more ticket (up to {cap} more). More tickets, better chances.";
     ReferralCredited => "🎟 有朋友通过你的链接参加了「{title}」！你现在有 {tickets} 张奖券。", "🎟 A friend joined “{title}” through your link! You now have {tickets} tickets.";
     ReferralCapReached => "🎟 有朋友通过你的链接参加了「{title}」。你已有本次抽奖允许的最多奖券：{tickets} 张。", "🎟 A friend joined “{title}” through your link. You already have the most tickets this giveaway allows: {tickets}.";

@@ -270,6 +270,22 @@ pub fn parse_deep_link(payload: &str) -> Option<&str> {
     payload.strip_prefix("g_").filter(|id| public_id_ok(id))
 }
 
+/// The longest look-back of "no recent winners", in days.
+pub const MAX_PAST_WINNER_DAYS: u32 = 3650;
+
+/// The most extra tickets a giveaway may let boosts earn one entrant.
+pub const MAX_BOOST_TICKETS: u32 = 10;
+
+/// The chat whose boosts count, as typed (`@name`, `t.me/name` or an id); empty: none.
+pub fn parse_boost_chat(text: &str) -> Result<Option<String>, ValidationError> {
+    let mut chats = parse_conditions(text)?;
+    match chats.len() {
+        0 => Ok(None),
+        1 => Ok(chats.pop()),
+        _ => Err(ValidationError::InvalidChat),
+    }
+}
+
 /// The most extra tickets a giveaway may let referrals earn one entrant.
 pub const MAX_REFERRAL_CAP: u32 = 100;
 

@@ -27,6 +27,9 @@ coded! {
         Conditions = "conditions",
         MaxEntries = "max_entries",
         ReferralCap = "referral_cap",
+        PastWinnerDays = "past_winner_days",
+        BoostChat = "boost_chat",
+        BoostTicketsCap = "boost_tickets_cap",
         Chat = "chat",
     }
 }

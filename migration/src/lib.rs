@@ -12,6 +12,7 @@ mod m20261126_000006_operate;
 mod m20261202_000007_inbox_outcome;
 mod m20261203_000008_draw_tickets;
 mod m20261203_000009_referrals;
+mod m20261203_000010_entry_rules;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_inbox_outcome::Migration),
             Box::new(m20261203_000008_draw_tickets::Migration),
             Box::new(m20261203_000009_referrals::Migration),
+            Box::new(m20261203_000010_entry_rules::Migration),
         ]
     }
 }

@@ -59,6 +59,11 @@ mod convert {
             max_entries: v.max_entries,
             captcha: v.captcha,
             referral_cap: v.referral_cap,
+            premium_only: v.premium_only,
+            past_winner_days: v.past_winner_days,
+            boost_chat: v.boost_chat,
+            boost_required: v.boost_required,
+            boost_tickets_cap: v.boost_tickets_cap,
             entries: v.entries,
             commitment: v.commitment,
             entries_hash: v.entries_hash,
@@ -164,7 +169,15 @@ pub async fn save_giveaway(
     /// Extra tickets by referrals, up to this many (absent or empty: none).
     #[server(default)]
     referral_cap: Option<String>,
+    /// Checkboxes and fields of the entry rules; absent: off.
+    #[server(default)]
+    premium_only: Option<String>,
+    #[server(default)] past_winner_days: Option<String>,
+    #[server(default)] boost_chat: Option<String>,
+    #[server(default)] boost_required: Option<String>,
+    #[server(default)] boost_tickets_cap: Option<String>,
 ) -> Result<GiveawayDto, AppError> {
+    let ticked = |c: Option<String>| c.is_some_and(|c| !c.is_empty() && c != "false");
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
     let scope = p.writer()?;
@@ -180,6 +193,11 @@ pub async fn save_giveaway(
         max_entries,
         captcha: captcha.is_some_and(|c| !c.is_empty() && c != "false"),
         referral_cap: referral_cap.unwrap_or_default(),
+        premium_only: ticked(premium_only),
+        past_winner_days: past_winner_days.unwrap_or_default(),
+        boost_chat: boost_chat.unwrap_or_default(),
+        boost_required: ticked(boost_required),
+        boost_tickets_cap: boost_tickets_cap.unwrap_or_default(),
     };
     let now = call.deps().clock.now();
     let cipher = &call.deps().cipher;

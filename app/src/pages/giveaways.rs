@@ -175,6 +175,8 @@ fn GiveawayForm(bots: Vec<BotChoice>, giveaway: Option<GiveawayDto>) -> impl Int
         .unwrap_or(domain::giveaway::Editable::ALL);
     let chosen_bot = giveaway.as_ref().and_then(|g| g.bot.clone());
     let captcha = giveaway.as_ref().is_some_and(|g| g.captcha);
+    let premium_only = giveaway.as_ref().is_some_and(|g| g.premium_only);
+    let boost_required = giveaway.as_ref().is_some_and(|g| g.boost_required);
     let tz = giveaway.as_ref().map(|g| g.time_zone.clone());
     view! {
         <ActionForm action=save attr:class="giveaway-form" attr:data-testid="giveaway-form">
@@ -239,6 +241,37 @@ fn GiveawayForm(bots: Vec<BotChoice>, giveaway: Option<GiveawayDto>) -> impl Int
                 {move || i18n.t(Key::GaCaptcha)}
             </label>
             {(!may.rules && captcha).then(|| view! { <input type="hidden" name="captcha" value="on" /> })}
+            <fieldset class="entry-rules">
+                <legend>{move || i18n.t(Key::GaEntryRules)}</legend>
+                <label class="check-field">
+                    <input type="checkbox" name=may.rules.then_some("premium_only") checked=premium_only disabled=!may.rules data-testid="premium-only" />
+                    {move || i18n.t(Key::GaPremiumOnly)}
+                </label>
+                {(!may.rules && premium_only).then(|| view! { <input type="hidden" name="premium_only" value="on" /> })}
+                <div class="field">
+                    <label for="ga-past-winners">{move || i18n.t(Key::GaPastWinnerDays)}</label>
+                    <input id="ga-past-winners" class="native-input" name="past_winner_days" inputmode="numeric"
+                        value=val(|g| if g.past_winner_days > 0 { g.past_winner_days.to_string() } else { String::new() }) readonly=!may.rules />
+                </div>
+                <div class="field-row">
+                    <div class="field">
+                        <label for="ga-boost-chat">{move || i18n.t(Key::GaBoostChat)}</label>
+                        <input id="ga-boost-chat" class="native-input" name="boost_chat" placeholder="@your_channel"
+                            value=val(|g| g.boost_chat.clone().unwrap_or_default()) readonly=!may.rules />
+                    </div>
+                    <div class="field">
+                        <label for="ga-boost-tickets">{move || i18n.t(Key::GaBoostTicketsCap)}</label>
+                        <input id="ga-boost-tickets" class="native-input" name="boost_tickets_cap" inputmode="numeric"
+                            value=val(|g| if g.boost_tickets_cap > 0 { g.boost_tickets_cap.to_string() } else { String::new() }) readonly=!may.rules />
+                    </div>
+                </div>
+                <label class="check-field">
+                    <input type="checkbox" name=may.rules.then_some("boost_required") checked=boost_required disabled=!may.rules />
+                    {move || i18n.t(Key::GaBoostRequired)}
+                </label>
+                {(!may.rules && boost_required).then(|| view! { <input type="hidden" name="boost_required" value="on" /> })}
+                <small class="hint">{move || i18n.t(Key::GaRulesHint)}</small>
+            </fieldset>
             <ErrorMessage error=action_error(save) />
             <Button button_type=ButtonType::Submit appearance=ButtonAppearance::Primary loading=save.pending()>
                 {move || i18n.t(Key::Save)}

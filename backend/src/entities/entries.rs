@@ -26,6 +26,8 @@ pub struct Model {
     pub referrals: i32,
     /// The number of the entry whose link brought this one in.
     pub referred_by: Option<i32>,
+    /// Extra tickets its boosts gave at the join (within the giveaway's cap).
+    pub boost_tickets: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

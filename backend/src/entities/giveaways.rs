@@ -47,6 +47,16 @@ pub struct Model {
     /// The most extra tickets an entrant earns by friends joining through their link;
     /// 0: no referrals.
     pub referral_cap: i32,
+    /// Only Telegram Premium users may join.
+    pub premium_only: bool,
+    /// Users who won any of this tenant's giveaways in this many days may not join (0: off).
+    pub past_winner_days: i32,
+    /// A chat (`@name` or id) whose boosts count: a condition and/or extra tickets.
+    pub boost_chat: Option<String>,
+    /// Joining needs a boost of `boost_chat` (checked at the join and again at the draw).
+    pub boost_required: bool,
+    /// Extra tickets, one per boost of `boost_chat`, at most this many.
+    pub boost_tickets_cap: i32,
 }
 
 /// The JSON columns, read back. A value that does not parse reads as empty.

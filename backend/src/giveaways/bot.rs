@@ -14,7 +14,7 @@ use crate::ServiceError;
 use crate::deps::Deps;
 use crate::entities::giveaways;
 use crate::telegram::dialog::{CB_JOIN, CB_MINE, Ctx, Feature, HandlerResult};
-use crate::telegram::membership::missing_memberships;
+use crate::telegram::membership::{boosts_of, missing_memberships};
 use crate::tenancy::TenantScope;
 use chrono::{DateTime, Utc};
 use domain::bot_text::BotText;
@@ -328,11 +328,12 @@ async fn join(
         super::referrals::remember_link(&ctx.deps, &row, user.id.0 as i64, number).await?;
     }
     let offer = offer(row.clone());
-    let who = Entrant {
+    let mut who = Entrant {
         telegram_user_id: user.id.0 as i64,
         first_name: user.first_name.clone(),
         username: user.username.clone(),
         language_code: user.language_code.clone(),
+        boost_tickets: 0,
     };
     if offer.status == Status::Open && offer.captcha && !captcha_passed {
         let joined = entries::has_joined(
@@ -387,6 +388,16 @@ async fn join(
             }
         }
     }
+    if offer.status == Status::Open && has_entry_rules(&row) {
+        match entry_rules(ctx, user, &row).await? {
+            Rules::Refused(text) => {
+                ctx.say(chat, &text, Some(join_keyboard(ctx, l, public_id)))
+                    .await?;
+                return Ok(Step::Said);
+            }
+            Rules::Pass { boost_tickets } => who.boost_tickets = boost_tickets,
+        }
+    }
     // A join by button is told by the press's answer at once, and by a receipt that
     // the join queue writes with the entry; a join by link by a message now. The
     // receipt goes to the user's private chat, never to the group or channel where the
@@ -415,6 +426,60 @@ async fn join(
         })
         .await?;
     Ok(Step::Done(joined_text(l, &joined, invites.as_ref())))
+}
+
+fn has_entry_rules(g: &giveaways::Model) -> bool {
+    g.premium_only || g.past_winner_days > 0 || g.boost_chat.is_some()
+}
+
+/// What the giveaway's entry rules say of a user who wants to join.
+enum Rules {
+    /// Not this user: the exact reason, in their language.
+    Refused(String),
+    /// May join, with this many extra tickets from boosts.
+    Pass { boost_tickets: u32 },
+}
+
+/// The giveaway's entry rules for `user`: Telegram Premium, no recent win of this
+/// tenant's giveaways, a boost of the chat. A user already in is let through (the join
+/// then says "already joined").
+async fn entry_rules(ctx: &Ctx, user: &User, g: &giveaways::Model) -> Result<Rules, ServiceError> {
+    let l = ctx.locale(user);
+    let user_id = user.id.0 as i64;
+    if entries::entry_of(&ctx.deps.db, g.id, user_id)
+        .await?
+        .is_some()
+    {
+        return Ok(Rules::Pass { boost_tickets: 0 });
+    }
+    if g.premium_only && !user.is_premium {
+        return Ok(Rules::Refused(BotText::PremiumOnly.text(l).to_owned()));
+    }
+    if g.past_winner_days > 0 {
+        let since = ctx.deps.clock.now() - chrono::Duration::days(i64::from(g.past_winner_days));
+        if entries::won_since(&ctx.deps.db, &ctx.scope, user_id, since).await? {
+            return Ok(Rules::Refused(
+                BotText::RecentWinner
+                    .text(l)
+                    .replace("{days}", &g.past_winner_days.to_string())
+                    .replace("{shop}", &ctx.tenant.name),
+            ));
+        }
+    }
+    let mut boost_tickets = 0;
+    if let Some(chat) = &g.boost_chat {
+        let boosts = match boosts_of(&ctx.bot, &ctx.meter, chat, user_id).await {
+            Ok(n) => n,
+            Err(_) => return Ok(Rules::Refused(BotText::CannotCheck.text(l).to_owned())),
+        };
+        if g.boost_required && boosts == 0 {
+            return Ok(Rules::Refused(
+                BotText::NeedBoost.text(l).replace("{chat}", chat),
+            ));
+        }
+        boost_tickets = boosts.min(g.boost_tickets_cap.max(0) as u32);
+    }
+    Ok(Rules::Pass { boost_tickets })
 }
 
 /// Where a giveaway's invite links point, when it has referrals: the bot's t.me address,

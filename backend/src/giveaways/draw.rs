@@ -11,8 +11,9 @@ use crate::crypto::open_token;
 use crate::deps::Deps;
 use crate::entities::outbox::Kind;
 use crate::entities::{entries, giveaways, tenants};
+use crate::error::TelegramError;
 use crate::ids::GiveawayId;
-use crate::telegram::membership::still_member;
+use crate::telegram::membership::{boosts_of, still_member};
 use crate::telegram::outbox::{self, Message, NewMessage};
 use chrono::Utc;
 use domain::Locale;
@@ -68,6 +69,23 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
                 still_member(bot, meter, &conditions, entry.telegram_user_id).await?
             }
             _ => true,
+        };
+        // A boost the giveaway requires is checked again: a pick whose boost is gone is
+        // skipped like one who left a channel. (Telegram unreachable: the draw waits.)
+        let eligible = match (&bot, &g.boost_chat) {
+            (Some((bot, meter)), Some(chat)) if eligible && g.boost_required => {
+                match boosts_of(bot, meter, chat, entry.telegram_user_id).await {
+                    Ok(n) => n > 0,
+                    Err(ServiceError::Telegram(
+                        e @ (TelegramError::Unavailable | TelegramError::RetryAfter(_)),
+                    )) => return Err(ServiceError::Telegram(e)),
+                    Err(e) => {
+                        tracing::warn!(giveaway = %g.id, error = %e, "boost cannot be checked");
+                        true
+                    }
+                }
+            }
+            _ => eligible,
         };
         drawing.record(pick, eligible);
         if eligible {

@@ -111,6 +111,8 @@ pub struct Entrant {
     pub first_name: String,
     pub username: Option<String>,
     pub language_code: Option<String>,
+    /// Extra tickets the user's boosts give (within the giveaway's cap), found at the join.
+    pub boost_tickets: u32,
 }
 
 /// What a join came to.
@@ -252,8 +254,44 @@ pub(super) fn new_entry(
         // Every row of a batch insert names the same columns; the join queue sets it
         // for a friend who came through an invite link.
         referred_by: Set(None),
+        boost_tickets: Set(who.boost_tickets as i32),
+        tickets: Set(1 + who.boost_tickets as i32),
         ..Default::default()
     }
+}
+
+/// Whether `user` won (a prize, not a reserve place) any of the tenant's giveaways drawn
+/// since `since`.
+pub(crate) async fn won_since(
+    db: &impl ConnectionTrait,
+    scope: &WriterScope,
+    user: i64,
+    since: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let mine: Vec<(GiveawayId, i32)> = entries::Entity::find()
+        .select_only()
+        .column(entries::Column::GiveawayId)
+        .column(entries::Column::Number)
+        .filter(entries::Column::TenantId.eq(scope.tenant_id()))
+        .filter(entries::Column::TelegramUserId.eq(user))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if mine.is_empty() {
+        return Ok(false);
+    }
+    let drawn = giveaways::Entity::find()
+        .filter(giveaways::Column::TenantId.eq(scope.tenant_id()))
+        .filter(giveaways::Column::Id.is_in(mine.iter().map(|(g, _)| *g)))
+        .filter(giveaways::Column::Status.eq(Status::Drawn))
+        .filter(giveaways::Column::DrawnAt.gte(since))
+        .all(db)
+        .await?;
+    Ok(drawn.iter().any(|g| {
+        let winners = g.outcome().map(|o| o.winners).unwrap_or_default();
+        mine.iter()
+            .any(|(id, number)| *id == g.id && winners.contains(&(*number as u32)))
+    }))
 }
 
 /// A user's entry in a giveaway, if any.

@@ -28,6 +28,16 @@ pub struct GiveawayForm {
     /// The most extra tickets friends joining through an entrant's link earn; empty or 0:
     /// no referrals.
     pub referral_cap: String,
+    /// Only Telegram Premium users may join.
+    pub premium_only: bool,
+    /// No user who won one of the tenant's giveaways in this many days (empty or 0: off).
+    pub past_winner_days: String,
+    /// The chat whose boosts count (empty: none).
+    pub boost_chat: String,
+    /// Joining needs a boost of that chat.
+    pub boost_required: bool,
+    /// One extra ticket per boost, at most this many.
+    pub boost_tickets_cap: String,
 }
 
 /// A checked form.
@@ -44,6 +54,11 @@ pub(super) struct Valid {
     pub max_entries: Option<u32>,
     pub captcha: bool,
     pub referral_cap: u32,
+    pub premium_only: bool,
+    pub past_winner_days: u32,
+    pub boost_chat: Option<String>,
+    pub boost_required: bool,
+    pub boost_tickets_cap: u32,
 }
 
 fn invalid(field: Field) -> impl FnOnce(ValidationError) -> ServiceError {
@@ -123,6 +138,19 @@ pub(super) async fn validate(
     let referral_cap = rules::parse_count(&form.referral_cap, 0, rules::MAX_REFERRAL_CAP)
         .map_err(invalid(Field::ReferralCap))?
         .unwrap_or(0);
+    let past_winner_days =
+        rules::parse_count(&form.past_winner_days, 0, rules::MAX_PAST_WINNER_DAYS)
+            .map_err(invalid(Field::PastWinnerDays))?
+            .unwrap_or(0);
+    let boost_chat =
+        rules::parse_boost_chat(&form.boost_chat).map_err(invalid(Field::BoostChat))?;
+    let boost_tickets_cap =
+        rules::parse_count(&form.boost_tickets_cap, 0, rules::MAX_BOOST_TICKETS)
+            .map_err(invalid(Field::BoostTicketsCap))?
+            .unwrap_or(0);
+    if boost_chat.is_none() && (form.boost_required || boost_tickets_cap > 0) {
+        return Err(invalid(Field::BoostChat)(ValidationError::Required));
+    }
     let bot = match PublicId::parse(form.bot.trim()) {
         Some(id) => match crate::bots::find_owned(db, scope, &id).await {
             Ok(b) => Some(b),
@@ -144,5 +172,10 @@ pub(super) async fn validate(
         max_entries,
         captcha: form.captcha,
         referral_cap,
+        premium_only: form.premium_only,
+        past_winner_days,
+        boost_required: form.boost_required && boost_chat.is_some(),
+        boost_chat,
+        boost_tickets_cap,
     })
 }

@@ -44,6 +44,11 @@ pub async fn create(
         max_entries: Set(v.max_entries.map(|m| m as i32)),
         captcha: Set(v.captcha),
         referral_cap: Set(v.referral_cap as i32),
+        premium_only: Set(v.premium_only),
+        past_winner_days: Set(v.past_winner_days as i32),
+        boost_chat: Set(v.boost_chat),
+        boost_required: Set(v.boost_required),
+        boost_tickets_cap: Set(v.boost_tickets_cap as i32),
         status: Set(Status::Draft),
         seed_sealed: Set(cipher.seal_bytes(&seed_aad(&public_id), &seed.0)),
         draw_protocol: Set(i16::from(draw::Protocol::CURRENT.number())),
@@ -85,7 +90,12 @@ pub async fn update(
         && v.conditions == g.conditions()
         && v.max_entries.map(|m| m as i32) == g.max_entries
         && v.captcha == g.captcha
-        && v.referral_cap as i32 == g.referral_cap;
+        && v.referral_cap as i32 == g.referral_cap
+        && v.premium_only == g.premium_only
+        && v.past_winner_days as i32 == g.past_winner_days
+        && v.boost_chat == g.boost_chat
+        && v.boost_required == g.boost_required
+        && v.boost_tickets_cap as i32 == g.boost_tickets_cap;
     let schedule_same = v.starts_at == g.starts_at && v.ends_at == g.ends_at;
     let refuse = |what| Err(ServiceError::Conflict(what));
     if !may.rules && !rules_same {
@@ -110,6 +120,11 @@ pub async fn update(
     a.max_entries = Set(v.max_entries.map(|m| m as i32));
     a.captcha = Set(v.captcha);
     a.referral_cap = Set(v.referral_cap as i32);
+    a.premium_only = Set(v.premium_only);
+    a.past_winner_days = Set(v.past_winner_days as i32);
+    a.boost_chat = Set(v.boost_chat);
+    a.boost_required = Set(v.boost_required);
+    a.boost_tickets_cap = Set(v.boost_tickets_cap as i32);
     a.bot_id = Set(Some(v.bot_id));
     a.updated_at = Set(now);
     // Only while it is still in the state we checked.

@@ -111,8 +111,9 @@ pub(super) async fn credit(
         };
         let before = inviter.referrals.max(0) as u32;
         let referrals = before + new.len() as u32;
-        let tickets = tickets_for(referrals, cap);
-        let gained = tickets > tickets_for(before, cap);
+        let boosts = inviter.boost_tickets.max(0) as u32;
+        let tickets = tickets_for(referrals, cap) + boosts;
+        let gained = referrals.min(cap) > before.min(cap);
         let (id, user, language) = (
             inviter.id,
             inviter.telegram_user_id,

@@ -1,5 +1,6 @@
 //! Join conditions checked with getChatMember: is a user a member of these channels and
-//! groups? Asked when someone joins and again for each pick of a draw.
+//! groups? And with getUserChatBoosts: how many boosts has a user given a chat? Asked when
+//! someone joins and again for each pick of a draw.
 
 use crate::ServiceError;
 use crate::botapi::{Meter, classify};
@@ -60,6 +61,24 @@ pub async fn missing_memberships(
         }
     }
     Ok(missing)
+}
+
+/// How many boosts `user_id` has given `chat` (getUserChatBoosts; the bot must
+/// administer the chat). Telegram unreachable → error; a refusal (the bot is not an
+/// administrator, the chat is gone) → an error the caller reports as "cannot check".
+pub async fn boosts_of(
+    bot: &teloxide::Bot,
+    meter: &Meter,
+    chat: &str,
+    user_id: i64,
+) -> Result<u32, ServiceError> {
+    let answer = bot
+        .get_user_chat_boosts(recipient(chat), UserId(user_id as u64))
+        .await;
+    match meter.count("getUserChatBoosts", answer) {
+        Ok(b) => Ok(b.boosts.len() as u32),
+        Err(e) => Err(ServiceError::Telegram(classify("getUserChatBoosts", &e))),
+    }
 }
 
 /// A chat as the Bot API addresses it: `-100…` ids as ids, `@name` as a username.

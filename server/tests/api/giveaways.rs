@@ -628,6 +628,7 @@ db_test!(concurrent_joins_get_one_entry_each, |db| async move {
     for i in 0..30i64 {
         let (db, cipher, id) = (app.db.clone(), cipher.clone(), id.clone());
         let who = Entrant {
+            boost_tickets: 0,
             telegram_user_id: if i < 10 { 4242 } else { 5000 + i },
             first_name: format!("U{i}"),
             username: None,

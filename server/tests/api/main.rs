@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod bots;
 mod cluster;
+mod entry_rules;
 mod giveaways;
 mod guards;
 mod hostile;
