@@ -78,8 +78,9 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
   await page.getByLabel('Reserve winners').fill('2');
   const now = await serverNow(req);
   await page.getByLabel('Starts').fill(shanghai(now - 60_000));
-  await page.getByLabel('Ends').fill(shanghai(now + 86_400_000));
+  await page.getByLabel('Ends', { exact: true }).fill(shanghai(now + 86_400_000));
   await page.getByLabel('Condition: member of these channels or groups').fill(`@${channel.username}`);
+  await page.getByLabel('Extra tickets for inviting friends, at most').fill('3');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page).toHaveURL(/\/giveaways\/[a-z0-9]{16}$/);
   const id = page.url().split('/').pop()!;
@@ -89,7 +90,8 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
   await page.getByTestId('publish').click();
   await expect(page.getByTestId('giveaway-status')).toHaveText('Open');
 
-  // 50 members join with the button, 10 by the t.me link; 5 outsiders are told why not.
+  // 50 members join with the button, then 10 by entry #1's invite link; 5 outsiders are
+  // told why not.
   const members = await newUsers(req, 60, 'Fan');
   const outsiders = await newUsers(req, 5, 'Outsider');
   for (const u of members) {
@@ -108,8 +110,10 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
     req.post(`${sim()}/sim/users/${u}/press`, {
       data: { bot: `@${bot.username}`, message_id: cards[i].message_id, data: cards[i].reply_markup.inline_keyboard[0][0].callback_data },
     })));
-  await Promise.all(byLink.map((u) => req.post(`${sim()}/sim/users/${u}/start`, { data: { bot: `@${bot.username}`, payload: `g_${id}` } })));
   const answers = await nth(req, byButton, bot.username, 3);
+  const first = answers.find((m) => m.text.startsWith("✅ You're in! Your entry number is #1 "))!;
+  expect(first.text).toContain(`https://t.me/${bot.username}?start=r_${id}_1`);
+  await Promise.all(byLink.map((u) => req.post(`${sim()}/sim/users/${u}/start`, { data: { bot: `@${bot.username}`, payload: `r_${id}_1` } })));
   const linkAnswers = await nth(req, byLink, bot.username, 1);
   const joined = [...answers.slice(0, 50), ...linkAnswers];
   expect(joined.every((m) => m.text.startsWith("✅ You're in! Your entry number is #"))).toBeTruthy();
@@ -125,6 +129,10 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
   await page.locator('#entry-q').fill('Fan7');
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page.getByTestId('entry-row')).toHaveCount(1);
+  // Entry #1 brought ten friends: 1 + 3 tickets (the cap).
+  await page.locator('#entry-q').fill('#1');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('entry-row').first().getByTestId('entry-tickets')).toHaveText('4');
 
   // The clock moves past the end: the scheduler closes and draws, no sleeping.
   const moved = await req.post('/test/clock', { data: { advance_secs: 2 * 86_400 } });
@@ -143,6 +151,7 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
   // Anyone can verify: ✓, computed in the browser when JavaScript runs.
   await open(page, testInfo, `/verify/${id}`);
   await expect(page.getByTestId('verdict')).toContainText('✓ Verified');
+  await expect(page.getByTestId('protocol')).toContainText('version 2: picks weighted by tickets');
   await expect(page.getByTestId('computed-where')).toHaveText(
     jsEnabled(testInfo) ? 'Computed in your browser.' : 'Computed by the server with the same code (enable JavaScript to compute it in your browser).',
   );

@@ -106,7 +106,8 @@ pub async fn enqueue(db: &impl ConnectionTrait, rows: Vec<NewMessage>) -> Result
     Ok(())
 }
 
-/// How a giveaway's notices stand.
+/// How a giveaway's draw messages stand (winners' notices and the result post; not
+/// what joins and referrals sent).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
     pub sent: u64,
@@ -126,6 +127,8 @@ pub async fn progress(
         .column(outbox::Column::LastError)
         .column_as(outbox::Column::Id.count(), "n")
         .filter(outbox::Column::GiveawayId.eq(giveaway_id))
+        // The draw's messages only, not what joins and referrals sent before it.
+        .filter(outbox::Column::Kind.is_in([Kind::WinnerDm, Kind::ResultPost]))
         .group_by(outbox::Column::Status)
         .group_by(outbox::Column::LastError)
         .into_tuple()
