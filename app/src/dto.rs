@@ -108,6 +108,8 @@ pub struct GiveawayDto {
     pub winners: Vec<(u32, String)>,
     pub reserve_winners: Vec<u32>,
     pub skipped: Vec<u32>,
+    /// Winners replaced since the draw, in order (the winners above are as they stand).
+    pub rerolls: Vec<domain::draw::Reroll>,
     pub notices: Option<NoticeProgressDto>,
     /// Seconds until the end, from the server's (scheduler's) clock; negative when past.
     pub secs_left: i64,

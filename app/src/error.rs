@@ -139,6 +139,7 @@ impl AppError {
                     Conflict::Email => Key::ErrEmailTaken,
                     Conflict::Bot => Key::ErrBotAlreadyYours,
                     Conflict::BotElsewhere => Key::ErrBotElsewhere,
+                    Conflict::NoReserveLeft => Key::ErrNoReserveLeft,
                     w if w.is_giveaway_lock() => Key::ErrGiveawayLocked,
                     _ => Key::ErrConflict,
                 })
@@ -202,6 +203,7 @@ fn field_label(field: &Field) -> Key {
         Field::Bot => Key::GaBot,
         Field::Conditions => Key::GaConditions,
         Field::MaxEntries => Key::GaMaxEntries,
+        Field::RerollNumber => Key::GaRerollNumber,
         Field::ReferralCap => Key::GaReferralCap,
         Field::PastWinnerDays => Key::GaPastWinnerDays,
         Field::BoostChat => Key::GaBoostChat,

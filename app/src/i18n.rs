@@ -288,6 +288,16 @@ texts! {
     VerifyList => "参与名单（编号 公示名）", "Entry list (number pseudonym)";
     VerifyListHint => "可以粘贴你下载的名单来核对；改动任何一行，验证都会失败。", "Paste a list you downloaded to check it; change any line and the check fails.";
     VerifyProtocol => "抽奖规则", "Draw rules";
+    ErrNoReserveLeft => "候补已全部用完，不能再替换中奖者。", "Every reserve has stepped in already: no winner can be replaced.";
+    GaReroll => "替换中奖者", "Replace a winner";
+    GaRerollNumber => "中奖者编号", "Winner's entry number";
+    GaRerollReason => "原因（会公开）", "Reason (published)";
+    GaRerollHint => "奖品交给下一位候补；原结果和这次替换都会公开在验证页。", "The prize goes to the next reserve; the first result and this replacement are both published on the verify page.";
+    VerifyCheckRerolls => "每次替换中奖者，奖品都依次给了下一位候补", "Each replaced winner's prize went to the next reserve, in order";
+    VerifyRerolls => "替换记录（最初的结果保留在上方）", "Replacements (the first result stays above)";
+    RerollUnclaimed => "未在期限内领奖", "prize not claimed in time";
+    RerollUnreachable => "无法联系（屏蔽了机器人或从未启动）", "could not be reached (blocked the bot or never started it)";
+    RerollManual => "主办方替换", "replaced by the organiser";
     VerifyProtocolV1 => "第 1 版：每个参与者一次机会", "version 1: one chance per entry";
     VerifyProtocolV2 => "第 2 版：按奖券数加权抽取，每行末尾是该参与者的奖券数", "version 2: picks weighted by tickets; each line ends with that entry's ticket count";
     VerifyDownloadList => "下载名单", "Download the list";

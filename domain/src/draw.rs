@@ -21,7 +21,9 @@
 //! giveaway keeps verifying by v1's rules: the version is in its published facts, and its
 //! commitment (made before anyone joined) names it.
 
+pub mod reroll;
 mod weighted;
+pub use reroll::{Reroll, RerollReason};
 pub use weighted::WeightedSampler;
 
 use rand_chacha::ChaCha20Rng;
@@ -430,6 +432,9 @@ pub struct Published {
     /// The announced result.
     pub winners: Vec<u32>,
     pub reserves: Vec<u32>,
+    /// Winners replaced since, in order (absent: none).
+    #[serde(default)]
+    pub rerolls: Vec<Reroll>,
 }
 
 /// One check of a verification, for the page and the CLI to show.
@@ -447,6 +452,9 @@ pub enum CheckKind {
     EntriesHash,
     /// Recomputing the picks gives the announced winners and reserves.
     Winners,
+    /// Each reroll replaced a winner of that moment by the next reserve (only shown
+    /// when there are rerolls).
+    Rerolls,
 }
 
 /// Recomputes a draw from the published list text and facts. Each check is reported;
@@ -469,7 +477,7 @@ pub fn verify(list_text: &str, p: &Published) -> Result<Vec<Check>, DrawError> {
         p.reserves_wanted,
     )
     .run(|pick| !skipped.contains(&pick));
-    Ok(vec![
+    let mut checks = vec![
         Check {
             what: CheckKind::Commitment,
             ok: commitment(p.protocol, &p.seed) == p.commitment,
@@ -484,7 +492,14 @@ pub fn verify(list_text: &str, p: &Published) -> Result<Vec<Check>, DrawError> {
                 && again.reserves == p.reserves
                 && again.skipped == p.skipped,
         },
-    ])
+    ];
+    if !p.rerolls.is_empty() {
+        checks.push(Check {
+            what: CheckKind::Rerolls,
+            ok: reroll::apply(&p.winners, &p.reserves, &p.rerolls).is_ok(),
+        });
+    }
+    Ok(checks)
 }
 
 #[cfg(test)]
@@ -588,6 +603,7 @@ mod tests {
             skipped: out.skipped.clone(),
             winners: out.winners.clone(),
             reserves: out.reserves.clone(),
+            rerolls: vec![],
         };
         let all_ok = |checks: Vec<Check>| checks.iter().all(|c| c.ok);
         assert!(all_ok(verify(&list, &published).unwrap()));
@@ -687,6 +703,7 @@ mod tests {
             skipped: out.skipped,
             winners: out.winners,
             reserves: out.reserves,
+            rerolls: vec![],
         };
         (text, published)
     }
@@ -737,6 +754,36 @@ mod tests {
         )
         .run(|_| true);
         assert_eq!((picks.winners, picks.reserves), (vec![2, 4], vec![3]));
+    }
+
+    #[test]
+    fn rerolls_are_checked_when_published() {
+        let list = ticketed(&[1, 2, 3, 1, 1, 2]);
+        let (text, mut p) = publish_v2(h(5), &list, 2, 2);
+        assert_eq!(
+            verify(&text, &p).unwrap().len(),
+            3,
+            "no rerolls, no fourth check"
+        );
+        let r = reroll::next(
+            &p.winners,
+            &p.reserves,
+            &[],
+            p.winners[1],
+            RerollReason::Unclaimed,
+            String::new(),
+            "2026-12-03T00:00:00Z".into(),
+        )
+        .unwrap();
+        p.rerolls.push(r);
+        let checks = verify(&text, &p).unwrap();
+        assert_eq!(checks.len(), 4);
+        assert!(checks.iter().all(|c| c.ok), "{checks:?}");
+        // The second reserve claimed to step in first: ✗ on the rerolls.
+        p.rerolls[0].replacement = p.reserves[1];
+        let checks = verify(&text, &p).unwrap();
+        assert!(checks[3].what == CheckKind::Rerolls && !checks[3].ok);
+        assert!(checks[..3].iter().all(|c| c.ok));
     }
 
     #[test]
@@ -851,6 +898,7 @@ mod tests {
                 skipped: out.skipped,
                 winners: out.winners,
                 reserves: out.reserves,
+                rerolls: vec![],
             };
             prop_assert!(verify(&list, &p).unwrap().iter().all(|c| c.ok));
         }

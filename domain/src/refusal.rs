@@ -26,6 +26,7 @@ coded! {
         Bot = "bot",
         Conditions = "conditions",
         MaxEntries = "max_entries",
+        RerollNumber = "number",
         ReferralCap = "referral_cap",
         PastWinnerDays = "past_winner_days",
         BoostChat = "boost_chat",
@@ -53,6 +54,8 @@ coded! {
         GiveawayBotLocked = "giveaway_bot_locked",
         /// The schedule is fixed (an open giveaway's end may only move later).
         GiveawayScheduleLocked = "giveaway_schedule_locked",
+        /// Every reserve has already stepped in: no winner can be replaced.
+        NoReserveLeft = "no_reserve_left",
     }
 }
 

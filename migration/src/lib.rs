@@ -13,6 +13,7 @@ mod m20261202_000007_inbox_outcome;
 mod m20261203_000008_draw_tickets;
 mod m20261203_000009_referrals;
 mod m20261203_000010_entry_rules;
+mod m20261203_000011_rerolls;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_draw_tickets::Migration),
             Box::new(m20261203_000009_referrals::Migration),
             Box::new(m20261203_000010_entry_rules::Migration),
+            Box::new(m20261203_000011_rerolls::Migration),
         ]
     }
 }

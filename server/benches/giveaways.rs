@@ -47,6 +47,7 @@ fn draw_bench() {
         skipped: vec![],
         winners: outcome.winners,
         reserves: outcome.reserves,
+        rerolls: vec![],
     };
     let ok = draw::verify(&list, &published)
         .unwrap()

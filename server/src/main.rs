@@ -104,6 +104,7 @@ fn verify(list: &std::path::Path, draw: &std::path::Path) -> anyhow::Result<()> 
             CheckKind::Commitment => "the seed matches the commitment published in advance",
             CheckKind::EntriesHash => "the list matches the hash published at the close",
             CheckKind::Winners => "drawing again gives the published winners and reserves",
+            CheckKind::Rerolls => "each replaced winner's prize went to the next reserve, in order",
         };
         println!("{} {what}", if c.ok { "✓" } else { "✗" });
     }

@@ -42,6 +42,7 @@ mod convert {
             winners,
             reserve_winners: outcome.reserves,
             skipped: outcome.skipped,
+            rerolls: v.rerolls,
             notices: notices.map(|p| NoticeProgressDto {
                 sent: p.sent,
                 pending: p.pending,
@@ -236,6 +237,24 @@ pub async fn cancel_giveaway(id: String) -> Result<GiveawayDto, AppError> {
     let deps = call.deps();
     let v =
         backend::giveaways::cancel(call.db(), &scope, &deps.cipher, &id, deps.clock.now()).await?;
+    call.redirect_plain_form(&format!("/giveaways/{id}"));
+    dto(&call, &p.scope, v).await
+}
+
+/// Replaces a drawn giveaway's winner `number` by the next reserve, `reason` published.
+#[server(endpoint = "giveaways/reroll")]
+pub async fn reroll_winner(
+    id: String,
+    number: String,
+    reason: String,
+) -> Result<GiveawayDto, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let scope = p.writer()?;
+    let id = crate::server::public_id(&id)?;
+    let deps = call.deps();
+    backend::giveaways::rerolls::reroll(deps, &scope, &id, &number, &reason).await?;
+    let v = backend::giveaways::get(call.db(), &p.scope, &deps.cipher, &id).await?;
     call.redirect_plain_form(&format!("/giveaways/{id}"));
     dto(&call, &p.scope, v).await
 }

@@ -2,8 +2,8 @@
 //! actions, live entry count, entries table, exports, notice progress).
 
 use crate::api::giveaways::{
-    AnnounceGiveaway, CancelGiveaway, PublishGiveaway, SaveGiveaway, bot_choices, get_giveaway,
-    giveaway_entries, list_giveaways,
+    AnnounceGiveaway, CancelGiveaway, PublishGiveaway, RerollWinner, SaveGiveaway, bot_choices,
+    get_giveaway, giveaway_entries, list_giveaways,
 };
 use crate::components::{ErrorMessage, action_error};
 use crate::dto::{BotChoice, GiveawayDto, NoticeProgressDto};
@@ -403,8 +403,13 @@ fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
     let publish = ServerAction::<PublishGiveaway>::new();
     let cancel = ServerAction::<CancelGiveaway>::new();
     let announce = ServerAction::<AnnounceGiveaway>::new();
+    let reroll = ServerAction::<RerollWinner>::new();
     let here = format!("/giveaways/{}", g.id);
     for_each_reload(publish, cancel, announce, here.clone());
+    let back = here.clone();
+    go_on_success(reroll, move |_| back.clone());
+    let rerolls = g.rerolls.clone();
+    let id4 = g.id.clone();
     let status = g.status;
     let key = status_key(status);
     let class = format!("status-tag ga-{}", status.code());
@@ -466,6 +471,25 @@ fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
                     <small class="muted">{move || i18n.t(Key::GaReserves)} ": " {reserves.iter().map(|r| format!("#{r}")).collect::<Vec<_>>().join(", ")}</small>
                 })}
                 {g.notices.clone().map(|n| view! { <NoticeBar n=n /> })}
+                {(!rerolls.is_empty()).then(|| view! {
+                    <div class="fact-label">{move || i18n.t(Key::VerifyRerolls)}</div>
+                    <ul class="reroll-list" data-testid="rerolls">
+                        {rerolls.iter().map(|r| view! { <RerollLine r=r.clone() /> }).collect_view()}
+                    </ul>
+                })}
+                <details class="confirm">
+                    <summary class="link-button">{move || i18n.t(Key::GaReroll)}</summary>
+                    <ActionForm action=reroll attr:class="reroll-form">
+                        <input type="hidden" name="id" value=id4.clone() />
+                        <label for="reroll-number">{move || i18n.t(Key::GaRerollNumber)}</label>
+                        <input id="reroll-number" class="native-input" name="number" inputmode="numeric" />
+                        <label for="reroll-reason">{move || i18n.t(Key::GaRerollReason)}</label>
+                        <input id="reroll-reason" class="native-input" name="reason" maxlength="200" />
+                        <small class="hint">{move || i18n.t(Key::GaRerollHint)}</small>
+                        <Button button_type=ButtonType::Submit loading=reroll.pending()>{move || i18n.t(Key::GaReroll)}</Button>
+                    </ActionForm>
+                    <ErrorMessage error=action_error(reroll) />
+                </details>
             </Card>
         })}
         <div class="ga-actions">
@@ -515,6 +539,21 @@ fn for_each_reload(
     go_on_success(publish, move |_| h1.clone());
     go_on_success(cancel, move |_| h2.clone());
     go_on_success(announce, move |_| h3.clone());
+}
+
+/// One reroll: who lost the prize, who took it, why, when.
+#[component]
+pub fn RerollLine(r: domain::draw::Reroll) -> impl IntoView {
+    let i18n = use_i18n();
+    let why = match r.reason {
+        domain::draw::RerollReason::Unclaimed => Key::RerollUnclaimed,
+        domain::draw::RerollReason::Unreachable => Key::RerollUnreachable,
+        domain::draw::RerollReason::Manual => Key::RerollManual,
+    };
+    let note = (!r.note.is_empty()).then(|| format!(": {}", r.note));
+    view! {
+        <li>"#" {r.replaced} " → #" {r.replacement} " · " {move || i18n.t(why)} {note} " · " <small class="muted">{r.at.clone()}</small></li>
+    }
 }
 
 /// Sent / pending / failed as a bar, with the reasons of failures.

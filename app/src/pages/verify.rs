@@ -7,6 +7,7 @@ use crate::api::giveaways::verify_record;
 use crate::components::{ErrorMessage, LangSwitch};
 use crate::dto::PublicRecordDto;
 use crate::i18n::{Key, use_i18n};
+use crate::pages::giveaways::RerollLine;
 use domain::draw::{CheckKind, Protocol, verify};
 use domain::giveaway::{Status, assign_prizes};
 use leptos::either::Either;
@@ -65,6 +66,7 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
         CheckKind::Commitment => Key::VerifyCheckCommitment,
         CheckKind::EntriesHash => Key::VerifyCheckEntries,
         CheckKind::Winners => Key::VerifyCheckWinners,
+        CheckKind::Rerolls => Key::VerifyCheckRerolls,
     };
     let winners = published
         .as_ref()
@@ -80,6 +82,10 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
         format!("/verify/{}/draw.json", r.id),
     );
     let drawn = r.status == Status::Drawn;
+    let rerolls = published
+        .as_ref()
+        .map(|p| p.rerolls.clone())
+        .unwrap_or_default();
     view! {
         <h1>{r.title.clone()}</h1>
         <p class="muted">{move || i18n.t(Key::VerifyIntro)}</p>
@@ -114,6 +120,12 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
                 </ul>
                 <h2>{move || i18n.t(Key::GaWinners)}</h2>
                 <ol class="winner-list">{winners.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ol>
+                {(!rerolls.is_empty()).then(|| view! {
+                    <h2>{move || i18n.t(Key::VerifyRerolls)}</h2>
+                    <ul class="reroll-list" data-testid="rerolls">
+                        {rerolls.iter().map(|r| view! { <RerollLine r=r.clone() /> }).collect_view()}
+                    </ul>
+                })}
                 <h2>{move || i18n.t(Key::VerifyList)}</h2>
                 <p class="muted">{move || i18n.t(Key::VerifyListHint)}</p>
                 <p>

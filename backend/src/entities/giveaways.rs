@@ -57,6 +57,8 @@ pub struct Model {
     pub boost_required: bool,
     /// Extra tickets, one per boost of `boost_chat`, at most this many.
     pub boost_tickets_cap: i32,
+    /// JSON `Vec<domain::draw::Reroll>`: winners replaced since the draw, in order.
+    pub rerolls: Option<String>,
 }
 
 /// The JSON columns, read back. A value that does not parse reads as empty.
@@ -74,6 +76,27 @@ impl Model {
     pub fn protocol(&self) -> Result<domain::draw::Protocol, domain::draw::DrawError> {
         let n = u8::try_from(self.draw_protocol).unwrap_or(u8::MAX);
         domain::draw::Protocol::try_from(n)
+    }
+
+    /// The rerolls since the draw (none while there are none).
+    pub fn rerolls(&self) -> Vec<domain::draw::Reroll> {
+        self.rerolls
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default()
+    }
+
+    /// The winners as they stand, after the rerolls (the reserves still unused); the
+    /// first result is [`Model::outcome`].
+    pub fn current_outcome(&self) -> Option<domain::draw::Outcome> {
+        let mut o = self.outcome()?;
+        if let Ok((winners, reserves)) =
+            domain::draw::reroll::apply(&o.winners, &o.reserves, &self.rerolls())
+        {
+            o.winners = winners;
+            o.reserves = reserves;
+        }
+        Some(o)
     }
 
     /// The draw's outcome, once drawn.

@@ -28,6 +28,77 @@ pub(super) fn winner_notice_key(giveaway: GiveawayId, number: u32) -> String {
     format!("win:{giveaway}:{number}")
 }
 
+/// A winner's direct message: what they won, their number, the way to verify.
+fn winner_message(
+    g: &giveaways::Model,
+    tenant: &tenants::Model,
+    bot_id: crate::ids::BotId,
+    entry: &entries::Model,
+    prize: &str,
+    verify_url: &str,
+    default_locale: Locale,
+) -> NewMessage {
+    let l = locale_for(entry.language_code.as_deref(), default_locale);
+    let number = entry.number.max(0) as u32;
+    NewMessage {
+        tenant_id: g.tenant_id,
+        bot_id,
+        giveaway_id: Some(g.id),
+        kind: Kind::WinnerDm,
+        chat_id: entry.telegram_user_id,
+        message: Message {
+            text: BotText::WinnerDm
+                .text(l)
+                .replace("{name}", &entry.first_name)
+                .replace("{title}", &g.title)
+                .replace("{prize}", prize)
+                .replace("{number}", &number.to_string())
+                .replace("{shop}", &tenant.name),
+            links: vec![(
+                BotText::ButtonVerify.text(l).to_owned(),
+                verify_url.to_owned(),
+            )],
+            callbacks: vec![],
+        },
+        dedupe_key: winner_notice_key(g.id, number),
+    }
+}
+
+/// The message telling entry `number` of drawn giveaway `g` that it won `prize` (after
+/// a reroll); `None` when the giveaway has no bot any more.
+pub(super) async fn winner_notice(
+    deps: &Deps,
+    db: &impl sea_orm::ConnectionTrait,
+    g: &giveaways::Model,
+    number: u32,
+    prize: &str,
+) -> Result<Option<NewMessage>, ServiceError> {
+    let Some(bot) = bot_of_giveaway(db, g).await? else {
+        return Ok(None);
+    };
+    let entry = entries::Entity::find()
+        .filter(entries::Column::GiveawayId.eq(g.id))
+        .filter(entries::Column::Number.eq(number as i32))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let tenant = tenants::Entity::find_by_id(g.tenant_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let default_locale = Locale::from_tag(&tenant.bot_locale).unwrap_or_default();
+    let verify_url = format!("{}/verify/{}", deps.public_url, g.public_id);
+    Ok(Some(winner_message(
+        g,
+        &tenant,
+        bot.id,
+        &entry,
+        prize,
+        &verify_url,
+        default_locale,
+    )))
+}
+
 /// The fair draw of one closed giveaway, its winners' notices and its result post.
 /// `Ok(false)` when someone else drew it first.
 pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, ServiceError> {
@@ -106,26 +177,15 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
             let Some(entry) = picked.iter().find(|p| p.number as u32 == number) else {
                 continue;
             };
-            let l = locale_for(entry.language_code.as_deref(), default_locale);
-            notices.push(NewMessage {
-                tenant_id: g.tenant_id,
-                bot_id: b.id,
-                giveaway_id: Some(g.id),
-                kind: Kind::WinnerDm,
-                chat_id: entry.telegram_user_id,
-                message: Message {
-                    text: BotText::WinnerDm
-                        .text(l)
-                        .replace("{name}", &entry.first_name)
-                        .replace("{title}", &g.title)
-                        .replace("{prize}", prize)
-                        .replace("{number}", &number.to_string())
-                        .replace("{shop}", &tenant.name),
-                    links: vec![(BotText::ButtonVerify.text(l).to_owned(), verify_url.clone())],
-                    callbacks: vec![],
-                },
-                dedupe_key: winner_notice_key(g.id, number),
-            });
+            notices.push(winner_message(
+                g,
+                &tenant,
+                b.id,
+                entry,
+                prize,
+                &verify_url,
+                default_locale,
+            ));
         }
         if let Some(chat) = g.announce_chat_id {
             let winners = assign_prizes(&prizes, &outcome.winners)

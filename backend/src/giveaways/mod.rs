@@ -18,6 +18,7 @@ pub mod joiner;
 pub mod manage;
 pub mod publication;
 pub mod referrals;
+pub mod rerolls;
 pub mod scheduler;
 
 pub use bot::Giveaways;
@@ -71,7 +72,10 @@ pub struct GiveawayView {
     pub entries_hash: Option<String>,
     /// Revealed once drawn.
     pub seed: Option<String>,
+    /// The winners as they stand (after rerolls).
     pub outcome: Option<Outcome>,
+    /// Winners replaced since the draw, in order.
+    pub rerolls: Vec<domain::draw::Reroll>,
 }
 
 fn view(
@@ -88,7 +92,8 @@ fn view(
     Ok(GiveawayView {
         prizes: g.prizes(),
         conditions: g.conditions(),
-        outcome: g.outcome(),
+        outcome: g.current_outcome(),
+        rerolls: g.rerolls(),
         reserves: g.reserves.max(0) as u32,
         max_entries: g.max_entries.map(|m| m.max(0) as u32),
         captcha: g.captcha,

@@ -106,6 +106,7 @@ pub async fn public_record(
                 skipped: o.skipped,
                 winners: o.winners,
                 reserves: o.reserves,
+                rerolls: g.rerolls(),
             })
         }
         _ => None,
@@ -241,7 +242,7 @@ pub async fn winners(
     public_id: &PublicId,
 ) -> Result<Vec<WinnerRow>, ServiceError> {
     let g = find_owned(db, scope, public_id).await?;
-    let Some(outcome) = g.outcome() else {
+    let Some(outcome) = g.current_outcome() else {
         return Ok(vec![]);
     };
     let prizes = g.prizes();

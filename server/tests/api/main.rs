@@ -13,4 +13,5 @@ mod hostile;
 mod metrics;
 mod pages;
 mod referrals;
+mod rerolls;
 mod webhook;

@@ -1,0 +1,146 @@
+//! Replacing a winner after the draw, over real HTTP: the next reserve takes the prize and
+//! is told, the first result stays published with the reroll beside it, the verifier
+//! replays it; bad input and another tenant's ids are refused.
+
+use crate::bots::{TOKEN_A, TOKEN_B, connect, new_user};
+use crate::giveaways::{
+    Shop, advance, form, local, nth_text, publish_new, shop, utc_tenant, wait_status,
+};
+use crate::helpers::*;
+use app::error::AppError;
+use domain::draw::{CheckKind, Published, RerollReason};
+use domain::{Conflict, ValidationError};
+use serde_json::Value;
+
+db_test!(
+    a_winner_replaced_by_hand_is_published_beside_the_first_result,
+    |db| async move {
+        let Shop { sim, app, a, bot } = shop(db).await;
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let now = chrono::Utc::now();
+        let (starts, ends) = (
+            local(now - chrono::Duration::minutes(5)),
+            local(now + chrono::Duration::days(1)),
+        );
+        let mut f = form(&bot, &starts, &ends, "");
+        f[4].1 = "2";
+        let id = publish_new(&app, &a, &f).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut users = Vec::new();
+        for i in 0..6 {
+            let u = new_user(&sim, &format!("U{i}"), "en");
+            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
+                .unwrap();
+            nth_text(&sim, u, TOKEN_A, 1).await;
+            users.push(u);
+        }
+        advance(&app, 2 * 86_400).await;
+        let drawn = wait_status(&app, &a, &id, "drawn").await;
+        let first: Vec<u64> = drawn["winners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w[0].as_u64().unwrap())
+            .collect();
+        let reserves: Vec<u64> = drawn["reserve_winners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_u64().unwrap())
+            .collect();
+        assert_eq!((first.len(), reserves.len()), (3, 2));
+        let loser = (1..=6u64)
+            .find(|n| !first.contains(n) && !reserves.contains(n))
+            .unwrap();
+
+        let reroll = |c: &reqwest::Client, number: String, reason: &'static str| {
+            let (c, id, app) = (c.clone(), id.clone(), &app);
+            async move {
+                app.call_with(
+                    &c,
+                    "giveaways/reroll",
+                    &[("id", &id), ("number", &number), ("reason", reason)],
+                    &[],
+                )
+                .await
+            }
+        };
+        // Another tenant, a reason left out, a number that is not a winner: refused.
+        let b = utc_tenant(&app, "b@example.com", "Club B").await;
+        connect(&app, &b, TOKEN_B).await;
+        assert_eq!(
+            reroll(&b, first[0].to_string(), "x").await.error(),
+            AppError::NotFound
+        );
+        assert_eq!(
+            reroll(&a, first[0].to_string(), "  ").await.error(),
+            AppError::Validation {
+                field: domain::Field::Reason,
+                code: ValidationError::Required
+            }
+        );
+        assert_eq!(
+            reroll(&a, loser.to_string(), "x").await.error(),
+            AppError::Validation {
+                field: domain::Field::RerollNumber,
+                code: ValidationError::InvalidNumber
+            }
+        );
+
+        // The first winner is replaced: the first reserve takes the same prize and is told.
+        let after: Value = reroll(&a, first[0].to_string(), "did not answer for a week")
+            .await
+            .json();
+        assert_eq!(after["winners"][0][0], reserves[0]);
+        assert_eq!(after["winners"][0][1], "Gift card");
+        assert_eq!(after["rerolls"][0]["reason"], "manual");
+        let replacement = users[reserves[0] as usize - 1];
+        let (told, _) = nth_text(&sim, replacement, TOKEN_A, 2).await;
+        assert!(
+            told.starts_with(&format!("🎉 Congratulations U{}!", reserves[0] - 1)),
+            "{told}"
+        );
+
+        // Published: the first result as it was, the reroll beside it, ✓ by the verifier.
+        let record: Value = app.call("verify/record", &[("id", &id)]).await.json();
+        let list = record["entry_list"].as_str().unwrap().to_owned();
+        let p: Published = serde_json::from_value(record["published"].clone()).unwrap();
+        assert_eq!(
+            p.winners.iter().map(|w| u64::from(*w)).collect::<Vec<_>>(),
+            first
+        );
+        assert_eq!(p.rerolls.len(), 1);
+        assert_eq!(
+            (
+                u64::from(p.rerolls[0].replaced),
+                u64::from(p.rerolls[0].replacement)
+            ),
+            (first[0], reserves[0])
+        );
+        assert_eq!(p.rerolls[0].reason, RerollReason::Manual);
+        assert_eq!(p.rerolls[0].note, "did not answer for a week");
+        let checks = domain::draw::verify(&list, &p).unwrap();
+        assert_eq!(checks.len(), 4);
+        assert!(checks.iter().all(|c| c.ok), "{checks:?}");
+        // A published reroll that skipped the first reserve would be caught.
+        let mut forged = p.clone();
+        forged.rerolls[0].replacement = reserves[1] as u32;
+        let checks = domain::draw::verify(&list, &forged).unwrap();
+        assert!(checks.iter().any(|c| c.what == CheckKind::Rerolls && !c.ok));
+
+        // The second reserve next; then none is left.
+        let after: Value = reroll(&a, first[1].to_string(), "asked to pass")
+            .await
+            .json();
+        assert_eq!(after["winners"][1][0], reserves[1]);
+        assert_eq!(
+            reroll(&a, first[2].to_string(), "x").await.error(),
+            AppError::Conflict {
+                what: Conflict::NoReserveLeft
+            }
+        );
+    }
+);
