@@ -100,6 +100,8 @@ pub struct GiveawayDto {
     pub boost_chat: Option<String>,
     pub boost_required: bool,
     pub boost_tickets_cap: u32,
+    /// Hours a winner has to claim; 0: no claiming.
+    pub claim_hours: u32,
     pub entries: u32,
     pub commitment: String,
     pub entries_hash: Option<String>,

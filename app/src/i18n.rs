@@ -290,6 +290,8 @@ texts! {
     VerifyProtocol => "抽奖规则", "Draw rules";
     ErrNoReserveLeft => "候补已全部用完，不能再替换中奖者。", "Every reserve has stepped in already: no winner can be replaced.";
     GaReroll => "替换中奖者", "Replace a winner";
+    GaClaimHours => "中奖者须在几小时内领奖", "Hours a winner has to claim the prize";
+    GaClaimHoursHint => "留空或 0：无需领奖。开启后中奖私信带「领奖」按钮；逾期未领的奖品按公开顺序交给下一位候补，并公开记录。", "Empty or 0: no claiming. Otherwise the winner's message has a Claim button; a prize not claimed in time goes to the next reserve in the published order, and that is published.";
     GaRerollNumber => "中奖者编号", "Winner's entry number";
     GaRerollReason => "原因（会公开）", "Reason (published)";
     GaRerollHint => "奖品交给下一位候补；原结果和这次替换都会公开在验证页。", "The prize goes to the next reserve; the first result and this replacement are both published on the verify page.";

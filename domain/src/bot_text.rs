@@ -42,6 +42,10 @@ bot_texts! {
     PremiumOnly => "这个抽奖只限 Telegram Premium 用户参加。", "This giveaway is for Telegram Premium users only.";
     RecentWinner => "你在过去 {days} 天内赢得过「{shop}」的抽奖，这次不能参加。", "You won one of {shop}'s giveaways in the last {days} days, so you cannot join this one.";
     NeedBoost => "还差一步：先为 {chat} 助力（Boost），然后再点参与。", "One more step: boost {chat} first, then tap Join again.";
+    ButtonClaim => "✅ 领奖", "✅ Claim";
+    ClaimPrompt => "请在 {hours} 小时内点「✅ 领奖」，否则奖品将交给下一位候补。", "Press “✅ Claim” within {hours} hours, or the prize goes to the next reserve.";
+    Claimed => "✅ 已领奖！商家会尽快与你联系。", "✅ Claimed! The organiser will be in touch.";
+    ClaimTooLate => "领奖时间已过，奖品已交给下一位候补。", "The time to claim has passed; the prize goes to the next reserve.";
     InviteLink => "👥 邀请好友：{link}\n每位通过这个链接新参加的朋友为你增加 1 张奖券（最多多得 {cap} 张）。奖券越多，中奖机会越大。", "👥 Invite friends: {link}\nEach friend who joins through this link gives you one more ticket (up to {cap} more). More tickets, better chances.";
     ReferralCredited => "🎟 有朋友通过你的链接参加了「{title}」！你现在有 {tickets} 张奖券。", "🎟 A friend joined “{title}” through your link! You now have {tickets} tickets.";
     ReferralCapReached => "🎟 有朋友通过你的链接参加了「{title}」。你已有本次抽奖允许的最多奖券：{tickets} 张。", "🎟 A friend joined “{title}” through your link. You already have the most tickets this giveaway allows: {tickets}.";

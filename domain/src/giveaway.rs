@@ -203,6 +203,8 @@ pub enum Callback {
     Join(String),
     /// An answer to the giveaway's captcha question.
     Captcha(String, u8),
+    /// A winner claims their prize.
+    Claim(String),
 }
 
 impl Callback {
@@ -211,6 +213,7 @@ impl Callback {
             Callback::Show(id) => format!("g:{id}"),
             Callback::Join(id) => format!("j:{id}"),
             Callback::Captcha(id, n) => format!("k:{id}:{n}"),
+            Callback::Claim(id) => format!("c:{id}"),
         }
     }
 
@@ -229,6 +232,7 @@ impl Callback {
         match kind {
             "g" => Some(Callback::Show(id.to_owned())),
             "j" => Some(Callback::Join(id.to_owned())),
+            "c" => Some(Callback::Claim(id.to_owned())),
             _ => None,
         }
     }
@@ -269,6 +273,9 @@ pub fn deep_link_payload(public_id: &str) -> String {
 pub fn parse_deep_link(payload: &str) -> Option<&str> {
     payload.strip_prefix("g_").filter(|id| public_id_ok(id))
 }
+
+/// The longest claim window, in hours (30 days).
+pub const MAX_CLAIM_HOURS: u32 = 720;
 
 /// The longest look-back of "no recent winners", in days.
 pub const MAX_PAST_WINNER_DAYS: u32 = 3650;
@@ -561,6 +568,7 @@ mod tests {
             Callback::Show("abc_12-X".into()),
             Callback::Join("Zz9".into()),
             Callback::Captcha("abc".into(), 17),
+            Callback::Claim("abc".into()),
         ] {
             assert_eq!(Callback::decode(&c.encode()), Some(c.clone()));
             assert!(c.encode().len() <= 64);

@@ -27,6 +27,7 @@ coded! {
         Conditions = "conditions",
         MaxEntries = "max_entries",
         RerollNumber = "number",
+        ClaimHours = "claim_hours",
         ReferralCap = "referral_cap",
         PastWinnerDays = "past_winner_days",
         BoostChat = "boost_chat",

@@ -14,6 +14,7 @@ mod m20261203_000008_draw_tickets;
 mod m20261203_000009_referrals;
 mod m20261203_000010_entry_rules;
 mod m20261203_000011_rerolls;
+mod m20261203_000012_claims;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_referrals::Migration),
             Box::new(m20261203_000010_entry_rules::Migration),
             Box::new(m20261203_000011_rerolls::Migration),
+            Box::new(m20261203_000012_claims::Migration),
         ]
     }
 }

@@ -65,6 +65,7 @@ mod convert {
             boost_chat: v.boost_chat,
             boost_required: v.boost_required,
             boost_tickets_cap: v.boost_tickets_cap,
+            claim_hours: v.claim_hours,
             entries: v.entries,
             commitment: v.commitment,
             entries_hash: v.entries_hash,
@@ -177,6 +178,9 @@ pub async fn save_giveaway(
     #[server(default)] boost_chat: Option<String>,
     #[server(default)] boost_required: Option<String>,
     #[server(default)] boost_tickets_cap: Option<String>,
+    /// Hours to claim a prize (absent or empty: no claiming).
+    #[server(default)]
+    claim_hours: Option<String>,
 ) -> Result<GiveawayDto, AppError> {
     let ticked = |c: Option<String>| c.is_some_and(|c| !c.is_empty() && c != "false");
     let call = crate::server::Call::start()?;
@@ -199,6 +203,7 @@ pub async fn save_giveaway(
         boost_chat: boost_chat.unwrap_or_default(),
         boost_required: ticked(boost_required),
         boost_tickets_cap: boost_tickets_cap.unwrap_or_default(),
+        claim_hours: claim_hours.unwrap_or_default(),
     };
     let now = call.deps().clock.now();
     let cipher = &call.deps().cipher;

@@ -210,6 +210,12 @@ fn GiveawayForm(bots: Vec<BotChoice>, giveaway: Option<GiveawayDto>) -> impl Int
                     value=val(|g| if g.referral_cap > 0 { g.referral_cap.to_string() } else { String::new() }) readonly=!may.rules />
                 <small class="hint">{move || i18n.t(Key::GaReferralCapHint)}</small>
             </div>
+            <div class="field">
+                <label for="ga-claim">{move || i18n.t(Key::GaClaimHours)}</label>
+                <input id="ga-claim" class="native-input" name="claim_hours" inputmode="numeric"
+                    value=val(|g| if g.claim_hours > 0 { g.claim_hours.to_string() } else { String::new() }) readonly=!may.rules />
+                <small class="hint">{move || i18n.t(Key::GaClaimHoursHint)}</small>
+            </div>
             <div class="field-row">
                 <div class="field">
                     <label for="ga-starts">{move || i18n.t(Key::GaStartsAt)}</label>

@@ -59,6 +59,9 @@ pub struct Model {
     pub boost_tickets_cap: i32,
     /// JSON `Vec<domain::draw::Reroll>`: winners replaced since the draw, in order.
     pub rerolls: Option<String>,
+    /// Hours a winner has to press "Claim" before the next reserve takes the prize
+    /// (0: no claiming).
+    pub claim_hours: i32,
 }
 
 /// The JSON columns, read back. A value that does not parse reads as empty.

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api_calls;
 pub mod bots;
+pub mod claims;
 pub mod entries;
 pub mod giveaways;
 pub mod inbox;

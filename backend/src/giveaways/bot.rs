@@ -106,6 +106,24 @@ impl Feature for Giveaways {
                 show(ctx, chat, user, &id).await?;
                 Step::Said
             }
+            Some(Callback::Claim(id)) => {
+                let found = match PublicId::parse(&id) {
+                    Some(id) => giveaway_on_bot(&ctx.deps.db, &ctx.scope, &id).await,
+                    None => Err(ServiceError::NotFound),
+                };
+                let text = match found {
+                    Ok(g) => match super::rerolls::claim(&ctx.deps, &g, user.id.0 as i64).await? {
+                        super::rerolls::Claim::Claimed => BotText::Claimed,
+                        super::rerolls::Claim::TooLate => BotText::ClaimTooLate,
+                        super::rerolls::Claim::NotAWinner => BotText::StaleButton,
+                    },
+                    Err(ServiceError::NotFound) => BotText::StaleButton,
+                    Err(e) => return Err(e),
+                };
+                // The press is answered with it; the chat gets it too.
+                ctx.say(chat, text.text(l), None).await?;
+                Step::Done(text.text(l).to_owned())
+            }
             None if data == CB_JOIN => {
                 open_list(ctx, chat, user).await?;
                 Step::Said

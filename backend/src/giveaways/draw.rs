@@ -40,6 +40,28 @@ fn winner_message(
 ) -> NewMessage {
     let l = locale_for(entry.language_code.as_deref(), default_locale);
     let number = entry.number.max(0) as u32;
+    let mut text = BotText::WinnerDm
+        .text(l)
+        .replace("{name}", &entry.first_name)
+        .replace("{title}", &g.title)
+        .replace("{prize}", prize)
+        .replace("{number}", &number.to_string())
+        .replace("{shop}", &tenant.name);
+    // With a claim window, the winner claims with a button before the next reserve
+    // would take the prize.
+    let mut callbacks = Vec::new();
+    if g.claim_hours > 0 {
+        text.push_str("\n\n");
+        text.push_str(
+            &BotText::ClaimPrompt
+                .text(l)
+                .replace("{hours}", &g.claim_hours.to_string()),
+        );
+        callbacks.push((
+            BotText::ButtonClaim.text(l).to_owned(),
+            domain::giveaway::Callback::Claim(g.public_id.to_string()).encode(),
+        ));
+    }
     NewMessage {
         tenant_id: g.tenant_id,
         bot_id,
@@ -47,18 +69,12 @@ fn winner_message(
         kind: Kind::WinnerDm,
         chat_id: entry.telegram_user_id,
         message: Message {
-            text: BotText::WinnerDm
-                .text(l)
-                .replace("{name}", &entry.first_name)
-                .replace("{title}", &g.title)
-                .replace("{prize}", prize)
-                .replace("{number}", &number.to_string())
-                .replace("{shop}", &tenant.name),
+            text,
             links: vec![(
                 BotText::ButtonVerify.text(l).to_owned(),
                 verify_url.to_owned(),
             )],
-            callbacks: vec![],
+            callbacks,
         },
         dedupe_key: winner_notice_key(g.id, number),
     }

@@ -38,6 +38,8 @@ pub struct GiveawayForm {
     pub boost_required: bool,
     /// One extra ticket per boost, at most this many.
     pub boost_tickets_cap: String,
+    /// Hours a winner has to claim (empty or 0: no claiming).
+    pub claim_hours: String,
 }
 
 /// A checked form.
@@ -59,6 +61,7 @@ pub(super) struct Valid {
     pub boost_chat: Option<String>,
     pub boost_required: bool,
     pub boost_tickets_cap: u32,
+    pub claim_hours: u32,
 }
 
 fn invalid(field: Field) -> impl FnOnce(ValidationError) -> ServiceError {
@@ -151,6 +154,9 @@ pub(super) async fn validate(
     if boost_chat.is_none() && (form.boost_required || boost_tickets_cap > 0) {
         return Err(invalid(Field::BoostChat)(ValidationError::Required));
     }
+    let claim_hours = rules::parse_count(&form.claim_hours, 0, rules::MAX_CLAIM_HOURS)
+        .map_err(invalid(Field::ClaimHours))?
+        .unwrap_or(0);
     let bot = match PublicId::parse(form.bot.trim()) {
         Some(id) => match crate::bots::find_owned(db, scope, &id).await {
             Ok(b) => Some(b),
@@ -177,5 +183,6 @@ pub(super) async fn validate(
         boost_required: form.boost_required && boost_chat.is_some(),
         boost_chat,
         boost_tickets_cap,
+        claim_hours,
     })
 }

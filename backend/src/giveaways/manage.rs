@@ -49,6 +49,7 @@ pub async fn create(
         boost_chat: Set(v.boost_chat),
         boost_required: Set(v.boost_required),
         boost_tickets_cap: Set(v.boost_tickets_cap as i32),
+        claim_hours: Set(v.claim_hours as i32),
         status: Set(Status::Draft),
         seed_sealed: Set(cipher.seal_bytes(&seed_aad(&public_id), &seed.0)),
         draw_protocol: Set(i16::from(draw::Protocol::CURRENT.number())),
@@ -95,7 +96,8 @@ pub async fn update(
         && v.past_winner_days as i32 == g.past_winner_days
         && v.boost_chat == g.boost_chat
         && v.boost_required == g.boost_required
-        && v.boost_tickets_cap as i32 == g.boost_tickets_cap;
+        && v.boost_tickets_cap as i32 == g.boost_tickets_cap
+        && v.claim_hours as i32 == g.claim_hours;
     let schedule_same = v.starts_at == g.starts_at && v.ends_at == g.ends_at;
     let refuse = |what| Err(ServiceError::Conflict(what));
     if !may.rules && !rules_same {
@@ -125,6 +127,7 @@ pub async fn update(
     a.boost_chat = Set(v.boost_chat);
     a.boost_required = Set(v.boost_required);
     a.boost_tickets_cap = Set(v.boost_tickets_cap as i32);
+    a.claim_hours = Set(v.claim_hours as i32);
     a.bot_id = Set(Some(v.bot_id));
     a.updated_at = Set(now);
     // Only while it is still in the state we checked.

@@ -1,7 +1,8 @@
 //! Replacing a winner after the draw (`domain::draw::reroll`): the organiser's manual
-//! reroll with a published reason. The next reserve in the published order takes the
-//! prize and is told; the first result is kept, the reroll appended. (Rerolls for an
-//! unclaimed prize or an unreachable winner use the same rules.)
+//! reroll with a published reason, and a winner who did not press "Claim" within the
+//! giveaway's claim window ([`claim`], [`expire_claims`], run by the scheduler). The next
+//! reserve in the published order takes the prize and is told; the first result is kept,
+//! the reroll appended.
 //!
 //! May import: the foundation, `telegram::outbox`, `super::draw` (the winner's notice).
 
@@ -9,15 +10,15 @@ use super::draw::winner_notice;
 use super::find_owned;
 use crate::ServiceError;
 use crate::deps::Deps;
-use crate::entities::giveaways;
+use crate::entities::{claims, giveaways};
 use crate::tenancy::WriterScope;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::draw::reroll::{self, RerollError};
 use domain::draw::{Reroll, RerollReason};
 use domain::giveaway::{self as rules, Status};
 use domain::{Conflict, Field, PublicId, ValidationError};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 /// The longest reason a manual reroll may give.
 pub const MAX_REASON: usize = 200;
@@ -38,6 +39,19 @@ pub async fn reroll(
     let note =
         rules::clean_line(reason, MAX_REASON).map_err(ServiceError::validation(Field::Reason))?;
     let g = find_owned(&deps.db, scope, public_id).await?;
+    replace(deps, &g, number, RerollReason::Manual, note).await
+}
+
+/// Replaces current winner `number` of drawn giveaway `g` by the next reserve: the reroll
+/// appended (only over the rerolls read), the new winner's notice in the same
+/// transaction.
+async fn replace(
+    deps: &Deps,
+    g: &giveaways::Model,
+    number: u32,
+    reason: RerollReason,
+    note: String,
+) -> Result<Reroll, ServiceError> {
     let outcome = match (g.status, g.outcome()) {
         (Status::Drawn, Some(o)) => o,
         _ => return Err(ServiceError::Conflict(Conflict::GiveawayState)),
@@ -48,7 +62,7 @@ pub async fn reroll(
         &outcome.reserves,
         &done,
         number,
-        RerollReason::Manual,
+        reason,
         note,
         deps.clock.now().to_rfc3339(),
     )
@@ -86,11 +100,122 @@ pub async fn reroll(
     if moved == 0 {
         return Err(ServiceError::Conflict(Conflict::GiveawayState));
     }
-    if let Some(notice) = winner_notice(deps, &txn, &g, r.replacement, &prize).await? {
+    if let Some(notice) = winner_notice(deps, &txn, g, r.replacement, &prize).await? {
         crate::telegram::outbox::enqueue(&txn, vec![notice]).await?;
     }
     txn.commit().await?;
     deps.wake.sender.notify_one();
-    tracing::info!(giveaway = %g.id, replaced = r.replaced, replacement = r.replacement, "winner replaced");
+    tracing::info!(giveaway = %g.id, replaced = r.replaced, replacement = r.replacement, ?reason, "winner replaced");
     Ok(r)
+}
+
+/// How a press of "Claim" ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    Claimed,
+    /// The window closed (the prize goes, or went, to the next reserve).
+    TooLate,
+    /// Not a winner of this giveaway (now).
+    NotAWinner,
+}
+
+/// When winner `number`'s claim window closes: from the draw, or for a reserve that
+/// stepped in, from its reroll.
+fn deadline(g: &giveaways::Model, number: u32) -> Option<DateTime<Utc>> {
+    let since = g
+        .rerolls()
+        .iter()
+        .rev()
+        .find(|r| r.replacement == number)
+        .and_then(|r| DateTime::parse_from_rfc3339(&r.at).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .or(g.drawn_at)?;
+    Some(since + chrono::Duration::hours(i64::from(g.claim_hours)))
+}
+
+/// A press of "Claim" by `user` for drawn giveaway `g`.
+pub(super) async fn claim(
+    deps: &Deps,
+    g: &giveaways::Model,
+    user: i64,
+) -> Result<Claim, ServiceError> {
+    let Some(entry) = super::entries::entry_of(&deps.db, g.id, user).await? else {
+        return Ok(Claim::NotAWinner);
+    };
+    let number = entry.number.max(0) as u32;
+    let winners = g.current_outcome().map(|o| o.winners).unwrap_or_default();
+    if g.status != Status::Drawn || g.claim_hours <= 0 {
+        return Ok(Claim::NotAWinner);
+    }
+    if !winners.contains(&number) {
+        // Replaced since: their window had closed.
+        let was = g.outcome().is_some_and(|o| o.winners.contains(&number))
+            || g.rerolls().iter().any(|r| r.replacement == number);
+        return Ok(if was {
+            Claim::TooLate
+        } else {
+            Claim::NotAWinner
+        });
+    }
+    if deadline(g, number).is_some_and(|d| deps.clock.now() > d) {
+        return Ok(Claim::TooLate);
+    }
+    let _turn = deps.writes.enter().await;
+    claims::Entity::insert(claims::ActiveModel {
+        giveaway_id: Set(g.id),
+        number: Set(number as i32),
+        claimed_at: Set(deps.clock.now()),
+    })
+    .on_conflict(
+        OnConflict::columns([claims::Column::GiveawayId, claims::Column::Number])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&deps.db)
+    .await?;
+    Ok(Claim::Claimed)
+}
+
+/// Replaces every winner whose claim window closed without a claim by the next reserve
+/// (reason "unclaimed"), while reserves last. Returns how many were replaced.
+pub(super) async fn expire_claims(deps: &Deps) -> Result<u64, ServiceError> {
+    let now = deps.clock.now();
+    let drawn = giveaways::Entity::find()
+        .filter(giveaways::Column::Status.eq(Status::Drawn))
+        .filter(giveaways::Column::ClaimHours.gt(0))
+        .filter(
+            giveaways::Column::DrawnAt
+                .gte(now - chrono::Duration::hours(2 * i64::from(rules::MAX_CLAIM_HOURS))),
+        )
+        .all(&deps.db)
+        .await?;
+    let mut replaced = 0;
+    for mut g in drawn {
+        loop {
+            let claimed: Vec<i32> = claims::Entity::find()
+                .filter(claims::Column::GiveawayId.eq(g.id))
+                .all(&deps.db)
+                .await?
+                .into_iter()
+                .map(|c| c.number)
+                .collect();
+            let winners = g.current_outcome().map(|o| o.winners).unwrap_or_default();
+            let Some(late) = winners.into_iter().find(|n| {
+                !claimed.contains(&(*n as i32)) && deadline(&g, *n).is_some_and(|d| now > d)
+            }) else {
+                break;
+            };
+            match replace(deps, &g, late, RerollReason::Unclaimed, String::new()).await {
+                Ok(_) => replaced += 1,
+                // No reserve left: the winner keeps the prize.
+                Err(ServiceError::Conflict(Conflict::NoReserveLeft)) => break,
+                Err(e) => return Err(e),
+            }
+            g = giveaways::Entity::find_by_id(g.id)
+                .one(&deps.db)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+        }
+    }
+    Ok(replaced)
 }

@@ -2,7 +2,8 @@
 //! the end (entries frozen and hashed), closed → drawn (the fair draw, winners' notices
 //! and the result post written to the outbox in the same transaction) — every second
 //! and at start-up, so a restart only delays a move, never loses one. The draw itself is
-//! [`super::draw`].
+//! [`super::draw`]. A drawn giveaway with a claim window has its unclaimed winners
+//! replaced once the window closes ([`super::rerolls::expire_claims`]).
 //!
 //! Each move is a conditional update (`… WHERE status = <from>`), so running a step twice
 //! or in two processes at once changes nothing the second time; a drawn giveaway is never
@@ -40,6 +41,8 @@ pub struct Round {
     pub opened: u64,
     pub closed: u64,
     pub drawn: u64,
+    /// Winners replaced for not claiming in time.
+    pub rerolled: u64,
 }
 
 impl Scheduler {
@@ -96,6 +99,8 @@ impl Scheduler {
                 }
             }
         }
+        // Winners who let their claim window pass: the next reserve steps in.
+        r.rerolled = super::rerolls::expire_claims(&self.deps).await?;
         if r.drawn > 0 {
             self.deps.wake.sender.notify_one();
         }

@@ -144,3 +144,117 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_prize_not_claimed_in_time_goes_to_the_next_reserve,
+    |db| async move {
+        let Shop { sim, app, a, bot } = shop(db).await;
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let now = chrono::Utc::now();
+        let (starts, ends) = (
+            local(now - chrono::Duration::minutes(5)),
+            local(now + chrono::Duration::days(1)),
+        );
+        let mut f = form(&bot, &starts, &ends, "");
+        f[3].1 = "Gift card × 2";
+        f[4].1 = "1";
+        let mut bad = f.clone();
+        bad.push(("claim_hours", "721"));
+        assert_eq!(
+            app.call_with(&a, "giveaways/save", &bad, &[]).await.error(),
+            AppError::Validation {
+                field: domain::Field::ClaimHours,
+                code: ValidationError::InvalidNumber
+            }
+        );
+        f.push(("claim_hours", "24"));
+        let g = publish_new(&app, &a, &f).await;
+        assert_eq!(g["claim_hours"], 24);
+        let id = g["id"].as_str().unwrap().to_owned();
+        let mut users = Vec::new();
+        for i in 0..4 {
+            let u = new_user(&sim, &format!("U{i}"), "en");
+            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
+                .unwrap();
+            nth_text(&sim, u, TOKEN_A, 1).await;
+            users.push(u);
+        }
+        advance(&app, 2 * 86_400).await;
+        let drawn = wait_status(&app, &a, &id, "drawn").await;
+        let winners: Vec<u64> = drawn["winners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w[0].as_u64().unwrap())
+            .collect();
+        let reserve = drawn["reserve_winners"][0].as_u64().unwrap();
+        let user_of = |n: u64| users[n as usize - 1];
+
+        // Each winner's message asks them to claim, with the button.
+        let press_claim = |u: i64| {
+            let sim = &sim;
+            async move {
+                let (text, msg) = nth_text(sim, u, TOKEN_A, 2).await;
+                assert!(text.contains("Press “✅ Claim” within 24 hours"), "{text}");
+                let data = msg["reply_markup"]["inline_keyboard"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|row| row.as_array().unwrap().iter())
+                    .find_map(|b| b["callback_data"].as_str().map(str::to_owned))
+                    .unwrap();
+                sim.sim()
+                    .user_presses(u, bot_a, u, msg["message_id"].as_i64().unwrap(), &data)
+                    .unwrap();
+            }
+        };
+        press_claim(user_of(winners[0])).await;
+        assert_eq!(
+            nth_text(&sim, user_of(winners[0]), TOKEN_A, 3).await.0,
+            "✅ Claimed! The organiser will be in touch."
+        );
+        // The second winner lets the 24 hours pass: the reserve takes the prize and is told.
+        advance(&app, 25 * 3600).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let record = loop {
+            let record: Value = app.call("verify/record", &[("id", &id)]).await.json();
+            if record["published"]["rerolls"]
+                .as_array()
+                .is_some_and(|r| !r.is_empty())
+            {
+                break record;
+            }
+            assert!(std::time::Instant::now() < deadline, "no reroll: {record}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        let p: Published = serde_json::from_value(record["published"].clone()).unwrap();
+        assert_eq!(p.rerolls.len(), 1, "the claimed prize stays");
+        assert_eq!(
+            (
+                u64::from(p.rerolls[0].replaced),
+                u64::from(p.rerolls[0].replacement)
+            ),
+            (winners[1], reserve)
+        );
+        assert_eq!(p.rerolls[0].reason, RerollReason::Unclaimed);
+        let list = record["entry_list"].as_str().unwrap();
+        assert!(domain::draw::verify(list, &p).unwrap().iter().all(|c| c.ok));
+        let (told, _) = nth_text(&sim, user_of(reserve), TOKEN_A, 2).await;
+        assert!(
+            told.starts_with("🎉 Congratulations") && told.contains("within 24 hours"),
+            "{told}"
+        );
+        // The late winner's press now says so.
+        press_claim(user_of(winners[1])).await;
+        assert_eq!(
+            nth_text(&sim, user_of(winners[1]), TOKEN_A, 3).await.0,
+            "The time to claim has passed; the prize goes to the next reserve."
+        );
+        let g: Value = app
+            .call_with(&a, "giveaways/get", &[("id", &id)], &[])
+            .await
+            .json();
+        assert_eq!(g["winners"][1][0], reserve);
+    }
+);
