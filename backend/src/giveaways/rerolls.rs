@@ -10,7 +10,8 @@ use super::draw::winner_notice;
 use super::find_owned;
 use crate::ServiceError;
 use crate::deps::Deps;
-use crate::entities::{claims, giveaways};
+use crate::entities::outbox::{Kind as OutboxKind, Status as OutboxStatus};
+use crate::entities::{claims, giveaways, outbox};
 use crate::tenancy::WriterScope;
 use chrono::{DateTime, Utc};
 use domain::draw::reroll::{self, RerollError};
@@ -176,8 +177,29 @@ pub(super) async fn claim(
     Ok(Claim::Claimed)
 }
 
-/// Replaces every winner whose claim window closed without a claim by the next reserve
-/// (reason "unclaimed"), while reserves last. Returns how many were replaced.
+/// Winners of `g` whose notice could not be delivered because they blocked the bot, never
+/// started it or deleted their account.
+async fn unreachable_winners(deps: &Deps, g: &giveaways::Model) -> Result<Vec<u32>, ServiceError> {
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::GiveawayId.eq(g.id))
+        .filter(outbox::Column::Kind.eq(OutboxKind::WinnerDm))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Failed))
+        .filter(outbox::Column::LastError.is_in(["blocked", "not_started", "deactivated"]))
+        .all(&deps.db)
+        .await?
+        .into_iter()
+        // A winner's notice is keyed `win:<giveaway>:<entry number>`.
+        .filter_map(|m| {
+            m.dedupe_key
+                .rsplit_once(':')
+                .and_then(|(_, n)| n.parse().ok())
+        })
+        .collect())
+}
+
+/// Replaces, while reserves last, every winner of a giveaway with a claim window who
+/// could not be told (reason "unreachable") or whose window closed without a claim
+/// ("unclaimed"). Returns how many were replaced.
 pub(super) async fn expire_claims(deps: &Deps) -> Result<u64, ServiceError> {
     let now = deps.clock.now();
     let drawn = giveaways::Entity::find()
@@ -200,12 +222,22 @@ pub(super) async fn expire_claims(deps: &Deps) -> Result<u64, ServiceError> {
                 .map(|c| c.number)
                 .collect();
             let winners = g.current_outcome().map(|o| o.winners).unwrap_or_default();
-            let Some(late) = winners.into_iter().find(|n| {
-                !claimed.contains(&(*n as i32)) && deadline(&g, *n).is_some_and(|d| now > d)
-            }) else {
+            let unreachable = unreachable_winners(deps, &g).await?;
+            let next = winners.iter().find_map(|n| {
+                if claimed.contains(&(*n as i32)) {
+                    None
+                } else if unreachable.contains(n) {
+                    Some((*n, RerollReason::Unreachable))
+                } else if deadline(&g, *n).is_some_and(|d| now > d) {
+                    Some((*n, RerollReason::Unclaimed))
+                } else {
+                    None
+                }
+            });
+            let Some((late, reason)) = next else {
                 break;
             };
-            match replace(deps, &g, late, RerollReason::Unclaimed, String::new()).await {
+            match replace(deps, &g, late, reason, String::new()).await {
                 Ok(_) => replaced += 1,
                 // No reserve left: the winner keeps the prize.
                 Err(ServiceError::Conflict(Conflict::NoReserveLeft)) => break,

@@ -258,3 +258,65 @@ db_test!(
         assert_eq!(g["winners"][1][0], reserve);
     }
 );
+
+db_test!(
+    a_winner_who_cannot_be_told_hands_the_prize_on,
+    |db| async move {
+        let Shop { sim, app, a, bot } = shop(db).await;
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let now = chrono::Utc::now();
+        let (starts, ends) = (
+            local(now - chrono::Duration::minutes(5)),
+            local(now + chrono::Duration::days(1)),
+        );
+        let mut f = form(&bot, &starts, &ends, "");
+        f[3].1 = "Gift card × 3";
+        f[4].1 = "3";
+        f.push(("claim_hours", "48"));
+        let id = publish_new(&app, &a, &f).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut users = Vec::new();
+        for i in 0..6 {
+            let u = new_user(&sim, &format!("U{i}"), "en");
+            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
+                .unwrap();
+            nth_text(&sim, u, TOKEN_A, 1).await;
+            users.push(u);
+        }
+        // Everyone but one blocks the bot before the draw: whoever of them wins cannot be told.
+        for u in &users[1..] {
+            s.user_blocks(*u, bot_a, true).unwrap();
+        }
+        advance(&app, 2 * 86_400).await;
+        wait_status(&app, &a, &id, "drawn").await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let p: Published = loop {
+            let record: Value = app.call("verify/record", &[("id", &id)]).await.json();
+            let p: Published = serde_json::from_value(record["published"].clone()).unwrap();
+            // Done when every unreachable winner was replaced or the reserves ran out.
+            let blocked_winners = p.winners.iter().filter(|w| **w != 1).count();
+            if p.rerolls.len() >= blocked_winners.min(3) && !p.rerolls.is_empty() {
+                break p;
+            }
+            assert!(std::time::Instant::now() < deadline, "no reroll: {record}");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        assert!(
+            p.rerolls
+                .iter()
+                .all(|r| r.reason == RerollReason::Unreachable),
+            "{:?}",
+            p.rerolls
+        );
+        assert!(
+            p.rerolls.iter().all(|r| r.replaced != 1),
+            "entry #1 was told and keeps its prize"
+        );
+        let record: Value = app.call("verify/record", &[("id", &id)]).await.json();
+        let list = record["entry_list"].as_str().unwrap();
+        assert!(domain::draw::verify(list, &p).unwrap().iter().all(|c| c.ok));
+    }
+);
