@@ -3,7 +3,9 @@
 //! the draw) and as extra tickets; each refusal says its exact reason.
 
 use crate::bots::{TOKEN_A, new_user};
-use crate::giveaways::{Shop, advance, form, local, nth_text, publish_new, shop, wait_status};
+use crate::giveaways::{
+    Shop, advance, form, local, nth_text, publish_new, shop, wait_status, winner_numbers,
+};
 use crate::helpers::*;
 use app::error::AppError;
 use domain::ValidationError;
@@ -171,12 +173,7 @@ db_test!(boosts_as_a_condition_and_as_tickets, |db| async move {
     s.remove_boost(channel, &small_boost).unwrap();
     advance(&app, 2 * 86_400).await;
     let drawn = wait_status(&app, &a, &id, "drawn").await;
-    let winners: Vec<u64> = drawn["winners"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w[0].as_u64().unwrap())
-        .collect();
+    let winners = winner_numbers(&drawn);
     assert_eq!(winners, [1]);
     assert_eq!(drawn["skipped"], serde_json::json!([2]));
 

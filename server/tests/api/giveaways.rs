@@ -69,12 +69,39 @@ pub(crate) async fn nth_text(
 
 /// From a minute ago until tomorrow, in UTC (the tests' tenants use UTC), as the form's
 /// start and end fields take them.
-fn running_window() -> (String, String) {
+pub(crate) fn running_window() -> (String, String) {
     let now = chrono::Utc::now();
     (
         local(now - chrono::Duration::minutes(1)),
         local(now + chrono::Duration::days(1)),
     )
+}
+
+/// `n` new English-speaking users ("<prefix>0", "<prefix>1", …) who each join giveaway `id`
+/// on bot A through its t.me link, one after the other (each answered before the next).
+pub(crate) async fn join_by_link(sim: &RunningSim, id: &str, prefix: &str, n: usize) -> Vec<i64> {
+    let s = sim.sim();
+    let bot_a = s.bot_id("@shop_a_bot").unwrap();
+    let mut users = Vec::new();
+    for i in 0..n {
+        let u = new_user(sim, &format!("{prefix}{i}"), "en");
+        s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
+            .unwrap();
+        nth_text(sim, u, TOKEN_A, 1).await;
+        users.push(u);
+    }
+    users
+}
+
+/// The entry numbers of a drawn giveaway's winners (as `giveaways/get` shows it), in prize
+/// order.
+pub(crate) fn winner_numbers(g: &Value) -> Vec<u64> {
+    g["winners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w[0].as_u64().unwrap())
+        .collect()
 }
 
 /// Saves a new giveaway from `f`, publishes it, and returns it as published.
@@ -401,12 +428,7 @@ db_test!(
 
         advance(&app, 2 * 86_400).await;
         let drawn = wait_status(&app, &a, &id, "drawn").await;
-        let winners: Vec<u64> = drawn["winners"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|w| w[0].as_u64().unwrap())
-            .collect();
+        let winners = winner_numbers(&drawn);
         assert_eq!(winners.len(), 3);
         assert_eq!(drawn["reserve_winners"].as_array().unwrap().len(), 1);
         assert!(!winners.contains(&8), "entry #8 left the channel");
@@ -1109,11 +1131,7 @@ db_test!(
     |db| async move {
         use domain::draw::{Protocol, commitment};
         let Shop { sim, app, a, bot } = shop(db).await;
-        let now = chrono::Utc::now();
-        let (starts, ends) = (
-            local(now - chrono::Duration::minutes(5)),
-            local(now + chrono::Duration::days(1)),
-        );
+        let (starts, ends) = running_window();
         let g = publish_new(&app, &a, &form(&bot, &starts, &ends, "")).await;
         let id = g["id"].as_str().unwrap().to_owned();
 
@@ -1143,12 +1161,7 @@ db_test!(
         .await
         .unwrap();
 
-        let s = sim.sim();
-        let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        for i in 0..5 {
-            let u = new_user(&sim, &format!("Old{i}"), "en");
-            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
-                .unwrap();
+        for u in join_by_link(&sim, &id, "Old", 5).await {
             let (text, _) = nth_text(&sim, u, TOKEN_A, 1).await;
             assert!(text.starts_with("✅ You're in!"), "{text}");
         }

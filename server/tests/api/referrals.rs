@@ -4,7 +4,7 @@
 
 use crate::bots::{TOKEN_A, TOKEN_B, connect, new_user};
 use crate::giveaways::{
-    Shop, advance, form, local, nth_text, publish_new, shop, utc_tenant, wait_status,
+    Shop, advance, form, nth_text, publish_new, running_window, shop, utc_tenant, wait_status,
 };
 use crate::helpers::*;
 use app::error::AppError;
@@ -39,11 +39,7 @@ db_test!(
         let Shop { sim, app, a, bot } = shop(db).await;
         let s = sim.sim();
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        let now = chrono::Utc::now();
-        let (starts, ends) = (
-            local(now - chrono::Duration::minutes(5)),
-            local(now + chrono::Duration::days(1)),
-        );
+        let (starts, ends) = running_window();
         let mut f = form(&bot, &starts, &ends, "");
 
         // The cap is checked like every field.
@@ -214,11 +210,7 @@ db_test!(
         let Shop { sim, app, a, bot } = shop(db).await;
         let s = sim.sim();
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        let now = chrono::Utc::now();
-        let (starts, ends) = (
-            local(now - chrono::Duration::minutes(5)),
-            local(now + chrono::Duration::days(1)),
-        );
+        let (starts, ends) = running_window();
         let mut f = form(&bot, &starts, &ends, "");
         f.push(("captcha", "on"));
         f.push(("referral_cap", "5"));

@@ -2,49 +2,53 @@
 //! is told, the first result stays published with the reroll beside it, the verifier
 //! replays it; bad input and another tenant's ids are refused.
 
-use crate::bots::{TOKEN_A, TOKEN_B, connect, new_user};
+use crate::bots::{TOKEN_A, TOKEN_B, connect};
 use crate::giveaways::{
-    Shop, advance, form, local, nth_text, publish_new, shop, utc_tenant, wait_status,
+    Shop, advance, form, join_by_link, nth_text, publish_new, running_window, shop, utc_tenant,
+    wait_status, winner_numbers,
 };
 use crate::helpers::*;
 use app::error::AppError;
 use domain::draw::{CheckKind, Published, RerollReason};
 use domain::{Conflict, ValidationError};
 use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// The published record of drawn giveaway `id` — its entry list and facts — once `ready`
+/// holds of the facts, polled until `within` has passed.
+async fn record_when(
+    app: &TestApp,
+    id: &str,
+    within: Duration,
+    ready: impl Fn(&Published) -> bool,
+) -> (String, Published) {
+    let deadline = Instant::now() + within;
+    loop {
+        let record: Value = app.call("verify/record", &[("id", id)]).await.json();
+        let p: Published = serde_json::from_value(record["published"].clone()).unwrap();
+        if ready(&p) {
+            return (record["entry_list"].as_str().unwrap().to_owned(), p);
+        }
+        assert!(Instant::now() < deadline, "not yet: {record}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
 
 db_test!(
     a_winner_replaced_by_hand_is_published_beside_the_first_result,
     |db| async move {
         let Shop { sim, app, a, bot } = shop(db).await;
-        let s = sim.sim();
-        let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        let now = chrono::Utc::now();
-        let (starts, ends) = (
-            local(now - chrono::Duration::minutes(5)),
-            local(now + chrono::Duration::days(1)),
-        );
+        let (starts, ends) = running_window();
         let mut f = form(&bot, &starts, &ends, "");
         f[4].1 = "2";
         let id = publish_new(&app, &a, &f).await["id"]
             .as_str()
             .unwrap()
             .to_owned();
-        let mut users = Vec::new();
-        for i in 0..6 {
-            let u = new_user(&sim, &format!("U{i}"), "en");
-            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
-                .unwrap();
-            nth_text(&sim, u, TOKEN_A, 1).await;
-            users.push(u);
-        }
+        let users = join_by_link(&sim, &id, "U", 6).await;
         advance(&app, 2 * 86_400).await;
         let drawn = wait_status(&app, &a, &id, "drawn").await;
-        let first: Vec<u64> = drawn["winners"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|w| w[0].as_u64().unwrap())
-            .collect();
+        let first = winner_numbers(&drawn);
         let reserves: Vec<u64> = drawn["reserve_winners"]
             .as_array()
             .unwrap()
@@ -151,11 +155,7 @@ db_test!(
         let Shop { sim, app, a, bot } = shop(db).await;
         let s = sim.sim();
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        let now = chrono::Utc::now();
-        let (starts, ends) = (
-            local(now - chrono::Duration::minutes(5)),
-            local(now + chrono::Duration::days(1)),
-        );
+        let (starts, ends) = running_window();
         let mut f = form(&bot, &starts, &ends, "");
         f[3].1 = "Gift card × 2";
         f[4].1 = "1";
@@ -172,22 +172,10 @@ db_test!(
         let g = publish_new(&app, &a, &f).await;
         assert_eq!(g["claim_hours"], 24);
         let id = g["id"].as_str().unwrap().to_owned();
-        let mut users = Vec::new();
-        for i in 0..4 {
-            let u = new_user(&sim, &format!("U{i}"), "en");
-            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
-                .unwrap();
-            nth_text(&sim, u, TOKEN_A, 1).await;
-            users.push(u);
-        }
+        let users = join_by_link(&sim, &id, "U", 4).await;
         advance(&app, 2 * 86_400).await;
         let drawn = wait_status(&app, &a, &id, "drawn").await;
-        let winners: Vec<u64> = drawn["winners"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|w| w[0].as_u64().unwrap())
-            .collect();
+        let winners = winner_numbers(&drawn);
         let reserve = drawn["reserve_winners"][0].as_u64().unwrap();
         let user_of = |n: u64| users[n as usize - 1];
 
@@ -216,19 +204,10 @@ db_test!(
         );
         // The second winner lets the 24 hours pass: the reserve takes the prize and is told.
         advance(&app, 25 * 3600).await;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        let record = loop {
-            let record: Value = app.call("verify/record", &[("id", &id)]).await.json();
-            if record["published"]["rerolls"]
-                .as_array()
-                .is_some_and(|r| !r.is_empty())
-            {
-                break record;
-            }
-            assert!(std::time::Instant::now() < deadline, "no reroll: {record}");
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        };
-        let p: Published = serde_json::from_value(record["published"].clone()).unwrap();
+        let (list, p) = record_when(&app, &id, Duration::from_secs(20), |p| {
+            !p.rerolls.is_empty()
+        })
+        .await;
         assert_eq!(p.rerolls.len(), 1, "the claimed prize stays");
         assert_eq!(
             (
@@ -238,8 +217,12 @@ db_test!(
             (winners[1], reserve)
         );
         assert_eq!(p.rerolls[0].reason, RerollReason::Unclaimed);
-        let list = record["entry_list"].as_str().unwrap();
-        assert!(domain::draw::verify(list, &p).unwrap().iter().all(|c| c.ok));
+        assert!(
+            domain::draw::verify(&list, &p)
+                .unwrap()
+                .iter()
+                .all(|c| c.ok)
+        );
         let (told, _) = nth_text(&sim, user_of(reserve), TOKEN_A, 2).await;
         assert!(
             told.starts_with("🎉 Congratulations") && told.contains("within 24 hours"),
@@ -265,11 +248,7 @@ db_test!(
         let Shop { sim, app, a, bot } = shop(db).await;
         let s = sim.sim();
         let bot_a = s.bot_id("@shop_a_bot").unwrap();
-        let now = chrono::Utc::now();
-        let (starts, ends) = (
-            local(now - chrono::Duration::minutes(5)),
-            local(now + chrono::Duration::days(1)),
-        );
+        let (starts, ends) = running_window();
         let mut f = form(&bot, &starts, &ends, "");
         f[3].1 = "Gift card × 3";
         f[4].1 = "3";
@@ -278,32 +257,19 @@ db_test!(
             .as_str()
             .unwrap()
             .to_owned();
-        let mut users = Vec::new();
-        for i in 0..6 {
-            let u = new_user(&sim, &format!("U{i}"), "en");
-            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
-                .unwrap();
-            nth_text(&sim, u, TOKEN_A, 1).await;
-            users.push(u);
-        }
+        let users = join_by_link(&sim, &id, "U", 6).await;
         // Everyone but one blocks the bot before the draw: whoever of them wins cannot be told.
         for u in &users[1..] {
             s.user_blocks(*u, bot_a, true).unwrap();
         }
         advance(&app, 2 * 86_400).await;
         wait_status(&app, &a, &id, "drawn").await;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        let p: Published = loop {
-            let record: Value = app.call("verify/record", &[("id", &id)]).await.json();
-            let p: Published = serde_json::from_value(record["published"].clone()).unwrap();
-            // Done when every unreachable winner was replaced or the reserves ran out.
+        // Done when every unreachable winner was replaced or the reserves ran out.
+        let (list, p) = record_when(&app, &id, Duration::from_secs(30), |p| {
             let blocked_winners = p.winners.iter().filter(|w| **w != 1).count();
-            if p.rerolls.len() >= blocked_winners.min(3) && !p.rerolls.is_empty() {
-                break p;
-            }
-            assert!(std::time::Instant::now() < deadline, "no reroll: {record}");
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        };
+            p.rerolls.len() >= blocked_winners.min(3) && !p.rerolls.is_empty()
+        })
+        .await;
         assert!(
             p.rerolls
                 .iter()
@@ -315,8 +281,11 @@ db_test!(
             p.rerolls.iter().all(|r| r.replaced != 1),
             "entry #1 was told and keeps its prize"
         );
-        let record: Value = app.call("verify/record", &[("id", &id)]).await.json();
-        let list = record["entry_list"].as_str().unwrap();
-        assert!(domain::draw::verify(list, &p).unwrap().iter().all(|c| c.ok));
+        assert!(
+            domain::draw::verify(&list, &p)
+                .unwrap()
+                .iter()
+                .all(|c| c.ok)
+        );
     }
 );
