@@ -196,7 +196,7 @@ pub async fn save_giveaway(
         bot,
         conditions,
         max_entries,
-        captcha: captcha.is_some_and(|c| !c.is_empty() && c != "false"),
+        captcha: ticked(captcha),
         referral_cap: referral_cap.unwrap_or_default(),
         premium_only: ticked(premium_only),
         past_winner_days: past_winner_days.unwrap_or_default(),

@@ -107,11 +107,7 @@ impl Feature for Giveaways {
                 Step::Said
             }
             Some(Callback::Claim(id)) => {
-                let found = match PublicId::parse(&id) {
-                    Some(id) => giveaway_on_bot(&ctx.deps.db, &ctx.scope, &id).await,
-                    None => Err(ServiceError::NotFound),
-                };
-                let text = match found {
+                let text = match giveaway_named_on_bot(&ctx.deps.db, &ctx.scope, &id).await {
                     Ok(g) => match super::rerolls::claim(&ctx.deps, &g, user.id.0 as i64).await? {
                         super::rerolls::Claim::Claimed => BotText::Claimed,
                         super::rerolls::Claim::TooLate => BotText::ClaimTooLate,
@@ -209,8 +205,18 @@ pub async fn offer_on_bot(
     scope: &TenantScope,
     public_id: &str,
 ) -> Result<Offer, ServiceError> {
+    giveaway_named_on_bot(db, scope, public_id).await.map(offer)
+}
+
+/// [`giveaway_on_bot`] for an id as a user's button or link carries it (not parsed
+/// yet): one that cannot be an id is "not found" too.
+async fn giveaway_named_on_bot(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    public_id: &str,
+) -> Result<giveaways::Model, ServiceError> {
     let public_id = PublicId::parse(public_id).ok_or(ServiceError::NotFound)?;
-    giveaway_on_bot(db, scope, &public_id).await.map(offer)
+    giveaway_on_bot(db, scope, &public_id).await
 }
 
 /// The row behind [`offer_on_bot`].
@@ -329,11 +335,7 @@ async fn join(
     inviter: Option<u32>,
 ) -> Result<Step, ServiceError> {
     let l = ctx.locale(user);
-    let found = match PublicId::parse(public_id) {
-        Some(id) => giveaway_on_bot(&ctx.deps.db, &ctx.scope, &id).await,
-        None => Err(ServiceError::NotFound),
-    };
-    let row = match found {
+    let row = match giveaway_named_on_bot(&ctx.deps.db, &ctx.scope, public_id).await {
         Ok(g) => g,
         Err(ServiceError::NotFound) => {
             ctx.say(chat, BotText::NotFound.text(l), Some(ctx.back(l)))
@@ -513,9 +515,7 @@ async fn invite_base(ctx: &Ctx, g: &giveaways::Model) -> Result<Option<Invites>,
     if g.referral_cap <= 0 {
         return Ok(None);
     }
-    let bot = crate::entities::bots::Entity::find_by_id(ctx.bot_id)
-        .one(&ctx.deps.db)
-        .await?;
+    let bot = super::bot_of_giveaway(&ctx.deps.db, g).await?;
     Ok(bot.map(|b| Invites {
         bot_username: b.username,
         public_id: g.public_id.to_string(),

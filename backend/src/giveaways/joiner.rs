@@ -195,17 +195,12 @@ async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, Serv
         }
         // Friends who came through an invite link: the entry says who invited it, and
         // the inviter gets a ticket (after the insert, in the same transaction).
-        let mut friends: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
-        if g.referral_cap > 0 && !new_users.is_empty() {
-            let links =
-                referrals::links_of(&txn, gid, new_users.iter().map(|(u, _)| *u).collect()).await?;
-            for (row, (user, number)) in new_rows.iter_mut().zip(&new_users) {
-                if let Some(&inviter) = links.get(user)
-                    && inviter < *number
-                {
-                    row.referred_by = sea_orm::Set(Some(inviter));
-                    friends.entry(inviter).or_default().push(*number);
-                }
+        let inviters = referrals::inviters_of(&txn, &g, &new_users).await?;
+        let mut referred = Vec::new();
+        for ((row, (_, number)), inviter) in new_rows.iter_mut().zip(&new_users).zip(inviters) {
+            if let Some(inviter) = inviter {
+                row.referred_by = sea_orm::Set(Some(inviter));
+                referred.push((*number, inviter));
             }
         }
         if !new_rows.is_empty() {
@@ -217,7 +212,7 @@ async fn together(deps: &Deps, batch: &mut [Queued]) -> Result<Vec<Joined>, Serv
                 .filter(giveaways::Column::Id.eq(gid))
                 .exec(&txn)
                 .await?;
-            notices.extend(referrals::credit(&txn, &g, friends, locale).await?);
+            notices.extend(referrals::credit(&txn, &g, &referred, locale).await?);
         }
     }
     let outcomes: Vec<Joined> = outcomes
@@ -261,18 +256,18 @@ async fn alone(deps: &Deps, r: Request) -> Result<Joined, ServiceError> {
         let user = r.who.telegram_user_id;
         let turn = deps.writes.enter().await;
         let txn = deps.db.begin().await?;
-        let links = referrals::links_of(&txn, r.giveaway.id, vec![user]).await?;
-        if let Some(&inviter) = links.get(&user)
-            && inviter < *number as i32
-        {
+        let number = *number as i32;
+        let inviters = referrals::inviters_of(&txn, &r.giveaway, &[(user, number)]).await?;
+        if let Some(Some(inviter)) = inviters.first().copied() {
             rows::Entity::update_many()
                 .col_expr(rows::Column::ReferredBy, Expr::value(inviter))
                 .filter(rows::Column::GiveawayId.eq(r.giveaway.id))
-                .filter(rows::Column::Number.eq(*number as i32))
+                .filter(rows::Column::Number.eq(number))
                 .exec(&txn)
                 .await?;
-            let friends = BTreeMap::from([(inviter, vec![*number as i32])]);
-            messages.extend(referrals::credit(&txn, &r.giveaway, friends, r.locale).await?);
+            messages.extend(
+                referrals::credit(&txn, &r.giveaway, &[(number, inviter)], r.locale).await?,
+            );
         }
         txn.commit().await?;
         drop(turn);

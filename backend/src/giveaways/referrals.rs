@@ -13,7 +13,6 @@ use crate::ServiceError;
 use crate::deps::Deps;
 use crate::entities::outbox::Kind;
 use crate::entities::{entries, giveaways, referral_links};
-use crate::ids::GiveawayId;
 use crate::telegram::outbox::{Message, NewMessage};
 use domain::Locale;
 use domain::bot_text::{BotText, locale_for};
@@ -69,32 +68,44 @@ pub(super) async fn remember_link(
     Ok(())
 }
 
-/// Which of `users` opened an invite link of giveaway `g` before joining: user → the
-/// inviter's entry number.
-pub(super) async fn links_of(
+/// For each new entry `(user, number)` of giveaway `g`, the number of the entry whose
+/// invite link brought it, if any (none while referrals are off).
+pub(super) async fn inviters_of(
     db: &impl ConnectionTrait,
-    g: GiveawayId,
-    users: Vec<i64>,
-) -> Result<HashMap<i64, i32>, ServiceError> {
-    Ok(referral_links::Entity::find()
-        .filter(referral_links::Column::GiveawayId.eq(g))
-        .filter(referral_links::Column::TelegramUserId.is_in(users))
+    g: &giveaways::Model,
+    new: &[(i64, i32)],
+) -> Result<Vec<Option<i32>>, ServiceError> {
+    if g.referral_cap <= 0 || new.is_empty() {
+        return Ok(vec![None; new.len()]);
+    }
+    let links: HashMap<i64, i32> = referral_links::Entity::find()
+        .filter(referral_links::Column::GiveawayId.eq(g.id))
+        .filter(referral_links::Column::TelegramUserId.is_in(new.iter().map(|(u, _)| *u)))
         .all(db)
         .await?
         .into_iter()
         .map(|l| (l.telegram_user_id, l.inviter_number))
+        .collect();
+    // An inviter's entry is older than its friend's.
+    Ok(new
+        .iter()
+        .map(|(user, number)| links.get(user).copied().filter(|i| i < number))
         .collect())
 }
 
-/// Gives each inviter one ticket per friend in `friends` (inviter number → the friends'
-/// new entry numbers), up to the giveaway's cap, and returns the messages that tell
+/// Gives each inviter one ticket per friend, up to the giveaway's cap (`referred`: the
+/// friends' new entry numbers with their inviters'), and returns the messages that tell
 /// them (to be queued in the same transaction).
 pub(super) async fn credit(
     db: &impl ConnectionTrait,
     g: &giveaways::Model,
-    friends: BTreeMap<i32, Vec<i32>>,
+    referred: &[(i32, i32)],
     default_locale: Locale,
 ) -> Result<Vec<NewMessage>, ServiceError> {
+    let mut friends: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
+    for (friend, inviter) in referred {
+        friends.entry(*inviter).or_default().push(*friend);
+    }
     if friends.is_empty() {
         return Ok(Vec::new());
     }

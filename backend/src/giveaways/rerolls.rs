@@ -213,16 +213,18 @@ pub(super) async fn expire_claims(deps: &Deps) -> Result<u64, ServiceError> {
         .await?;
     let mut replaced = 0;
     for mut g in drawn {
+        // Read once per giveaway: a reserve stepping in below has neither claimed nor
+        // been found unreachable yet (its notice is only queued).
+        let claimed: Vec<i32> = claims::Entity::find()
+            .filter(claims::Column::GiveawayId.eq(g.id))
+            .all(&deps.db)
+            .await?
+            .into_iter()
+            .map(|c| c.number)
+            .collect();
+        let unreachable = unreachable_winners(deps, &g).await?;
         loop {
-            let claimed: Vec<i32> = claims::Entity::find()
-                .filter(claims::Column::GiveawayId.eq(g.id))
-                .all(&deps.db)
-                .await?
-                .into_iter()
-                .map(|c| c.number)
-                .collect();
             let winners = g.current_outcome().map(|o| o.winners).unwrap_or_default();
-            let unreachable = unreachable_winners(deps, &g).await?;
             let next = winners.iter().find_map(|n| {
                 if claimed.contains(&(*n as i32)) {
                     None
