@@ -43,6 +43,10 @@ bot_texts! {
     RecentWinner => "你在过去 {days} 天内赢得过「{shop}」的抽奖，这次不能参加。", "You won one of {shop}'s giveaways in the last {days} days, so you cannot join this one.";
     NeedBoost => "还差一步：先为 {chat} 助力（Boost），然后再点参与。", "One more step: boost {chat} first, then tap Join again.";
     ButtonClaim => "✅ 领奖", "✅ Claim";
+    AccountTooNew => "这个抽奖只限注册满 {days} 天的账号参加（按用户 ID 估算）。", "This giveaway is for accounts at least {days} days old (estimated from the user id).";
+    PrizeCodeLine => "🎟 你的兑换码：{code}", "🎟 Your code: {code}";
+    ClaimForCode => "点「✅ 领奖」即可收到兑换码。", "Press “✅ Claim” to receive your code.";
+    PrizeCodeDm => "✅ 已领奖！「{title}」的奖品 {prize} 的兑换码：\n{code}", "✅ Claimed! Your code for {prize} in “{title}”:\n{code}";
     ClaimPrompt => "请在 {hours} 小时内点「✅ 领奖」，否则奖品将交给下一位候补。", "Press “✅ Claim” within {hours} hours, or the prize goes to the next reserve.";
     Claimed => "✅ 已领奖！商家会尽快与你联系。", "✅ Claimed! The organiser will be in touch.";
     ClaimTooLate => "领奖时间已过，奖品已交给下一位候补。", "The time to claim has passed; the prize goes to the next reserve.";

@@ -18,6 +18,9 @@
 use crate::ValidationError;
 use serde::{Deserialize, Serialize};
 
+pub mod account_age;
+pub mod codes;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(
     feature = "sea-orm",
@@ -170,12 +173,21 @@ pub const MAX_CONDITIONS: usize = 5;
 
 /// Assigns drawn winners (in pick order) to prizes (in list order).
 pub fn assign_prizes<'a>(prizes: &'a [Prize], winners: &[u32]) -> Vec<(u32, &'a str)> {
+    prize_places(prizes, winners)
+        .into_iter()
+        .map(|(w, i)| (w, prizes[i].name.as_str()))
+        .collect()
+}
+
+/// Like [`assign_prizes`], with each winner's place in the prize list (what prize codes
+/// are uploaded for).
+pub fn prize_places(prizes: &[Prize], winners: &[u32]) -> Vec<(u32, usize)> {
     let mut out = Vec::with_capacity(winners.len());
     let mut picks = winners.iter();
-    for p in prizes {
+    for (i, p) in prizes.iter().enumerate() {
         for _ in 0..p.winners {
             match picks.next() {
-                Some(&w) => out.push((w, p.name.as_str())),
+                Some(&w) => out.push((w, i)),
                 None => return out,
             }
         }
@@ -279,6 +291,9 @@ pub const MAX_CLAIM_HOURS: u32 = 720;
 
 /// The longest look-back of "no recent winners", in days.
 pub const MAX_PAST_WINNER_DAYS: u32 = 3650;
+
+/// The most days of "minimum account age".
+pub const MAX_ACCOUNT_DAYS: u32 = account_age::MAX_DAYS;
 
 /// The most extra tickets a giveaway may let boosts earn one entrant.
 pub const MAX_BOOST_TICKETS: u32 = 10;

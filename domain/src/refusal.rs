@@ -33,6 +33,9 @@ coded! {
         BoostChat = "boost_chat",
         BoostTicketsCap = "boost_tickets_cap",
         Chat = "chat",
+        Codes = "codes",
+        CodePrize = "code_prize",
+        MinAccountDays = "min_account_days",
     }
 }
 
@@ -57,6 +60,8 @@ coded! {
         GiveawayScheduleLocked = "giveaway_schedule_locked",
         /// Every reserve has already stepped in: no winner can be replaced.
         NoReserveLeft = "no_reserve_left",
+        /// The prizes have codes uploaded: remove the unused ones before changing them.
+        PrizeCodes = "prize_codes",
     }
 }
 
