@@ -97,6 +97,8 @@ pub struct GiveawayDto {
     pub referral_cap: u32,
     pub premium_only: bool,
     pub past_winner_days: u32,
+    /// Minimum account age in days, estimated from the user id; 0: off.
+    pub min_account_days: u32,
     pub boost_chat: Option<String>,
     pub boost_required: bool,
     pub boost_tickets_cap: u32,
@@ -115,6 +117,19 @@ pub struct GiveawayDto {
     pub notices: Option<NoticeProgressDto>,
     /// Seconds until the end, from the server's (scheduler's) clock; negative when past.
     pub secs_left: i64,
+}
+
+/// A prize code as its tenant sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrizeCodeDto {
+    pub prize: String,
+    pub code: String,
+    /// The winner's entry number it went to.
+    pub number: Option<u32>,
+    /// When, in the tenant's time zone.
+    pub given_at: Option<String>,
+    /// That winner pressed "Claim".
+    pub claimed: bool,
 }
 
 /// How the winners' notices stand.

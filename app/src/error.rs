@@ -140,6 +140,7 @@ impl AppError {
                     Conflict::Bot => Key::ErrBotAlreadyYours,
                     Conflict::BotElsewhere => Key::ErrBotElsewhere,
                     Conflict::NoReserveLeft => Key::ErrNoReserveLeft,
+                    Conflict::PrizeCodes => Key::ErrPrizeCodes,
                     w if w.is_giveaway_lock() => Key::ErrGiveawayLocked,
                     _ => Key::ErrConflict,
                 })
@@ -210,6 +211,9 @@ fn field_label(field: &Field) -> Key {
         Field::BoostChat => Key::GaBoostChat,
         Field::BoostTicketsCap => Key::GaBoostTicketsCap,
         Field::Chat => Key::GaAnnounceChat,
+        Field::Codes => Key::GaCodesText,
+        Field::CodePrize => Key::GaCodesPrize,
+        Field::MinAccountDays => Key::GaMinAccountDays,
     }
 }
 

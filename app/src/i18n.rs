@@ -305,6 +305,24 @@ texts! {
     VerifyDownloadList => "下载名单", "Download the list";
     VerifyDownloadDraw => "下载开奖数据（JSON）", "Download the draw data (JSON)";
     VerifyPending => "还没有开奖。承诺值已公开，开奖后这里可以验证。", "Not drawn yet. The commitment is public; the draw can be verified here once it has run.";
+    GaMinAccountDays => "账号至少注册几天（按用户 ID 估算）", "Minimum account age in days (estimated from the user id)";
+    GaMinAccountDaysHint => "这是估算：Telegram 不公开账号的注册日期，这里按一张“用户 ID ↔ 已知注册日期”对照表推算。比对照表最后一个参照点更新的账号，只知道晚于该点，只有在它也不够天数时才会被拒绝。", "An estimate: Telegram does not tell when an account was made, so it is read off a table of user ids with known sign-up dates. An account newer than the table's last point is only known to be newer than it, and is refused only when even that point is too recent.";
+    GaCodes => "兑换码", "Prize codes";
+    GaCodesHint => "每行一个兑换码，或读入 CSV 文件（第一列是兑换码）。兑换码加密保存，只有你能在这里看到。中奖者在中奖私信里收到兑换码；设置了领奖时限时，点「领奖」后收到。未送达的兑换码会随替换交给下一位候补。", "One code per line, or read a CSV file (the first column is the code). Codes are stored encrypted and only you see them here. A winner gets their code in the winner's message, or, with a claim window, when they press Claim. A code that never reached its winner goes with the prize to the next reserve.";
+    GaCodesPrize => "奖品", "Prize";
+    GaCodesText => "兑换码（每行一个）", "Codes (one per line)";
+    GaCodesFile => "或读入 CSV 文件", "Or read a CSV file";
+    GaCodesAdd => "添加兑换码", "Add codes";
+    GaCodesAdded => "已添加 {added} 个兑换码；{dups} 个已经有了。", "Added {added} codes; {dups} were there already.";
+    GaCodesRemove => "删除未发出的兑换码", "Remove unused codes";
+    GaCodesNone => "还没有兑换码。", "No codes yet.";
+    GaCodesSummary => "{prize}：{total} 个，已发出 {given} 个", "{prize}: {total} codes, {given} given";
+    GaCodeCol => "兑换码", "Code";
+    GaCodeWinner => "中奖者", "Winner";
+    GaCodeGivenAt => "发出时间", "Given at";
+    GaCodeClaimed => "已领奖", "Claimed";
+    GaCodeFree => "未发出", "not given";
+    ErrPrizeCodes => "这些奖品已经上传了兑换码：先删除未发出的兑换码，再修改奖品。", "These prizes have codes: remove the unused codes before changing the prizes.";
     Hydrated => "已就绪", "Ready";
 }
 

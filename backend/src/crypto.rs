@@ -5,10 +5,13 @@
 //!
 //! Sealed form: `v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`.
 //!
-//! Foundation: imports `entities` and `error`.
+//! Prize codes are sealed the same way, bound to their giveaway ([`seal_code`]).
+//!
+//! Foundation: imports `entities`, `error` and `ids`.
 
 use crate::ServiceError;
-use crate::entities::bots;
+use crate::entities::{bots, prize_codes};
+use crate::ids::GiveawayId;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
@@ -205,6 +208,24 @@ pub fn open_token(cipher: &TokenCipher, row: &bots::Model) -> Result<BotToken, S
     cipher
         .open(row.public_id.as_str(), &row.token_sealed)
         .map_err(|e| ServiceError::Internal(format!("bot {}: {e}", row.id)))
+}
+
+/// What a prize code is sealed to: it opens only as a code of that giveaway.
+fn code_aad(giveaway: GiveawayId) -> String {
+    format!("prize-code:{giveaway}")
+}
+
+/// Seals a prize code of giveaway `giveaway` (`entities::prize_codes`).
+pub fn seal_code(cipher: &TokenCipher, giveaway: GiveawayId, code: &str) -> String {
+    cipher.seal_bytes(&code_aad(giveaway), code.as_bytes())
+}
+
+/// A prize code, unsealed; one that does not open is an internal error naming its row.
+pub fn open_code(cipher: &TokenCipher, row: &prize_codes::Model) -> Result<String, ServiceError> {
+    cipher
+        .open_bytes(&code_aad(row.giveaway_id), &row.sealed)
+        .and_then(|b| String::from_utf8(b).map_err(|_| CryptoError::Unauthentic))
+        .map_err(|e| ServiceError::Internal(format!("prize code {}: {e}", row.id)))
 }
 
 #[cfg(test)]

@@ -45,6 +45,8 @@ pub struct Parts {
     pub webhooks: WebhookIndex,
     /// The URL people and Telegram reach the server at, without a trailing slash.
     pub public_url: Arc<str>,
+    /// What dates an account from its user id (the "minimum account age" rule).
+    pub account_ages: domain::giveaway::account_age::Table,
 }
 
 impl Deps {
@@ -54,6 +56,7 @@ impl Deps {
         cipher: TokenCipher,
         api: TelegramApi,
         public_url: &str,
+        account_ages: domain::giveaway::account_age::Table,
     ) -> Deps {
         Deps(Arc::new(Parts {
             leases: Leases::new(db.clone()),
@@ -67,6 +70,7 @@ impl Deps {
             polls: PollTasks::default(),
             webhooks: WebhookIndex::default(),
             public_url: public_url.trim_end_matches('/').into(),
+            account_ages,
         }))
     }
 

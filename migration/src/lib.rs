@@ -15,6 +15,7 @@ mod m20261203_000009_referrals;
 mod m20261203_000010_entry_rules;
 mod m20261203_000011_rerolls;
 mod m20261203_000012_claims;
+mod m20261203_000013_prize_codes;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_entry_rules::Migration),
             Box::new(m20261203_000011_rerolls::Migration),
             Box::new(m20261203_000012_claims::Migration),
+            Box::new(m20261203_000013_prize_codes::Migration),
         ]
     }
 }

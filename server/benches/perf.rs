@@ -589,6 +589,7 @@ async fn notices(bots_n: usize, per_bot: usize) -> Notices {
                     text: format!("🎉 You won! Entry #{}", i + 1),
                     links: vec![],
                     callbacks: vec![],
+                    code: None,
                 },
                 dedupe_key: format!("bench:{b}:{i}"),
             });

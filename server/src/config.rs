@@ -103,6 +103,11 @@ pub const KEYS: &[KeyDoc] = &[
         meaning: "argon2 hashes (19 MiB each) run at once; 8 more per job may wait, later logins are told to try again in a moment",
     },
     KeyDoc {
+        key: "account-age-points",
+        default: "(none)",
+        meaning: "more user id → sign-up date points for the minimum-account-age estimate, `id=YYYY-MM-DD` separated by commas (the built-in table ends in October 2021)",
+    },
+    KeyDoc {
         key: "log",
         default: "info",
         meaning: "tracing filter, e.g. info,backend=debug (RUST_LOG wins when set)",
@@ -130,6 +135,8 @@ pub struct Config {
     pub http: HttpLimits,
     /// Password hashes at once; `None`: [`backend::accounts::password::Hashing::default_jobs`].
     pub password_hash_jobs: Option<usize>,
+    /// Reference points added to the built-in account-age table.
+    pub account_age_points: Vec<(u64, i64)>,
 }
 
 /// What a client may hold of the server: `crate::serve` enforces these.
@@ -280,6 +287,14 @@ impl Config {
             None => None,
             Some(v) => Some(parse_num("password-hash-jobs", Some(v), 0, 1)? as usize),
         };
+        let account_age_points = domain::giveaway::account_age::parse_points(
+            &get("account-age-points")?.unwrap_or_default(),
+        )
+        .map_err(|e| {
+            anyhow!(
+                "account-age-points (TOMBOLA_ACCOUNT_AGE_POINTS): {e}; expected id=YYYY-MM-DD, …"
+            )
+        })?;
         if let Some(k) = ours.keys().next() {
             bail!("Leptos.toml [tombola]: unknown key `{k}`");
         }
@@ -311,6 +326,7 @@ impl Config {
             sqlite_synchronous,
             http,
             password_hash_jobs,
+            account_age_points,
         })
     }
 

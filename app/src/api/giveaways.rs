@@ -62,6 +62,7 @@ mod convert {
             referral_cap: v.referral_cap,
             premium_only: v.premium_only,
             past_winner_days: v.past_winner_days,
+            min_account_days: v.min_account_days,
             boost_chat: v.boost_chat,
             boost_required: v.boost_required,
             boost_tickets_cap: v.boost_tickets_cap,
@@ -175,6 +176,7 @@ pub async fn save_giveaway(
     #[server(default)]
     premium_only: Option<String>,
     #[server(default)] past_winner_days: Option<String>,
+    #[server(default)] min_account_days: Option<String>,
     #[server(default)] boost_chat: Option<String>,
     #[server(default)] boost_required: Option<String>,
     #[server(default)] boost_tickets_cap: Option<String>,
@@ -200,6 +202,7 @@ pub async fn save_giveaway(
         referral_cap: referral_cap.unwrap_or_default(),
         premium_only: ticked(premium_only),
         past_winner_days: past_winner_days.unwrap_or_default(),
+        min_account_days: min_account_days.unwrap_or_default(),
         boost_chat: boost_chat.unwrap_or_default(),
         boost_required: ticked(boost_required),
         boost_tickets_cap: boost_tickets_cap.unwrap_or_default(),
@@ -262,6 +265,53 @@ pub async fn reroll_winner(
     let v = backend::giveaways::get(call.db(), &p.scope, &deps.cipher, &id).await?;
     call.redirect_plain_form(&format!("/giveaways/{id}"));
     dto(&call, &p.scope, v).await
+}
+
+/// A giveaway's prize codes, opened, for its own tenant only.
+#[server(endpoint = "giveaways/codes")]
+pub async fn prize_codes(id: String) -> Result<Vec<crate::dto::PrizeCodeDto>, AppError> {
+    let call = crate::server::Call::start()?;
+    let p = call.principal().await?;
+    let tz = tz_of(&call, &p.scope).await?;
+    let id = crate::server::public_id(&id)?;
+    let rows = backend::giveaways::codes::list(call.deps(), &p.scope, &id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| crate::dto::PrizeCodeDto {
+            prize: c.prize_name,
+            code: c.code,
+            number: c.number,
+            given_at: c.given_at.map(|t| convert::local(t, tz, "%Y-%m-%d %H:%M")),
+            claimed: c.claimed,
+        })
+        .collect())
+}
+
+/// Adds codes (one per line, or a CSV's first column) for prize `prize` (its place in
+/// the list, from 0). Returns how many were added and how many the giveaway had already.
+#[server(endpoint = "giveaways/codes/add")]
+pub async fn add_prize_codes(
+    id: String,
+    prize: String,
+    codes: String,
+) -> Result<(u32, u32), AppError> {
+    let call = crate::server::Call::start()?;
+    let scope = call.principal().await?.writer()?;
+    let id = crate::server::public_id(&id)?;
+    let added = backend::giveaways::codes::add(call.deps(), &scope, &id, &prize, &codes).await?;
+    call.redirect_plain_form(&format!("/giveaways/{id}"));
+    Ok((added.added, added.duplicates))
+}
+
+/// Removes the codes not given to anyone yet.
+#[server(endpoint = "giveaways/codes/remove")]
+pub async fn remove_unused_codes(id: String) -> Result<u64, AppError> {
+    let call = crate::server::Call::start()?;
+    let scope = call.principal().await?.writer()?;
+    let id = crate::server::public_id(&id)?;
+    let n = backend::giveaways::codes::remove_unused(call.deps(), &scope, &id).await?;
+    call.redirect_plain_form(&format!("/giveaways/{id}"));
+    Ok(n)
 }
 
 /// A page of entries; `q` searches name, @username, pseudonym and #number.

@@ -8,6 +8,7 @@ use crate::api::giveaways::{
 use crate::components::{ErrorMessage, action_error};
 use crate::dto::{BotChoice, GiveawayDto, NoticeProgressDto};
 use crate::i18n::{I18n, Key, use_i18n};
+use crate::pages::prize_codes::PrizeCodes;
 use domain::giveaway::Status;
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
@@ -259,6 +260,12 @@ fn GiveawayForm(bots: Vec<BotChoice>, giveaway: Option<GiveawayDto>) -> impl Int
                     <input id="ga-past-winners" class="native-input" name="past_winner_days" inputmode="numeric"
                         value=val(|g| if g.past_winner_days > 0 { g.past_winner_days.to_string() } else { String::new() }) readonly=!may.rules />
                 </div>
+                <div class="field">
+                    <label for="ga-min-age">{move || i18n.t(Key::GaMinAccountDays)}</label>
+                    <input id="ga-min-age" class="native-input" name="min_account_days" inputmode="numeric"
+                        value=val(|g| if g.min_account_days > 0 { g.min_account_days.to_string() } else { String::new() }) readonly=!may.rules />
+                    <small class="hint">{move || i18n.t(Key::GaMinAccountDaysHint)}</small>
+                </div>
                 <div class="field-row">
                     <div class="field">
                         <label for="ga-boost-chat">{move || i18n.t(Key::GaBoostChat)}</label>
@@ -498,6 +505,7 @@ fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
                 </details>
             </Card>
         })}
+        <PrizeCodes id=g.id.clone() prizes=g.prizes.clone() open=status != Status::Cancelled />
         <div class="ga-actions">
             {(status == Status::Draft).then(|| view! {
                 <ActionForm action=publish>

@@ -6,6 +6,7 @@ pub mod giveaways;
 pub mod not_found;
 pub mod operator;
 pub mod overview;
+pub mod prize_codes;
 pub mod settings;
 pub mod shell;
 pub mod usage;

@@ -62,6 +62,8 @@ pub struct Model {
     /// Hours a winner has to press "Claim" before the next reserve takes the prize
     /// (0: no claiming).
     pub claim_hours: i32,
+    /// Entrants' accounts must be estimated at least this many days old (0: off).
+    pub min_account_days: i32,
 }
 
 /// The JSON columns, read back. A value that does not parse reads as empty.

@@ -14,6 +14,7 @@ pub mod login_failures;
 pub mod nodes;
 pub mod outbox;
 pub mod platform_settings;
+pub mod prize_codes;
 pub mod referral_links;
 pub mod sessions;
 pub mod telegram_users;

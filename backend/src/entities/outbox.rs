@@ -44,6 +44,9 @@ pub enum Kind {
     /// An entrant told that a friend joined through their link.
     #[sea_orm(string_value = "referral")]
     Referral,
+    /// A winner's prize code, sent when they press "Claim".
+    #[sea_orm(string_value = "prize_code")]
+    PrizeCode,
 }
 
 /// Where a message stands.

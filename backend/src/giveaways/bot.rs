@@ -449,7 +449,7 @@ async fn join(
 }
 
 fn has_entry_rules(g: &giveaways::Model) -> bool {
-    g.premium_only || g.past_winner_days > 0 || g.boost_chat.is_some()
+    g.premium_only || g.past_winner_days > 0 || g.min_account_days > 0 || g.boost_chat.is_some()
 }
 
 /// What the giveaway's entry rules say of a user who wants to join.
@@ -474,6 +474,20 @@ async fn entry_rules(ctx: &Ctx, user: &User, g: &giveaways::Model) -> Result<Rul
     }
     if g.premium_only && !user.is_premium {
         return Ok(Rules::Refused(BotText::PremiumOnly.text(l).to_owned()));
+    }
+    if g.min_account_days > 0 {
+        let days = g.min_account_days as u32;
+        if !ctx
+            .deps
+            .account_ages
+            .old_enough(user.id.0, days, ctx.deps.clock.now().timestamp())
+        {
+            return Ok(Rules::Refused(
+                BotText::AccountTooNew
+                    .text(l)
+                    .replace("{days}", &days.to_string()),
+            ));
+        }
     }
     if g.past_winner_days > 0 {
         let since = ctx.deps.clock.now() - chrono::Duration::days(i64::from(g.past_winner_days));

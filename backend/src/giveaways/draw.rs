@@ -1,9 +1,10 @@
 //! The fair draw of a closed giveaway (`domain::draw`): the seed and the frozen list's
 //! hash give R; picks are taken from R's stream, each re-checked against the join
 //! conditions (an ineligible pick is skipped and published as skipped); the result, the
-//! winners' notices and the result post are written in one transaction, so a draw is
-//! never run twice and no notice is lost.
+//! winners' notices (with their prize codes, [`super::codes`]) and the result post are
+//! written in one transaction, so a draw is never run twice and no notice is lost.
 
+use super::codes;
 use super::entries::list_entries;
 use super::{bot_of_giveaway, open_seed, protocol_of};
 use crate::ServiceError;
@@ -14,12 +15,12 @@ use crate::entities::{entries, giveaways, tenants};
 use crate::error::TelegramError;
 use crate::ids::GiveawayId;
 use crate::telegram::membership::{boosts_of, still_member};
-use crate::telegram::outbox::{self, Message, NewMessage};
+use crate::telegram::outbox::{self, CodeRef, Message, NewMessage};
 use chrono::Utc;
 use domain::Locale;
 use domain::bot_text::{BotText, locale_for};
 use domain::draw::{self, Drawing, Hash32};
-use domain::giveaway::{Status, assign_prizes, total_winners};
+use domain::giveaway::{Status, assign_prizes, prize_places, total_winners};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
@@ -28,13 +29,25 @@ pub(super) fn winner_notice_key(giveaway: GiveawayId, number: u32) -> String {
     format!("win:{giveaway}:{number}")
 }
 
-/// A winner's direct message: what they won, their number, the way to verify.
+/// What a winner's message hands over besides the prize's name.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Handover {
+    /// The prize code given to the winner (no claim window).
+    pub code: Option<CodeRef>,
+    /// The prize has codes: with a claim window, "Claim" brings one.
+    pub has_codes: bool,
+}
+
+/// A winner's direct message: what they won, their number, the way to verify; their
+/// prize code when they have one.
+#[allow(clippy::too_many_arguments)]
 fn winner_message(
     g: &giveaways::Model,
     tenant: &tenants::Model,
     bot_id: crate::ids::BotId,
     entry: &entries::Model,
     prize: &str,
+    handover: Handover,
     verify_url: &str,
     default_locale: Locale,
 ) -> NewMessage {
@@ -47,6 +60,11 @@ fn winner_message(
         .replace("{prize}", prize)
         .replace("{number}", &number.to_string())
         .replace("{shop}", &tenant.name);
+    if handover.code.is_some() {
+        // `{code}` is filled in by the sender, from the sealed code.
+        text.push_str("\n\n");
+        text.push_str(BotText::PrizeCodeLine.text(l));
+    }
     // With a claim window, the winner claims with a button before the next reserve
     // would take the prize.
     let mut callbacks = Vec::new();
@@ -57,6 +75,10 @@ fn winner_message(
                 .text(l)
                 .replace("{hours}", &g.claim_hours.to_string()),
         );
+        if handover.has_codes {
+            text.push(' ');
+            text.push_str(BotText::ClaimForCode.text(l));
+        }
         callbacks.push((
             BotText::ButtonClaim.text(l).to_owned(),
             domain::giveaway::Callback::Claim(g.public_id.to_string()).encode(),
@@ -75,23 +97,51 @@ fn winner_message(
                 verify_url.to_owned(),
             )],
             callbacks,
+            code: handover.code,
         },
         dedupe_key: winner_notice_key(g.id, number),
     }
 }
 
-/// The message telling entry `number` of drawn giveaway `g` that it won `prize` (after
-/// a reroll); `None` when the giveaway has no bot any more.
+/// What winner `number` of `g` gets with prize `place`: a code now when the giveaway has
+/// no claim window and the prize has codes (given in `db`'s transaction).
+async fn handover(
+    deps: &Deps,
+    db: &impl sea_orm::ConnectionTrait,
+    g: &giveaways::Model,
+    with_codes: &std::collections::HashSet<usize>,
+    number: u32,
+    place: usize,
+) -> Result<Handover, ServiceError> {
+    let has_codes = with_codes.contains(&place);
+    let code = if has_codes && g.claim_hours <= 0 {
+        codes::give(db, g.id, number, place, deps.clock.now()).await?
+    } else {
+        None
+    };
+    Ok(Handover { code, has_codes })
+}
+
+/// The message telling entry `number` of drawn giveaway `g` that it won prize `place`
+/// (after a reroll), its code given in `db`'s transaction; `None` when the giveaway has
+/// no bot any more.
 pub(super) async fn winner_notice(
     deps: &Deps,
     db: &impl sea_orm::ConnectionTrait,
     g: &giveaways::Model,
     number: u32,
-    prize: &str,
+    place: usize,
 ) -> Result<Option<NewMessage>, ServiceError> {
     let Some(bot) = bot_of_giveaway(db, g).await? else {
         return Ok(None);
     };
+    let prizes = g.prizes();
+    let prize = prizes
+        .get(place)
+        .map(|p| p.name.as_str())
+        .unwrap_or_default();
+    let with_codes = codes::prizes_with_codes(db, g.id).await?;
+    let handover = handover(deps, db, g, &with_codes, number, place).await?;
     let entry = entries::Entity::find()
         .filter(entries::Column::GiveawayId.eq(g.id))
         .filter(entries::Column::Number.eq(number as i32))
@@ -110,6 +160,7 @@ pub(super) async fn winner_notice(
         bot.id,
         &entry,
         prize,
+        handover,
         &verify_url,
         default_locale,
     )))
@@ -187,49 +238,35 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
         .ok_or(ServiceError::NotFound)?;
     let default_locale = Locale::from_tag(&tenant.bot_locale).unwrap_or_default();
     let verify_url = format!("{}/verify/{}", deps.public_url, g.public_id);
-    let mut notices = Vec::new();
-    if let Some(b) = &bot_row {
-        for (number, prize) in assign_prizes(&prizes, &outcome.winners) {
-            let Some(entry) = picked.iter().find(|p| p.number as u32 == number) else {
-                continue;
-            };
-            notices.push(winner_message(
-                g,
-                &tenant,
-                b.id,
-                entry,
-                prize,
-                &verify_url,
-                default_locale,
-            ));
-        }
-        if let Some(chat) = g.announce_chat_id {
-            let winners = assign_prizes(&prizes, &outcome.winners)
-                .into_iter()
-                .map(|(n, p)| format!("#{n} — {p}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            notices.push(NewMessage {
-                tenant_id: g.tenant_id,
-                bot_id: b.id,
-                giveaway_id: Some(g.id),
-                kind: Kind::ResultPost,
-                chat_id: chat,
-                message: Message {
-                    text: BotText::ResultPost
-                        .text(default_locale)
-                        .replace("{title}", &g.title)
-                        .replace("{winners}", &winners)
-                        .replace("{entries}", &n.to_string()),
-                    links: vec![(
-                        BotText::ButtonVerify.text(default_locale).to_owned(),
-                        verify_url.clone(),
-                    )],
-                    callbacks: vec![],
-                },
-                dedupe_key: format!("result:{}", g.id),
-            });
-        }
+    // The result post, sent after the winners' messages.
+    let mut post = None;
+    if let (Some(b), Some(chat)) = (&bot_row, g.announce_chat_id) {
+        let winners = assign_prizes(&prizes, &outcome.winners)
+            .into_iter()
+            .map(|(n, p)| format!("#{n} — {p}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        post = Some(NewMessage {
+            tenant_id: g.tenant_id,
+            bot_id: b.id,
+            giveaway_id: Some(g.id),
+            kind: Kind::ResultPost,
+            chat_id: chat,
+            message: Message {
+                text: BotText::ResultPost
+                    .text(default_locale)
+                    .replace("{title}", &g.title)
+                    .replace("{winners}", &winners)
+                    .replace("{entries}", &n.to_string()),
+                links: vec![(
+                    BotText::ButtonVerify.text(default_locale).to_owned(),
+                    verify_url.clone(),
+                )],
+                callbacks: vec![],
+                code: None,
+            },
+            dedupe_key: format!("result:{}", g.id),
+        });
     }
 
     let txn = deps.db.begin().await?;
@@ -249,7 +286,29 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
     if moved == 0 {
         return Ok(false);
     }
-    outbox::enqueue(&txn, notices).await?;
+    // The winners' messages, their codes given in this transaction, before the post.
+    let mut messages = Vec::new();
+    if let Some(b) = &bot_row {
+        let with_codes = codes::prizes_with_codes(&txn, g.id).await?;
+        for (number, place) in prize_places(&prizes, &outcome.winners) {
+            let Some(entry) = picked.iter().find(|p| p.number as u32 == number) else {
+                continue;
+            };
+            let handover = handover(deps, &txn, g, &with_codes, number, place).await?;
+            messages.push(winner_message(
+                g,
+                &tenant,
+                b.id,
+                entry,
+                &prizes[place].name,
+                handover,
+                &verify_url,
+                default_locale,
+            ));
+        }
+    }
+    messages.extend(post);
+    outbox::enqueue(&txn, messages).await?;
     txn.commit().await?;
     tracing::info!(
         giveaway = %g.id,

@@ -32,6 +32,8 @@ pub struct GiveawayForm {
     pub premium_only: bool,
     /// No user who won one of the tenant's giveaways in this many days (empty or 0: off).
     pub past_winner_days: String,
+    /// Entrants' accounts must be estimated this many days old (empty or 0: off).
+    pub min_account_days: String,
     /// The chat whose boosts count (empty: none).
     pub boost_chat: String,
     /// Joining needs a boost of that chat.
@@ -58,6 +60,7 @@ pub(super) struct Valid {
     pub referral_cap: u32,
     pub premium_only: bool,
     pub past_winner_days: u32,
+    pub min_account_days: u32,
     pub boost_chat: Option<String>,
     pub boost_required: bool,
     pub boost_tickets_cap: u32,
@@ -145,6 +148,9 @@ pub(super) async fn validate(
         rules::parse_count(&form.past_winner_days, 0, rules::MAX_PAST_WINNER_DAYS)
             .map_err(invalid(Field::PastWinnerDays))?
             .unwrap_or(0);
+    let min_account_days = rules::parse_count(&form.min_account_days, 0, rules::MAX_ACCOUNT_DAYS)
+        .map_err(invalid(Field::MinAccountDays))?
+        .unwrap_or(0);
     let boost_chat =
         rules::parse_boost_chat(&form.boost_chat).map_err(invalid(Field::BoostChat))?;
     let boost_tickets_cap =
@@ -180,6 +186,7 @@ pub(super) async fn validate(
         referral_cap,
         premium_only: form.premium_only,
         past_winner_days,
+        min_account_days,
         boost_required: form.boost_required && boost_chat.is_some(),
         boost_chat,
         boost_tickets_cap,

@@ -46,6 +46,7 @@ pub async fn create(
         referral_cap: Set(v.referral_cap as i32),
         premium_only: Set(v.premium_only),
         past_winner_days: Set(v.past_winner_days as i32),
+        min_account_days: Set(v.min_account_days as i32),
         boost_chat: Set(v.boost_chat),
         boost_required: Set(v.boost_required),
         boost_tickets_cap: Set(v.boost_tickets_cap as i32),
@@ -94,6 +95,7 @@ pub async fn update(
         && v.referral_cap as i32 == g.referral_cap
         && v.premium_only == g.premium_only
         && v.past_winner_days as i32 == g.past_winner_days
+        && v.min_account_days as i32 == g.min_account_days
         && v.boost_chat == g.boost_chat
         && v.boost_required == g.boost_required
         && v.boost_tickets_cap as i32 == g.boost_tickets_cap
@@ -102,6 +104,10 @@ pub async fn update(
     let refuse = |what| Err(ServiceError::Conflict(what));
     if !may.rules && !rules_same {
         return refuse(Conflict::GiveawayRulesLocked);
+    }
+    // Codes are uploaded for a prize's place in the list: the list stays while any exist.
+    if v.prizes != g.prizes() && super::codes::any(db, g.id).await? {
+        return refuse(Conflict::PrizeCodes);
     }
     if !may.bot && Some(v.bot_id) != g.bot_id {
         return refuse(Conflict::GiveawayBotLocked);
@@ -124,6 +130,7 @@ pub async fn update(
     a.referral_cap = Set(v.referral_cap as i32);
     a.premium_only = Set(v.premium_only);
     a.past_winner_days = Set(v.past_winner_days as i32);
+    a.min_account_days = Set(v.min_account_days as i32);
     a.boost_chat = Set(v.boost_chat);
     a.boost_required = Set(v.boost_required);
     a.boost_tickets_cap = Set(v.boost_tickets_cap as i32);

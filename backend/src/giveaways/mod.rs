@@ -1,7 +1,8 @@
 //! Giveaways: what the dashboard creates, edits, publishes and cancels ([`form`],
 //! [`manage`]); the entries the bot's audience makes ([`entries`], many at once through
 //! the join queue [`joiner`]) and the bot's side of joining ([`bot`], a dialog feature); what is published and announced
-//! ([`publication`]); and the [`scheduler`] that opens, closes and draws them ([`draw`],
+//! ([`publication`]); prize codes and who got them ([`codes`]), winners replaced
+//! ([`rerolls`]); and the [`scheduler`] that opens, closes and draws them ([`draw`],
 //! the fair draw of `domain::draw`).
 //!
 //! May import: the foundation, `accounts` (plans, settings), `bots` (the tenant's bot),
@@ -11,6 +12,7 @@
 //! `domain::giveaway::Status::editable`.
 
 pub mod bot;
+pub mod codes;
 pub mod draw;
 pub mod entries;
 pub mod form;
@@ -64,6 +66,7 @@ pub struct GiveawayView {
     pub referral_cap: u32,
     pub premium_only: bool,
     pub past_winner_days: u32,
+    pub min_account_days: u32,
     pub boost_chat: Option<String>,
     pub boost_required: bool,
     pub boost_tickets_cap: u32,
@@ -101,6 +104,7 @@ fn view(
         referral_cap: g.referral_cap.max(0) as u32,
         premium_only: g.premium_only,
         past_winner_days: g.past_winner_days.max(0) as u32,
+        min_account_days: g.min_account_days.max(0) as u32,
         boost_chat: g.boost_chat.clone(),
         boost_required: g.boost_required,
         boost_tickets_cap: g.boost_tickets_cap.max(0) as u32,

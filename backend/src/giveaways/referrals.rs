@@ -154,6 +154,7 @@ pub(super) async fn credit(
                     .replace("{tickets}", &tickets.to_string()),
                 links: vec![],
                 callbacks: vec![],
+                code: None,
             },
             // One per inviter and friend batch: the newest friend's number is unique.
             dedupe_key: format!(

@@ -1,10 +1,11 @@
 //! Replacing a winner after the draw (`domain::draw::reroll`): the organiser's manual
 //! reroll with a published reason, and a winner who did not press "Claim" within the
 //! giveaway's claim window ([`claim`], [`expire_claims`], run by the scheduler). The next
-//! reserve in the published order takes the prize and is told; the first result is kept,
-//! the reroll appended.
+//! reserve in the published order takes the prize (and the replaced winner's prize code,
+//! if they never received it) and is told; the first result is kept, the reroll appended.
 //!
-//! May import: the foundation, `telegram::outbox`, `super::draw` (the winner's notice).
+//! May import: the foundation, `telegram::outbox`, `super::draw` (the winner's notice),
+//! `super::codes`.
 
 use super::draw::winner_notice;
 use super::find_owned;
@@ -75,11 +76,11 @@ async fn replace(
     all.push(r.clone());
     let (now, _) = reroll::apply(&outcome.winners, &outcome.reserves, &all)
         .map_err(|e| ServiceError::Internal(format!("reroll: {e}")))?;
-    let prize = rules::assign_prizes(&g.prizes(), &now)
+    let place = rules::prize_places(&g.prizes(), &now)
         .into_iter()
         .find(|(n, _)| *n == r.replacement)
-        .map(|(_, p)| p.to_owned())
-        .unwrap_or_default();
+        .map(|(_, p)| p)
+        .ok_or_else(|| ServiceError::Internal(format!("reroll: {} has no prize", r.replacement)))?;
     let json = serde_json::to_string(&all).expect("plain data");
 
     let _turn = deps.writes.enter().await;
@@ -101,7 +102,9 @@ async fn replace(
     if moved == 0 {
         return Err(ServiceError::Conflict(Conflict::GiveawayState));
     }
-    if let Some(notice) = winner_notice(deps, &txn, g, r.replacement, &prize).await? {
+    // A code the replaced winner never received goes to the replacement.
+    super::codes::take_back_unsent(&txn, g.id, r.replaced).await?;
+    if let Some(notice) = winner_notice(deps, &txn, g, r.replacement, place).await? {
         crate::telegram::outbox::enqueue(&txn, vec![notice]).await?;
     }
     txn.commit().await?;
@@ -161,7 +164,7 @@ pub(super) async fn claim(
     if deadline(g, number).is_some_and(|d| deps.clock.now() > d) {
         return Ok(Claim::TooLate);
     }
-    let _turn = deps.writes.enter().await;
+    let turn = deps.writes.enter().await;
     claims::Entity::insert(claims::ActiveModel {
         giveaway_id: Set(g.id),
         number: Set(number as i32),
@@ -173,6 +176,15 @@ pub(super) async fn claim(
             .to_owned(),
     )
     .exec_without_returning(&deps.db)
+    .await?;
+    drop(turn);
+    super::codes::on_claim(
+        deps,
+        g,
+        number,
+        entry.language_code.as_deref(),
+        entry.telegram_user_id,
+    )
     .await?;
     Ok(Claim::Claimed)
 }

@@ -331,6 +331,7 @@ impl Ctx {
                 text,
                 links: vec![],
                 callbacks: buttons,
+                code: None,
             },
             dedupe_key: format!("reply:{}:{}", self.bot_id, self.update_id),
         }

@@ -8,16 +8,19 @@
 //! (kept in that process's limiter) holds however many processes run; each row is
 //! claimed just before its send with `FOR UPDATE SKIP LOCKED` on PostgreSQL.
 //!
+//! A message may carry a prize code by reference ([`CodeRef`]); it is opened only for the
+//! send, and not sent if a reroll gave the code to someone else meanwhile.
+//!
 //! Users who blocked the bot or never started it are recorded ("failed" with the reason)
 //! and not retried; a 429 waits as told; other failures retry with back-off, then fail.
 
 use super::set_bot_status;
 use crate::ServiceError;
 use crate::botapi::{SEND_TIMEOUT_SECS, classify, refusal};
-use crate::crypto::open_token;
+use crate::crypto::{open_code, open_token};
 use crate::deps::Deps;
 use crate::entities::outbox::{Kind, Status};
-use crate::entities::{bots, outbox, tenants};
+use crate::entities::{bots, outbox, prize_codes, tenants};
 use crate::error::TelegramError;
 use crate::ids::{BotId, GiveawayId, TenantId};
 use crate::stop::Stop;
@@ -48,6 +51,34 @@ pub struct Message {
     /// Optional callback buttons, one per row after the links: (label, callback data).
     #[serde(default)]
     pub callbacks: Vec<(String, String)>,
+    /// A prize code to put in place of `{code}` in the text, opened only for the send:
+    /// the code never sits in the outbox in the clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<CodeRef>,
+}
+
+/// Which prize code a message carries, and the entry number it must still be given to
+/// when sent (a code taken back by a reroll is not sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRef {
+    pub id: i64,
+    pub number: i32,
+}
+
+/// Puts the prize code a message carries into its text; `None` when the code is gone or
+/// has been given to someone else since the message was written.
+async fn fill_code(deps: &Deps, mut message: Message) -> Result<Option<Message>, ServiceError> {
+    let Some(c) = message.code else {
+        return Ok(Some(message));
+    };
+    let row = prize_codes::Entity::find_by_id(c.id).one(&deps.db).await?;
+    let Some(row) = row.filter(|r| r.number == Some(c.number)) else {
+        return Ok(None);
+    };
+    message.text = message
+        .text
+        .replace("{code}", &open_code(&deps.cipher, &row)?);
+    Ok(Some(message))
 }
 
 /// A row to write.
@@ -335,6 +366,11 @@ impl Sender {
                     }
                     let Ok(message) = serde_json::from_str::<Message>(&row.payload) else {
                         self.finish(row.id, Status::Failed, Some("bad_payload"), None)
+                            .await?;
+                        continue;
+                    };
+                    let Some(message) = fill_code(deps, message).await? else {
+                        self.finish(row.id, Status::Failed, Some("code_withdrawn"), None)
                             .await?;
                         continue;
                     };

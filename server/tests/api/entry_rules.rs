@@ -1,10 +1,12 @@
 //! Entry rules over real HTTP and the simulator: Telegram Premium only, no recent
 //! winners of the tenant's giveaways, a boost as a condition (at the join and again at
-//! the draw) and as extra tickets; each refusal says its exact reason.
+//! the draw) and as extra tickets; a minimum account age estimated from the user id; each
+//! refusal says its exact reason.
 
 use crate::bots::{TOKEN_A, new_user};
 use crate::giveaways::{
-    Shop, advance, form, local, nth_text, publish_new, shop, wait_status, winner_numbers,
+    Shop, advance, form, local, nth_text, publish_new, running_window, shop, shop_with,
+    wait_status, winner_numbers,
 };
 use crate::helpers::*;
 use app::error::AppError;
@@ -193,3 +195,62 @@ db_test!(boosts_as_a_condition_and_as_tickets, |db| async move {
             .all(|c| c.ok)
     );
 });
+
+db_test!(
+    a_minimum_account_age_refuses_new_accounts,
+    |db| async move {
+        // The deployment knows a newer point: id 7,000,000,000 signed up ten days ago.
+        let ten_days_ago = (chrono::Utc::now() - chrono::Duration::days(10)).format("%Y-%m-%d");
+        let Shop { sim, app, a, bot } = shop_with(
+            db,
+            &format!("account-age-points = \"7000000000={ten_days_ago}\"\n"),
+        )
+        .await;
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let (starts, ends) = running_window();
+        let mut f = form(&bot, &starts, &ends, "");
+        let mut bad = f.clone();
+        bad.push(("min_account_days", "3651"));
+        assert_eq!(
+            app.call_with(&a, "giveaways/save", &bad, &[]).await.error(),
+            AppError::Validation {
+                field: domain::Field::MinAccountDays,
+                code: ValidationError::InvalidNumber
+            }
+        );
+        f.push(("min_account_days", "30"));
+        let g = publish_new(&app, &a, &f).await;
+        assert_eq!(g["min_account_days"], 30);
+        let id = g["id"].as_str().unwrap().to_owned();
+
+        let user = |id: i64, name: &str, lang: &str| {
+            s.create_user(Some(id), name.into(), None, None, Some(lang.into()))
+                .unwrap();
+            id
+        };
+        // 2013, and between the 2021 point and ten days ago: old enough.
+        let old = user(1_000_000, "Old", "en");
+        let middle = user(4_000_000_000, "Middle", "en");
+        // Past the newest point: younger than ten days, so not 30 days old.
+        let fresh = user(7_100_000_000, "Fresh", "en");
+        let fresh_zh = user(7_100_000_001, "新号", "zh-hans");
+        for u in [old, middle, fresh, fresh_zh] {
+            s.user_sends(u, bot_a, &format!("/start g_{id}"), None)
+                .unwrap();
+        }
+        for u in [old, middle] {
+            let (text, _) = nth_text(&sim, u, TOKEN_A, 1).await;
+            assert!(text.contains("entry number is #"), "{text}");
+        }
+        assert_eq!(
+            nth_text(&sim, fresh, TOKEN_A, 1).await.0,
+            "This giveaway is for accounts at least 30 days old (estimated from the user id)."
+        );
+        assert_eq!(
+            nth_text(&sim, fresh_zh, TOKEN_A, 1).await.0,
+            "这个抽奖只限注册满 30 天的账号参加（按用户 ID 估算）。"
+        );
+        assert_eq!(app.count("entries").await, 2);
+    }
+);

@@ -124,11 +124,16 @@ pub(crate) struct Shop {
 }
 
 pub(crate) async fn shop(db: Db) -> Shop {
+    shop_with(db, "").await
+}
+
+/// [`shop`] on a server with more `[tombola]` settings.
+pub(crate) async fn shop_with(db: Db, tombola_toml: &str) -> Shop {
     let sim = sim().await;
     let app = spawn(
         db,
         &format!(
-            "telegram-api-url = \"{}\"\ntest-clock = true\n",
+            "telegram-api-url = \"{}\"\ntest-clock = true\n{tombola_toml}",
             sim.api_url()
         ),
     )

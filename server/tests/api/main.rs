@@ -12,6 +12,7 @@ mod guards;
 mod hostile;
 mod metrics;
 mod pages;
+mod prize_codes;
 mod referrals;
 mod rerolls;
 mod webhook;
