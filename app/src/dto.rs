@@ -119,6 +119,16 @@ pub struct GiveawayDto {
     pub secs_left: i64,
 }
 
+/// A giveaway's prize codes with what the upload form needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrizeCodesDto {
+    /// The prizes' names, in list order (codes are uploaded per place).
+    pub prizes: Vec<String>,
+    /// Codes may be added (not cancelled).
+    pub open: bool,
+    pub codes: Vec<PrizeCodeDto>,
+}
+
 /// A prize code as its tenant sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrizeCodeDto {

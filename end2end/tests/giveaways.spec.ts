@@ -1,5 +1,5 @@
 import { APIRequestContext, expect, Page, test, TestInfo } from '@playwright/test';
-import { jsEnabled, open, signUp, uniqueEmail } from './helpers';
+import { jsEnabled, open, ready, signUp, uniqueEmail } from './helpers';
 
 const sim = () => process.env.TOMBOLA_E2E_SIM_URL!;
 
@@ -168,4 +168,122 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
     await page.getByTestId('entry-list').fill(list);
     await expect(page.getByTestId('verdict')).toContainText('✓ Verified');
   }
+});
+
+/** The callback data of a message's first callback button. */
+function callbackOf(m: Msg): string {
+  return m.reply_markup.inline_keyboard.flat().find((b: any) => b.callback_data).callback_data;
+}
+
+test('prize codes and a claim window: a winner does not claim, the reserve gets the code, /verify lists it', async ({ page }, testInfo: TestInfo) => {
+  test.setTimeout(240_000);
+  const req = page.request;
+  const bot = await simBot(page, 'codes');
+  await signUp(page, testInfo, 'Code Shop', uniqueEmail('codes'));
+  await expect(page).toHaveURL(/\/$/);
+  await open(page, testInfo, '/bots');
+  await page.getByLabel('Bot token').fill(bot.token);
+  await page.getByRole('button', { name: 'Connect bot' }).click();
+  await expect(page.getByTestId('bot-row')).toBeVisible();
+
+  // Referrals and a claim window in the form.
+  await open(page, testInfo, '/giveaways/new');
+  await page.getByLabel('Title').fill('Code Draw');
+  await page.getByLabel('Description').fill('Two gift cards with codes.');
+  await page.getByLabel('Prizes').fill('Gift card × 2');
+  await page.getByLabel('Reserve winners').fill('2');
+  const now = await serverNow(req);
+  await page.getByLabel('Starts').fill(shanghai(now - 60_000));
+  await page.getByLabel('Ends', { exact: true }).fill(shanghai(now + 86_400_000));
+  await page.getByLabel('Extra tickets for inviting friends, at most').fill('2');
+  await page.getByLabel('Hours a winner has to claim the prize').fill('24');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page).toHaveURL(/\/giveaways\/[a-z0-9]{16}$/);
+  const id = page.url().split('/').pop()!;
+  await page.getByTestId('publish').click();
+  await expect(page.getByTestId('giveaway-status')).toHaveText('Open');
+
+  // Codes: a CSV file read into the box where JavaScript runs, pasted otherwise.
+  await ready(page, testInfo);
+  await page.getByTestId('codes-upload').locator('summary').click();
+  const csv = 'code,value\nGIFT-A,50\nGIFT-B,50\nGIFT-C,50\n';
+  if (jsEnabled(testInfo)) {
+    await page.getByLabel('Or read a CSV file').setInputFiles({ name: 'codes.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await expect(page.getByLabel('Codes (one per line)')).toHaveValue(csv);
+  } else {
+    await page.getByLabel('Codes (one per line)').fill(csv);
+  }
+  await page.getByRole('button', { name: 'Add codes' }).click();
+  await expect(async () => {
+    if (!jsEnabled(testInfo)) await open(page, testInfo, `/giveaways/${id}`);
+    await expect(page.getByTestId('codes-summary')).toHaveText('Gift card: 3 codes, 0 given', { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  if (jsEnabled(testInfo)) await expect(page.getByTestId('codes-added')).toHaveText('Added 3 codes; 0 were there already.');
+
+  // 30 users: 20 by the giveaway's link, 10 through entry #1's invite link.
+  const users = await newUsers(req, 30, 'Coder');
+  for (const u of users.slice(0, 20)) {
+    await req.post(`${sim()}/sim/users/${u}/start`, { data: { bot: `@${bot.username}`, payload: `g_${id}` } });
+    await nth(req, [u], bot.username, 1);
+  }
+  await Promise.all(users.slice(20).map((u) => req.post(`${sim()}/sim/users/${u}/start`, { data: { bot: `@${bot.username}`, payload: `r_${id}_1` } })));
+  const receipts = await nth(req, users, bot.username, 1);
+  expect(receipts.every((m) => m.text.startsWith("✅ You're in! Your entry number is #"))).toBeTruthy();
+
+  // The draw: two winners told to claim for their code.
+  expect((await req.post('/test/clock', { data: { advance_secs: 2 * 86_400 } })).ok()).toBeTruthy();
+  const wins = async (): Promise<[number, Msg][]> => {
+    const out: [number, Msg][] = [];
+    for (const u of users) {
+      const m = (await messages(req, u, bot.username)).find((x) => x.text.startsWith('🎉 Congratulations'));
+      if (m) out.push([u, m]);
+    }
+    return out;
+  };
+  let winners: [number, Msg][] = [];
+  await expect(async () => {
+    winners = await wins();
+    expect(winners.length).toBe(2);
+  }).toPass({ timeout: 60_000, intervals: [500] });
+  for (const [, m] of winners) expect(m.text).toContain('Press “✅ Claim” to receive your code.');
+
+  // The first claims and gets a code; the second lets the 24 hours pass.
+  const [claimer, claimMsg] = winners[0];
+  await req.post(`${sim()}/sim/users/${claimer}/press`, { data: { bot: `@${bot.username}`, message_id: claimMsg.message_id, data: callbackOf(claimMsg) } });
+  const codeMsg = async (u: number) => {
+    let text = '';
+    await expect(async () => {
+      text = (await messages(req, u, bot.username)).map((m) => m.text).find((t) => t.includes('Your code for Gift card')) ?? '';
+      expect(text).not.toBe('');
+    }).toPass({ timeout: 30_000, intervals: [250] });
+    return text.split('\n').pop()!;
+  };
+  const firstCode = await codeMsg(claimer);
+  expect(['GIFT-A', 'GIFT-B', 'GIFT-C']).toContain(firstCode);
+  expect((await req.post('/test/clock', { data: { advance_secs: 25 * 3600 } })).ok()).toBeTruthy();
+
+  // A reserve steps in, is told, claims and gets another code.
+  let reserve: [number, Msg] | undefined;
+  await expect(async () => {
+    reserve = (await wins()).find(([u]) => u !== claimer && u !== winners[1][0]);
+    expect(reserve).toBeTruthy();
+  }).toPass({ timeout: 60_000, intervals: [500] });
+  const [stepIn, stepInMsg] = reserve!;
+  await req.post(`${sim()}/sim/users/${stepIn}/press`, { data: { bot: `@${bot.username}`, message_id: stepInMsg.message_id, data: callbackOf(stepInMsg) } });
+  const secondCode = await codeMsg(stepIn);
+  expect(['GIFT-A', 'GIFT-B', 'GIFT-C']).toContain(secondCode);
+  expect(secondCode).not.toBe(firstCode);
+
+  // The dashboard shows whom each code went to; the reroll beside the winners.
+  await expect(async () => {
+    await open(page, testInfo, `/giveaways/${id}`);
+    await expect(page.getByTestId('codes-summary')).toHaveText('Gift card: 3 codes, 2 given', { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.getByTestId('rerolls')).toContainText('prize not claimed in time');
+  await expect(page.getByTestId('code-row').filter({ hasText: secondCode })).toContainText('✓');
+
+  // /verify: ✓ with the reroll listed.
+  await open(page, testInfo, `/verify/${id}`);
+  await expect(page.getByTestId('verdict')).toContainText('✓ Verified');
+  await expect(page.getByTestId('rerolls')).toContainText('prize not claimed in time');
 });

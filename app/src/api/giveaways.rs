@@ -267,15 +267,17 @@ pub async fn reroll_winner(
     dto(&call, &p.scope, v).await
 }
 
-/// A giveaway's prize codes, opened, for its own tenant only.
+/// A giveaway's prize codes, opened, for its own tenant only; its prizes, and whether
+/// codes may be added.
 #[server(endpoint = "giveaways/codes")]
-pub async fn prize_codes(id: String) -> Result<Vec<crate::dto::PrizeCodeDto>, AppError> {
+pub async fn prize_codes(id: String) -> Result<crate::dto::PrizeCodesDto, AppError> {
     let call = crate::server::Call::start()?;
     let p = call.principal().await?;
     let tz = tz_of(&call, &p.scope).await?;
     let id = crate::server::public_id(&id)?;
+    let g = backend::giveaways::get(call.db(), &p.scope, &call.deps().cipher, &id).await?;
     let rows = backend::giveaways::codes::list(call.deps(), &p.scope, &id).await?;
-    Ok(rows
+    let codes = rows
         .into_iter()
         .map(|c| crate::dto::PrizeCodeDto {
             prize: c.prize_name,
@@ -284,7 +286,12 @@ pub async fn prize_codes(id: String) -> Result<Vec<crate::dto::PrizeCodeDto>, Ap
             given_at: c.given_at.map(|t| convert::local(t, tz, "%Y-%m-%d %H:%M")),
             claimed: c.claimed,
         })
-        .collect())
+        .collect();
+    Ok(crate::dto::PrizeCodesDto {
+        prizes: g.prizes.into_iter().map(|p| p.name).collect(),
+        open: g.status != domain::giveaway::Status::Cancelled,
+        codes,
+    })
 }
 
 /// Adds codes (one per line, or a CSV's first column) for prize `prize` (its place in

@@ -342,6 +342,7 @@ pub fn GiveawayDetailPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        {move || view! { <PrizeCodes id=id() /> }}
         <h2>{move || i18n.t(Key::GaEntryList)}</h2>
         <form method="get" class="search-form" data-testid="entry-search">
             <label class="visually-hidden" for="entry-q">{move || i18n.t(Key::GaSearch)}</label>
@@ -505,7 +506,6 @@ fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
                 </details>
             </Card>
         })}
-        <PrizeCodes id=g.id.clone() prizes=g.prizes.clone() open=status != Status::Cancelled />
         <div class="ga-actions">
             {(status == Status::Draft).then(|| view! {
                 <ActionForm action=publish>

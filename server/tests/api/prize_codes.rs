@@ -41,7 +41,7 @@ async fn codes(app: &TestApp, c: &reqwest::Client, id: &str) -> Vec<Value> {
         .call_with(c, "giveaways/codes", &[("id", id)], &[])
         .await
         .json();
-    v.as_array().unwrap().clone()
+    v["codes"].as_array().unwrap().clone()
 }
 
 /// The code a winner's message carries, after "Your code: ".
