@@ -114,6 +114,9 @@ pub struct GiveawayDto {
     pub skipped: Vec<u32>,
     /// Winners replaced since the draw, in order (the winners above are as they stand).
     pub rerolls: Vec<domain::draw::Reroll>,
+    /// With a claim window: each current winner's number, whether they claimed, and
+    /// their deadline in the tenant's time zone.
+    pub claims: Vec<(u32, bool, String)>,
     pub notices: Option<NoticeProgressDto>,
     /// Seconds until the end, from the server's (scheduler's) clock; negative when past.
     pub secs_left: i64,

@@ -323,6 +323,8 @@ texts! {
     GaCodeClaimed => "已领奖", "Claimed";
     GaCodeFree => "未发出", "not given";
     ErrPrizeCodes => "这些奖品已经上传了兑换码：先删除未发出的兑换码，再修改奖品。", "These prizes have codes: remove the unused codes before changing the prizes.";
+    GaClaimedTag => "✓ 已领奖", "✓ claimed";
+    GaClaimBy => "领奖截止 {at}", "claim by {at}";
     Hydrated => "已就绪", "Ready";
 }
 

@@ -280,6 +280,7 @@ test('prize codes and a claim window: a winner does not claim, the reserve gets 
     await expect(page.getByTestId('codes-summary')).toHaveText('Gift card: 3 codes, 2 given', { timeout: 1000 });
   }).toPass({ timeout: 20_000 });
   await expect(page.getByTestId('rerolls')).toContainText('prize not claimed in time');
+  await expect(page.getByTestId('claim-state')).toHaveText(['✓ claimed', '✓ claimed']);
   await expect(page.getByTestId('code-row').filter({ hasText: secondCode })).toContainText('✓');
 
   // /verify: ✓ with the reroll listed.

@@ -43,6 +43,7 @@ mod convert {
             reserve_winners: outcome.reserves,
             skipped: outcome.skipped,
             rerolls: v.rerolls,
+            claims: Vec::new(),
             notices: notices.map(|p| NoticeProgressDto {
                 sent: p.sent,
                 pending: p.pending,
@@ -109,7 +110,17 @@ async fn dto(
     } else {
         None
     };
-    Ok(convert::giveaway(v, tz, call.deps().clock.now(), notices))
+    let claims = backend::giveaways::rerolls::claim_states(call.deps(), scope, &v.public_id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let by = c.deadline.map(|d| convert::local(d, tz, "%Y-%m-%d %H:%M"));
+            (c.number, c.claimed, by.unwrap_or_default())
+        })
+        .collect();
+    let mut g = convert::giveaway(v, tz, call.deps().clock.now(), notices);
+    g.claims = claims;
+    Ok(g)
 }
 
 /// The tenant's giveaways, newest first.

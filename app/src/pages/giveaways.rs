@@ -435,6 +435,7 @@ fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
     let edit = format!("/giveaways/{}/edit", g.id);
     let prizes = g.prizes.clone();
     let winners = g.winners.clone();
+    let claims = g.claims.clone();
     let reserves = g.reserve_winners.clone();
     let drawn = status == Status::Drawn;
     view! {
@@ -479,7 +480,16 @@ fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
             <Card class="fact-card wide">
                 <div class="fact-label">{move || i18n.t(Key::GaWinners)}</div>
                 <ol class="winner-list" data-testid="winners">
-                    {winners.iter().map(|(n, p)| view! { <li>"#" {*n} " — " {p.clone()}</li> }).collect_view()}
+                    {winners.iter().map(|(n, p)| {
+                        let claim = claims.iter().find(|c| c.0 == *n).map(|(_, done, by)| {
+                            if *done {
+                                i18n.t(Key::GaClaimedTag).to_owned()
+                            } else {
+                                i18n.t(Key::GaClaimBy).replace("{at}", by)
+                            }
+                        });
+                        view! { <li>"#" {*n} " — " {p.clone()} {claim.map(|c| view! { " · " <small class="muted" data-testid="claim-state">{c}</small> })}</li> }
+                    }).collect_view()}
                 </ol>
                 {(!reserves.is_empty()).then(|| view! {
                     <small class="muted">{move || i18n.t(Key::GaReserves)} ": " {reserves.iter().map(|r| format!("#{r}")).collect::<Vec<_>>().join(", ")}</small>

@@ -137,6 +137,44 @@ fn deadline(g: &giveaways::Model, number: u32) -> Option<DateTime<Utc>> {
     Some(since + chrono::Duration::hours(i64::from(g.claim_hours)))
 }
 
+/// Where a current winner of a giveaway with a claim window stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimState {
+    pub number: u32,
+    pub claimed: bool,
+    /// When their window closes (from the draw, or from the reroll that made them winner).
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// The current winners' claims of a drawn giveaway of the tenant's; empty without a
+/// claim window or before the draw.
+pub async fn claim_states(
+    deps: &Deps,
+    scope: &crate::tenancy::TenantScope,
+    public_id: &PublicId,
+) -> Result<Vec<ClaimState>, ServiceError> {
+    let g = find_owned(&deps.db, scope, public_id).await?;
+    if g.status != Status::Drawn || g.claim_hours <= 0 {
+        return Ok(Vec::new());
+    }
+    let claimed: Vec<i32> = claims::Entity::find()
+        .filter(claims::Column::GiveawayId.eq(g.id))
+        .all(&deps.db)
+        .await?
+        .into_iter()
+        .map(|c| c.number)
+        .collect();
+    let winners = g.current_outcome().map(|o| o.winners).unwrap_or_default();
+    Ok(winners
+        .into_iter()
+        .map(|n| ClaimState {
+            number: n,
+            claimed: claimed.contains(&(n as i32)),
+            deadline: deadline(&g, n),
+        })
+        .collect())
+}
+
 /// A press of "Claim" by `user` for drawn giveaway `g`.
 pub(super) async fn claim(
     deps: &Deps,

@@ -239,6 +239,12 @@ db_test!(
             .await
             .json();
         assert_eq!(g["winners"][1][0], reserve);
+        // The dashboard's claims: the first claimed; the reserve's own window open.
+        assert_eq!(g["claims"][0][0], winners[0]);
+        assert_eq!(g["claims"][0][1], true);
+        assert_eq!(g["claims"][1][0], reserve);
+        assert_eq!(g["claims"][1][1], false);
+        assert!(g["claims"][1][2].as_str().unwrap().len() == 16, "{g}");
     }
 );
 
