@@ -30,6 +30,7 @@ pub fn router(sim: Sim) -> axum::Router {
         .route("/sim/users/{user}/block", post(user_block))
         .route("/sim/users/{user}/unblock", post(user_unblock))
         .route("/sim/users/{user}/premium", post(user_premium))
+        .route("/sim/users/{user}/open_webapp", post(open_webapp))
         .route("/sim/chats/{chat}/boosts", post(add_boost))
         .route("/sim/chats/{chat}/boosts/{boost}", delete(remove_boost))
         .route("/sim/chats", post(create_chat))
@@ -363,6 +364,29 @@ async fn user_premium(
 ) -> Ctl {
     sim.set_premium(user, p.premium)?;
     Ok(Json(json!({"user_id": user, "premium": p.premium})))
+}
+
+#[derive(Deserialize)]
+struct OpenWebApp {
+    bot: String,
+    start_param: Option<String>,
+    auth_date: Option<i64>,
+}
+
+/// `POST /sim/users/{id}/open_webapp {"bot": "@name", "start_param"?, "auth_date"?}` →
+/// `{"init_data": "<signed query string>", "user": {…}}`, as Telegram hands a Mini App.
+async fn open_webapp(
+    State(sim): State<Sim>,
+    Path(user): Path<i64>,
+    Json(o): Json<OpenWebApp>,
+) -> Ctl {
+    let bot = bot_key(&sim, &o.bot)?;
+    Ok(Json(sim.open_webapp(
+        user,
+        bot,
+        o.start_param.as_deref(),
+        o.auth_date,
+    )?))
 }
 
 #[derive(Deserialize)]

@@ -22,6 +22,7 @@ mod methods;
 mod model;
 mod params;
 mod sim;
+mod webapp;
 mod webhook;
 
 pub use error::ApiError;

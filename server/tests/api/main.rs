@@ -10,6 +10,7 @@ mod entry_rules;
 mod giveaways;
 mod guards;
 mod hostile;
+mod init_data;
 mod metrics;
 mod pages;
 mod prize_codes;
