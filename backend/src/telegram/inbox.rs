@@ -10,8 +10,8 @@ use crate::stop::Stop;
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
 };
 use serde_json::Value;
 use std::collections::HashSet;
@@ -187,10 +187,10 @@ pub async fn store_many(
 /// One `INSERT … ON CONFLICT DO NOTHING RETURNING bot_id, update_id` for every row:
 /// which rows were new, in the order given.
 ///
-/// The statement's row count is rounded up to one of a few [`statement_rows`] sizes by
-/// repeating the last row (a repeat is a conflict, skipped): the driver keeps each
-/// distinct statement prepared, so the database parses and plans the insert of a batch
-/// once per size instead of once per batch.
+/// SQLite: the statement's row count is rounded up to one of a few [`statement_rows`]
+/// sizes by repeating the last row (a repeat is a conflict, skipped): the driver keeps
+/// each distinct statement prepared, so the database parses the insert of a batch once
+/// per size instead of once per batch. PostgreSQL: [`insert_unnest`].
 async fn insert_batch(
     db: &impl ConnectionTrait,
     mut rows: Vec<(BotId, IncomingUpdate)>,
@@ -199,6 +199,9 @@ async fn insert_batch(
         return Ok(Vec::new());
     };
     let keys: Vec<(BotId, i64)> = rows.iter().map(|(b, u)| (*b, u.update_id)).collect();
+    if db.get_database_backend() == DbBackend::Postgres {
+        return insert_unnest(db, rows, keys).await;
+    }
     rows.resize(statement_rows(rows.len()), last);
     let now = Utc::now();
     let models = rows.into_iter().map(|(bot_id, u)| inbox::ActiveModel {
@@ -234,6 +237,62 @@ async fn insert_batch(
         ));
     }
     // A key twice in one batch is new once.
+    Ok(keys.iter().map(|k| new.remove(k)).collect())
+}
+
+/// PostgreSQL: the batch as one array per column, in one constant statement, so it is
+/// parsed and planned once per connection whatever the batch's size (a `VALUES` list of
+/// hundreds of rows is planned again on each execution).
+async fn insert_unnest(
+    db: &impl ConnectionTrait,
+    rows: Vec<(BotId, IncomingUpdate)>,
+    keys: Vec<(BotId, i64)>,
+) -> Result<Vec<bool>, ServiceError> {
+    use sea_orm::sea_query::{ArrayType, Value as V};
+    // The driver binds arrays without NULL elements: an update without a chat is sent as
+    // `NO_CHAT` (no chat has that id) and stored as NULL.
+    const NO_CHAT: i64 = i64::MIN;
+    const SQL: &str = "INSERT INTO inbox (bot_id, update_id, chat_id, kind, payload, received_at, attempts) \
+        SELECT b, u, NULLIF(c, -9223372036854775808), k, p, $6, 0 \
+        FROM UNNEST($1::int4[], $2::int8[], $3::int8[], $4::text[], $5::text[]) AS t(b, u, c, k, p) \
+        ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id";
+    let n = rows.len();
+    let (mut bots, mut updates, mut chats, mut kinds, mut payloads) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (bot, u) in rows {
+        bots.push(V::Int(Some(bot.0)));
+        updates.push(V::BigInt(Some(u.update_id)));
+        chats.push(V::BigInt(Some(u.chat_id.unwrap_or(NO_CHAT))));
+        kinds.push(V::String(Some(u.kind)));
+        payloads.push(V::String(Some(u.payload)));
+    }
+    let array = |t: ArrayType, v: Vec<V>| V::Array(t, Some(Box::new(v)));
+    let stored = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            SQL,
+            [
+                array(ArrayType::Int, bots),
+                array(ArrayType::BigInt, updates),
+                array(ArrayType::BigInt, chats),
+                array(ArrayType::String, kinds),
+                array(ArrayType::String, payloads),
+                Utc::now().into(),
+            ],
+        ))
+        .await?;
+    let mut new = HashSet::with_capacity(stored.len());
+    for row in stored {
+        new.insert((
+            row.try_get_by_index::<BotId>(0)?,
+            row.try_get_by_index::<i64>(1)?,
+        ));
+    }
     Ok(keys.iter().map(|k| new.remove(k)).collect())
 }
 

@@ -170,6 +170,14 @@ db_test!(deliveries_are_checked_then_stored_once, |db| async move {
         );
     }
     assert_eq!(app.count("inbox").await, 8);
+    // An update without a chat (the unknown kind) is stored without one, on both
+    // databases (PostgreSQL's batch insert sends it as a stand-in value).
+    assert_eq!(app.count_where("inbox", "chat_id IS NULL").await, 1);
+    assert_eq!(
+        app.count_where("inbox", "chat_id = -9223372036854775808")
+            .await,
+        0
+    );
 });
 
 db_test!(a_disabled_bot_has_no_webhook, |db| async move {
