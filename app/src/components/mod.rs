@@ -2,6 +2,8 @@
 
 mod error_message;
 mod lang_switch;
+mod reroll_line;
 
 pub use error_message::{ErrorMessage, action_error};
 pub use lang_switch::LangSwitch;
+pub use reroll_line::RerollLine;

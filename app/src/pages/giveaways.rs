@@ -5,7 +5,7 @@ use crate::api::giveaways::{
     AnnounceGiveaway, CancelGiveaway, PublishGiveaway, RerollWinner, SaveGiveaway, bot_choices,
     get_giveaway, giveaway_entries, list_giveaways,
 };
-use crate::components::{ErrorMessage, action_error};
+use crate::components::{ErrorMessage, RerollLine, action_error};
 use crate::dto::{BotChoice, GiveawayDto, NoticeProgressDto};
 use crate::i18n::{I18n, Key, use_i18n};
 use crate::pages::prize_codes::PrizeCodes;
@@ -242,19 +242,10 @@ fn GiveawayForm(bots: Vec<BotChoice>, giveaway: Option<GiveawayDto>) -> impl Int
                 <textarea id="ga-conditions" class="native-input" name="conditions" rows="2" placeholder="@your_channel" readonly=!may.rules>{val(|g| g.conditions_text.clone())}</textarea>
                 <small class="hint">{move || i18n.t(Key::GaConditionsHint)}</small>
             </div>
-            <label class="check-field">
-                // Locked rules: the box is shown as it is and its value sent as it was.
-                <input type="checkbox" name=may.rules.then_some("captcha") checked=captcha disabled=!may.rules />
-                {move || i18n.t(Key::GaCaptcha)}
-            </label>
-            {(!may.rules && captcha).then(|| view! { <input type="hidden" name="captcha" value="on" /> })}
+            <RuleCheck name="captcha" checked=captcha editable=may.rules label=Key::GaCaptcha />
             <fieldset class="entry-rules">
                 <legend>{move || i18n.t(Key::GaEntryRules)}</legend>
-                <label class="check-field">
-                    <input type="checkbox" name=may.rules.then_some("premium_only") checked=premium_only disabled=!may.rules data-testid="premium-only" />
-                    {move || i18n.t(Key::GaPremiumOnly)}
-                </label>
-                {(!may.rules && premium_only).then(|| view! { <input type="hidden" name="premium_only" value="on" /> })}
+                <RuleCheck name="premium_only" checked=premium_only editable=may.rules label=Key::GaPremiumOnly />
                 <div class="field">
                     <label for="ga-past-winners">{move || i18n.t(Key::GaPastWinnerDays)}</label>
                     <input id="ga-past-winners" class="native-input" name="past_winner_days" inputmode="numeric"
@@ -278,11 +269,7 @@ fn GiveawayForm(bots: Vec<BotChoice>, giveaway: Option<GiveawayDto>) -> impl Int
                             value=val(|g| if g.boost_tickets_cap > 0 { g.boost_tickets_cap.to_string() } else { String::new() }) readonly=!may.rules />
                     </div>
                 </div>
-                <label class="check-field">
-                    <input type="checkbox" name=may.rules.then_some("boost_required") checked=boost_required disabled=!may.rules />
-                    {move || i18n.t(Key::GaBoostRequired)}
-                </label>
-                {(!may.rules && boost_required).then(|| view! { <input type="hidden" name="boost_required" value="on" /> })}
+                <RuleCheck name="boost_required" checked=boost_required editable=may.rules label=Key::GaBoostRequired />
                 <small class="hint">{move || i18n.t(Key::GaRulesHint)}</small>
             </fieldset>
             <ErrorMessage error=action_error(save) />
@@ -565,18 +552,17 @@ fn for_each_reload(
     go_on_success(announce, move |_| h3.clone());
 }
 
-/// One reroll: who lost the prize, who took it, why, when.
+/// A checkbox of the giveaway's rules. Once the rules are locked the box is shown as it is,
+/// disabled, and its value sent as it was by a hidden field (a disabled box sends nothing).
 #[component]
-pub fn RerollLine(r: domain::draw::Reroll) -> impl IntoView {
+fn RuleCheck(name: &'static str, checked: bool, editable: bool, label: Key) -> impl IntoView {
     let i18n = use_i18n();
-    let why = match r.reason {
-        domain::draw::RerollReason::Unclaimed => Key::RerollUnclaimed,
-        domain::draw::RerollReason::Unreachable => Key::RerollUnreachable,
-        domain::draw::RerollReason::Manual => Key::RerollManual,
-    };
-    let note = (!r.note.is_empty()).then(|| format!(": {}", r.note));
     view! {
-        <li>"#" {r.replaced} " → #" {r.replacement} " · " {move || i18n.t(why)} {note} " · " <small class="muted">{r.at.clone()}</small></li>
+        <label class="check-field">
+            <input type="checkbox" name=editable.then_some(name) checked=checked disabled=!editable />
+            {move || i18n.t(label)}
+        </label>
+        {(!editable && checked).then(|| view! { <input type="hidden" name=name value="on" /> })}
     }
 }
 

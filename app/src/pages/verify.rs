@@ -4,10 +4,9 @@
 //! code on the published list.
 
 use crate::api::giveaways::verify_record;
-use crate::components::{ErrorMessage, LangSwitch};
+use crate::components::{ErrorMessage, LangSwitch, RerollLine};
 use crate::dto::PublicRecordDto;
 use crate::i18n::{Key, use_i18n};
-use crate::pages::giveaways::RerollLine;
 use domain::draw::{CheckKind, Protocol, verify};
 use domain::giveaway::{Status, assign_prizes};
 use leptos::either::Either;

@@ -124,19 +124,28 @@ pub fn answered_ok(body: &str) -> bool {
     serde_json::from_str::<Envelope>(body).is_ok_and(|e| e.ok)
 }
 
+/// A user blocked the bot.
+pub const BLOCKED: &str = "blocked";
+/// A user never started the bot (or is unknown to it).
+pub const NOT_STARTED: &str = "not_started";
+/// A user deleted their account.
+pub const DEACTIVATED: &str = "deactivated";
+/// The refusals that mean a user cannot be reached by the bot at all.
+pub const UNREACHABLE: [&str; 3] = [BLOCKED, NOT_STARTED, DEACTIVATED];
+
 /// Why Telegram would not deliver a message to a user, as a stable code for the notice
-/// progress: "blocked", "not_started", "deactivated", or [`TelegramError::code`].
+/// progress: one of [`UNREACHABLE`], or [`TelegramError::code`].
 pub fn refusal(method: &'static str, e: &RequestError) -> &'static str {
     match e {
-        RequestError::Api(ApiError::BotBlocked) => "blocked",
+        RequestError::Api(ApiError::BotBlocked) => BLOCKED,
         RequestError::Api(
             ApiError::CantInitiateConversation | ApiError::ChatNotFound | ApiError::UserNotFound,
-        ) => "not_started",
-        RequestError::Api(ApiError::UserDeactivated) => "deactivated",
+        ) => NOT_STARTED,
+        RequestError::Api(ApiError::UserDeactivated) => DEACTIVATED,
         RequestError::Api(ApiError::Unknown(s)) if s.contains("initiate conversation") => {
-            "not_started"
+            NOT_STARTED
         }
-        RequestError::Api(ApiError::Unknown(s)) if s.contains("blocked by the user") => "blocked",
+        RequestError::Api(ApiError::Unknown(s)) if s.contains("blocked by the user") => BLOCKED,
         _ => classify(method, e).code(),
     }
 }

@@ -234,7 +234,7 @@ async fn unreachable_winners(deps: &Deps, g: &giveaways::Model) -> Result<Vec<u3
         .filter(outbox::Column::GiveawayId.eq(g.id))
         .filter(outbox::Column::Kind.eq(OutboxKind::WinnerDm))
         .filter(outbox::Column::Status.eq(OutboxStatus::Failed))
-        .filter(outbox::Column::LastError.is_in(["blocked", "not_started", "deactivated"]))
+        .filter(outbox::Column::LastError.is_in(crate::botapi::client::UNREACHABLE))
         .all(&deps.db)
         .await?
         .into_iter()
