@@ -12,7 +12,7 @@ use crate::ServiceError;
 use crate::crypto::{open_code, seal_code};
 use crate::deps::Deps;
 use crate::entities::outbox::{Kind, Status as OutboxStatus};
-use crate::entities::{claims, giveaways, outbox, prize_codes, tenants};
+use crate::entities::{giveaways, outbox, prize_codes, tenants};
 use crate::ids::GiveawayId;
 use crate::telegram::outbox::{CodeRef, Message, NewMessage};
 use crate::tenancy::{TenantScope, WriterScope};
@@ -141,13 +141,7 @@ pub async fn list(
 ) -> Result<Vec<CodeView>, ServiceError> {
     let g = find_owned(&deps.db, scope, public_id).await?;
     let prizes = g.prizes();
-    let claimed: HashSet<i32> = claims::Entity::find()
-        .filter(claims::Column::GiveawayId.eq(g.id))
-        .all(&deps.db)
-        .await?
-        .into_iter()
-        .map(|c| c.number)
-        .collect();
+    let claimed = super::claimed_numbers(&deps.db, g.id).await?;
     prize_codes::Entity::find()
         .filter(prize_codes::Column::GiveawayId.eq(g.id))
         .order_by_asc(prize_codes::Column::Prize)

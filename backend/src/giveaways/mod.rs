@@ -161,6 +161,20 @@ pub(crate) async fn find_owned(
         .ok_or(ServiceError::NotFound)
 }
 
+/// The entry numbers of giveaway `g` whose winners pressed "Claim".
+pub(crate) async fn claimed_numbers(
+    db: &impl ConnectionTrait,
+    g: crate::ids::GiveawayId,
+) -> Result<std::collections::HashSet<i32>, ServiceError> {
+    Ok(crate::entities::claims::Entity::find()
+        .filter(crate::entities::claims::Column::GiveawayId.eq(g))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.number)
+        .collect())
+}
+
 /// The bot that runs a giveaway, if it still has one.
 pub(crate) async fn bot_of_giveaway(
     db: &impl ConnectionTrait,

@@ -157,13 +157,7 @@ pub async fn claim_states(
     if g.status != Status::Drawn || g.claim_hours <= 0 {
         return Ok(Vec::new());
     }
-    let claimed: Vec<i32> = claims::Entity::find()
-        .filter(claims::Column::GiveawayId.eq(g.id))
-        .all(&deps.db)
-        .await?
-        .into_iter()
-        .map(|c| c.number)
-        .collect();
+    let claimed = super::claimed_numbers(&deps.db, g.id).await?;
     let winners = g.current_outcome().map(|o| o.winners).unwrap_or_default();
     Ok(winners
         .into_iter()
@@ -265,13 +259,7 @@ pub(super) async fn expire_claims(deps: &Deps) -> Result<u64, ServiceError> {
     for mut g in drawn {
         // Read once per giveaway: a reserve stepping in below has neither claimed nor
         // been found unreachable yet (its notice is only queued).
-        let claimed: Vec<i32> = claims::Entity::find()
-            .filter(claims::Column::GiveawayId.eq(g.id))
-            .all(&deps.db)
-            .await?
-            .into_iter()
-            .map(|c| c.number)
-            .collect();
+        let claimed = super::claimed_numbers(&deps.db, g.id).await?;
         let unreachable = unreachable_winners(deps, &g).await?;
         loop {
             let winners = g.current_outcome().map(|o| o.winners).unwrap_or_default();

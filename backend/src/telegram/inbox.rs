@@ -229,6 +229,15 @@ async fn insert_batch(
     let stored = db
         .query_all_raw(db.get_database_backend().build(&insert))
         .await?;
+    which_new(stored, &keys)
+}
+
+/// Per key, whether the insert's `RETURNING bot_id, update_id` rows name it (a key twice
+/// in one batch is new once).
+fn which_new(
+    stored: Vec<sea_orm::QueryResult>,
+    keys: &[(BotId, i64)],
+) -> Result<Vec<bool>, ServiceError> {
     let mut new = HashSet::with_capacity(stored.len());
     for row in stored {
         new.insert((
@@ -236,7 +245,6 @@ async fn insert_batch(
             row.try_get_by_index::<i64>(1)?,
         ));
     }
-    // A key twice in one batch is new once.
     Ok(keys.iter().map(|k| new.remove(k)).collect())
 }
 
@@ -286,14 +294,7 @@ async fn insert_unnest(
             ],
         ))
         .await?;
-    let mut new = HashSet::with_capacity(stored.len());
-    for row in stored {
-        new.insert((
-            row.try_get_by_index::<BotId>(0)?,
-            row.try_get_by_index::<i64>(1)?,
-        ));
-    }
-    Ok(keys.iter().map(|k| new.remove(k)).collect())
+    which_new(stored, &keys)
 }
 
 /// The row count of the insert statement for `n` rows: `n` up to 8, beyond that the next

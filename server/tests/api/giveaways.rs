@@ -67,6 +67,17 @@ pub(crate) async fn nth_text(
     (msg["text"].as_str().unwrap_or_default().to_owned(), msg)
 }
 
+/// The callback data of a message's first callback button (e.g. a winner's Claim).
+pub(crate) fn first_callback(msg: &Value) -> String {
+    msg["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter())
+        .find_map(|b| b["callback_data"].as_str().map(str::to_owned))
+        .unwrap()
+}
+
 /// From a minute ago until tomorrow, in UTC (the tests' tenants use UTC), as the form's
 /// start and end fields take them.
 pub(crate) fn running_window() -> (String, String) {

@@ -4,8 +4,8 @@
 
 use crate::bots::{TOKEN_A, TOKEN_B, connect};
 use crate::giveaways::{
-    Shop, advance, form, join_by_link, nth_text, publish_new, running_window, shop, utc_tenant,
-    wait_status, winner_numbers,
+    Shop, advance, first_callback, form, join_by_link, nth_text, publish_new, running_window, shop,
+    utc_tenant, wait_status, winner_numbers,
 };
 use crate::helpers::*;
 use app::error::AppError;
@@ -185,13 +185,7 @@ db_test!(
             async move {
                 let (text, msg) = nth_text(sim, u, TOKEN_A, 2).await;
                 assert!(text.contains("Press “✅ Claim” within 24 hours"), "{text}");
-                let data = msg["reply_markup"]["inline_keyboard"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .flat_map(|row| row.as_array().unwrap().iter())
-                    .find_map(|b| b["callback_data"].as_str().map(str::to_owned))
-                    .unwrap();
+                let data = first_callback(&msg);
                 sim.sim()
                     .user_presses(u, bot_a, u, msg["message_id"].as_i64().unwrap(), &data)
                     .unwrap();
