@@ -220,6 +220,9 @@ test('prize codes and a claim window: a winner does not claim, the reserve gets 
   }).toPass({ timeout: 20_000 });
   if (jsEnabled(testInfo)) await expect(page.getByTestId('codes-added')).toHaveText('Added 3 codes; 0 were there already.');
 
+  // While the page is open, what the tenant types stays as the figures refresh.
+  if (jsEnabled(testInfo)) await page.locator('#announce-chat').fill('@codes_news');
+
   // 30 users: 20 by the giveaway's link, 10 through entry #1's invite link.
   const users = await newUsers(req, 30, 'Coder');
   for (const u of users.slice(0, 20)) {
@@ -229,6 +232,10 @@ test('prize codes and a claim window: a winner does not claim, the reserve gets 
   await Promise.all(users.slice(20).map((u) => req.post(`${sim()}/sim/users/${u}/start`, { data: { bot: `@${bot.username}`, payload: `r_${id}_1` } })));
   const receipts = await nth(req, users, bot.username, 1);
   expect(receipts.every((m) => m.text.startsWith("✅ You're in! Your entry number is #"))).toBeTruthy();
+  if (jsEnabled(testInfo)) {
+    await expect(page.getByTestId('entry-count')).toHaveText('30', { timeout: 15_000 });
+    await expect(page.locator('#announce-chat')).toHaveValue('@codes_news');
+  }
 
   // The draw: two winners told to claim for their code.
   expect((await req.post('/test/clock', { data: { advance_secs: 2 * 86_400 } })).ok()).toBeTruthy();

@@ -304,12 +304,29 @@ pub fn GiveawayDetailPage() -> impl IntoView {
         },
         |(id, q, page)| giveaway_entries(id, q, page),
     );
-    // The entry count and notices stay live while the page is open.
+    // The entry count and notices stay live while the page is open: read every five
+    // seconds into `live`, which only those figures follow, so the forms on the page keep
+    // what the tenant is typing. A change of state (opened, closed, drawn) or of the
+    // winners shows the whole page again.
+    let live = RwSignal::new(None::<GiveawayDto>);
     #[cfg(feature = "hydrate")]
     {
         let handle = set_interval_with_handle(
             move || {
-                giveaway.refetch();
+                let id = params.read_untracked().get("id").unwrap_or_default();
+                leptos::task::spawn_local(async move {
+                    if let Ok(now) = get_giveaway(id).await {
+                        let shown = giveaway.get_untracked().and_then(Result::ok);
+                        if shown.is_some_and(|g| {
+                            g.status != now.status
+                                || g.winners != now.winners
+                                || g.rerolls != now.rerolls
+                        }) {
+                            giveaway.refetch();
+                        }
+                        live.set(Some(now));
+                    }
+                });
             },
             std::time::Duration::from_secs(5),
         )
@@ -324,7 +341,7 @@ pub fn GiveawayDetailPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{move || i18n.t(Key::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match giveaway.await {
-                    Ok(g) => Either::Left(view! { <GiveawayDetail g=g /> }),
+                    Ok(g) => Either::Left(view! { <GiveawayDetail g=g live=live /> }),
                     Err(e) => Either::Right(view! { <ErrorMessage error=Some(e) /> }),
                 }
             })}
@@ -399,7 +416,7 @@ fn urlencode(s: &str) -> String {
 }
 
 #[component]
-fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
+fn GiveawayDetail(g: GiveawayDto, live: RwSignal<Option<GiveawayDto>>) -> impl IntoView {
     let i18n = use_i18n();
     let publish = ServerAction::<PublishGiveaway>::new();
     let cancel = ServerAction::<CancelGiveaway>::new();
@@ -425,6 +442,8 @@ fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
     let claims = g.claims.clone();
     let reserves = g.reserve_winners.clone();
     let drawn = status == Status::Drawn;
+    // As first shown; `live` has the newer figures.
+    let (entries, notices) = (g.entries, g.notices.clone());
     view! {
         <Title text=g.title.clone() />
         <div class="page-head">
@@ -435,7 +454,7 @@ fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
         <div class="ga-facts">
             <Card class="fact-card">
                 <div class="fact-label">{move || i18n.t(Key::GaEntries)}</div>
-                <div class="big-number" data-testid="entry-count">{g.entries}</div>
+                <div class="big-number" data-testid="entry-count">{move || live.with(|l| l.as_ref().map_or(entries, |l| l.entries))}</div>
                 {g.max_entries.map(|m| view! { <small class="muted">"/ " {m}</small> })}
             </Card>
             <Card class="fact-card">
@@ -481,7 +500,7 @@ fn GiveawayDetail(g: GiveawayDto) -> impl IntoView {
                 {(!reserves.is_empty()).then(|| view! {
                     <small class="muted">{move || i18n.t(Key::GaReserves)} ": " {reserves.iter().map(|r| format!("#{r}")).collect::<Vec<_>>().join(", ")}</small>
                 })}
-                {g.notices.clone().map(|n| view! { <NoticeBar n=n /> })}
+                {move || live.with(|l| l.as_ref().map_or(notices.clone(), |l| l.notices.clone())).map(|n| view! { <NoticeBar n=n /> })}
                 {(!rerolls.is_empty()).then(|| view! {
                     <div class="fact-label">{move || i18n.t(Key::VerifyRerolls)}</div>
                     <ul class="reroll-list" data-testid="rerolls">
