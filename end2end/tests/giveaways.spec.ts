@@ -276,7 +276,14 @@ test('prize codes and a claim window: a winner does not claim, the reserve gets 
     expect(reserve).toBeTruthy();
   }).toPass({ timeout: 60_000, intervals: [500] });
   const [stepIn, stepInMsg] = reserve!;
+  // The page, open before the reserve claims, shows the claim when it comes.
+  await expect(async () => {
+    await open(page, testInfo, `/giveaways/${id}`);
+    await expect(page.getByTestId('rerolls')).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.getByTestId('claim-state').filter({ hasText: 'claim by' })).toHaveCount(1);
   await req.post(`${sim()}/sim/users/${stepIn}/press`, { data: { bot: `@${bot.username}`, message_id: stepInMsg.message_id, data: callbackOf(stepInMsg) } });
+  if (jsEnabled(testInfo)) await expect(page.getByTestId('claim-state')).toHaveText(['✓ claimed', '✓ claimed'], { timeout: 15_000 });
   const secondCode = await codeMsg(stepIn);
   expect(['GIFT-A', 'GIFT-B', 'GIFT-C']).toContain(secondCode);
   expect(secondCode).not.toBe(firstCode);

@@ -306,8 +306,8 @@ pub fn GiveawayDetailPage() -> impl IntoView {
     );
     // The entry count and notices stay live while the page is open: read every five
     // seconds into `live`, which only those figures follow, so the forms on the page keep
-    // what the tenant is typing. A change of state (opened, closed, drawn) or of the
-    // winners shows the whole page again.
+    // what the tenant is typing. A change of state (opened, closed, drawn), of the
+    // winners or of their claims shows the whole page again.
     let live = RwSignal::new(None::<GiveawayDto>);
     #[cfg(feature = "hydrate")]
     {
@@ -321,6 +321,7 @@ pub fn GiveawayDetailPage() -> impl IntoView {
                             g.status != now.status
                                 || g.winners != now.winners
                                 || g.rerolls != now.rerolls
+                                || g.claims != now.claims
                         }) {
                             giveaway.refetch();
                         }
