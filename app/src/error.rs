@@ -205,6 +205,7 @@ fn field_label(field: &Field) -> Key {
         Field::Conditions => Key::GaConditions,
         Field::MaxEntries => Key::GaMaxEntries,
         Field::RerollNumber => Key::GaRerollNumber,
+        Field::RerollReason => Key::GaRerollReason,
         Field::ClaimHours => Key::GaClaimHours,
         Field::ReferralCap => Key::GaReferralCap,
         Field::PastWinnerDays => Key::GaPastWinnerDays,

@@ -27,6 +27,7 @@ coded! {
         Conditions = "conditions",
         MaxEntries = "max_entries",
         RerollNumber = "number",
+        RerollReason = "reroll_reason",
         ClaimHours = "claim_hours",
         ReferralCap = "referral_cap",
         PastWinnerDays = "past_winner_days",

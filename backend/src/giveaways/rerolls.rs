@@ -38,8 +38,8 @@ pub async fn reroll(
         .trim()
         .parse()
         .map_err(|_| ServiceError::invalid(Field::RerollNumber, ValidationError::InvalidNumber))?;
-    let note =
-        rules::clean_line(reason, MAX_REASON).map_err(ServiceError::validation(Field::Reason))?;
+    let note = rules::clean_line(reason, MAX_REASON)
+        .map_err(ServiceError::validation(Field::RerollReason))?;
     let g = find_owned(&deps.db, scope, public_id).await?;
     replace(deps, &g, number, RerollReason::Manual, note).await
 }

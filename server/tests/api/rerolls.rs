@@ -82,7 +82,7 @@ db_test!(
         assert_eq!(
             reroll(&a, first[0].to_string(), "  ").await.error(),
             AppError::Validation {
-                field: domain::Field::Reason,
+                field: domain::Field::RerollReason,
                 code: ValidationError::Required
             }
         );
