@@ -179,6 +179,14 @@ pub fn assign_prizes<'a>(prizes: &'a [Prize], winners: &[u32]) -> Vec<(u32, &'a 
         .collect()
 }
 
+/// The place in the prize list of winner `number`, if `winners` has them.
+pub fn prize_place(prizes: &[Prize], winners: &[u32], number: u32) -> Option<usize> {
+    prize_places(prizes, winners)
+        .into_iter()
+        .find(|(n, _)| *n == number)
+        .map(|(_, p)| p)
+}
+
 /// Like [`assign_prizes`], with each winner's place in the prize list (what prize codes
 /// are uploaded for).
 pub fn prize_places(prizes: &[Prize], winners: &[u32]) -> Vec<(u32, usize)> {

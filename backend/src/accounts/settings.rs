@@ -24,9 +24,9 @@ pub async fn settings(
         .await?
         .ok_or(ServiceError::NotFound)?;
     Ok(TenantSettings {
+        bot_locale: tenant.bot_locale(),
         company: tenant.name,
         time_zone: tenant.time_zone,
-        bot_locale: Locale::from_tag(&tenant.bot_locale).unwrap_or_default(),
     })
 }
 

@@ -33,3 +33,10 @@ impl Related<super::accounts::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The language its bots speak to users whose own they do not speak.
+    pub fn bot_locale(&self) -> domain::Locale {
+        domain::Locale::from_tag(&self.bot_locale).unwrap_or_default()
+    }
+}

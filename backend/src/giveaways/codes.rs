@@ -19,8 +19,8 @@ use crate::tenancy::{TenantScope, WriterScope};
 use chrono::{DateTime, Utc};
 use domain::bot_text::{BotText, locale_for};
 use domain::giveaway::codes::{MAX_PER_GIVEAWAY, parse_codes};
-use domain::giveaway::{Status, prize_places};
-use domain::{Conflict, Field, Locale, PublicId, ValidationError};
+use domain::giveaway::{Status, prize_place};
+use domain::{Conflict, Field, PublicId, ValidationError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -297,11 +297,7 @@ pub(super) async fn on_claim(
 ) -> Result<(), ServiceError> {
     let winners = g.current_outcome().map(|o| o.winners).unwrap_or_default();
     let prizes = g.prizes();
-    let Some(place) = prize_places(&prizes, &winners)
-        .into_iter()
-        .find(|(n, _)| *n == number)
-        .map(|(_, p)| p)
-    else {
+    let Some(place) = prize_place(&prizes, &winners, number) else {
         return Ok(());
     };
     if !prizes_with_codes(&deps.db, g.id).await?.contains(&place) {
@@ -314,10 +310,7 @@ pub(super) async fn on_claim(
         .one(&deps.db)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let l = locale_for(
-        language_code,
-        Locale::from_tag(&tenant.bot_locale).unwrap_or_default(),
-    );
+    let l = locale_for(language_code, tenant.bot_locale());
     let _turn = deps.writes.enter().await;
     let txn = sea_orm::TransactionTrait::begin(&deps.db).await?;
     let Some(code) = give(&txn, g.id, number, place, deps.clock.now()).await? else {

@@ -152,7 +152,7 @@ pub(super) async fn winner_notice(
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let default_locale = Locale::from_tag(&tenant.bot_locale).unwrap_or_default();
+    let default_locale = tenant.bot_locale();
     let verify_url = format!("{}/verify/{}", deps.public_url, g.public_id);
     Ok(Some(winner_message(
         g,
@@ -236,7 +236,7 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
         .one(&deps.db)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let default_locale = Locale::from_tag(&tenant.bot_locale).unwrap_or_default();
+    let default_locale = tenant.bot_locale();
     let verify_url = format!("{}/verify/{}", deps.public_url, g.public_id);
     // The result post, sent after the winners' messages.
     let mut post = None;

@@ -182,7 +182,7 @@ pub async fn announce(
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let l = domain::Locale::from_tag(&tenant.bot_locale).unwrap_or_default();
+    let l = tenant.bot_locale();
     let tz = tenant.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
     let token = open_token(&deps.cipher, &bot)?;
     let link: reqwest::Url = format!(

@@ -76,10 +76,7 @@ async fn replace(
     all.push(r.clone());
     let (now, _) = reroll::apply(&outcome.winners, &outcome.reserves, &all)
         .map_err(|e| ServiceError::Internal(format!("reroll: {e}")))?;
-    let place = rules::prize_places(&g.prizes(), &now)
-        .into_iter()
-        .find(|(n, _)| *n == r.replacement)
-        .map(|(_, p)| p)
+    let place = rules::prize_place(&g.prizes(), &now, r.replacement)
         .ok_or_else(|| ServiceError::Internal(format!("reroll: {} has no prize", r.replacement)))?;
     let json = serde_json::to_string(&all).expect("plain data");
 

@@ -20,7 +20,7 @@ use crate::ids::{BotId, TenantId};
 use crate::stop::Stop;
 use crate::tenancy::{TenantScope, WriterScope};
 use chrono::Utc;
-use domain::{BotStatus, Locale, StatusReason};
+use domain::{BotStatus, StatusReason};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::{HashMap, HashSet};
@@ -228,7 +228,7 @@ impl Workers {
             deps: self.deps.clone(),
             // The update came for this bot and its tenant is not suspended (just read).
             scope: WriterScope::of_active(TenantScope::for_bot(tenant.id, bot_row.id)),
-            default_locale: Locale::from_tag(&tenant.bot_locale).unwrap_or_default(),
+            default_locale: tenant.bot_locale(),
             tenant,
         });
         let res = match self
