@@ -225,6 +225,7 @@ async fn bot_state(State(sim): State<Sim>, Path(bot): Path<String>) -> Ctl {
         "max_polls_in_flight": b.max_polls_in_flight,
         "polls_terminated": b.polls_terminated,
         "commands": b.commands,
+        "menu_button": b.menu_button,
     })))
 }
 

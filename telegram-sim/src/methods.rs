@@ -231,6 +231,29 @@ pub fn call(sim: &Sim, bot_id: i64, method: &str, p: &Params) -> Result<Value, A
             })
         }
         "getmycommands" => with_bot(sim, bot_id, |_, b| Ok(b.commands.clone())),
+        "setchatmenubutton" => {
+            if p.str("chat_id").is_some() {
+                return Err(ApiError::bad_request(
+                    "the simulator keeps only the default menu button",
+                ));
+            }
+            let button = p.json("menu_button")?.unwrap_or(json!({"type": "default"}));
+            match button["type"].as_str() {
+                Some("default" | "commands") => {}
+                Some("web_app") => {
+                    if button["text"].as_str().is_none_or(str::is_empty) {
+                        return Err(ApiError::bad_request("menu button text is empty"));
+                    }
+                    web_app_url(&button["web_app"])?;
+                }
+                _ => return Err(ApiError::bad_request("can't parse menu button")),
+            }
+            with_bot(sim, bot_id, |_, b| {
+                b.menu_button = button.clone();
+                Ok(json!(true))
+            })
+        }
+        "getchatmenubutton" => with_bot(sim, bot_id, |_, b| Ok(b.menu_button.clone())),
         "logout" | "close" => Ok(json!(true)),
         _ => Err(ApiError::not_found()),
     }
@@ -380,7 +403,19 @@ enum SendKind {
     Photo,
 }
 
-fn validate_markup(markup: &Value) -> Result<(), ApiError> {
+/// A `WebAppInfo`'s URL: Telegram opens only https addresses.
+fn web_app_url(info: &Value) -> Result<(), ApiError> {
+    let url = info["url"].as_str().unwrap_or_default();
+    if !url.starts_with("https://") {
+        return Err(ApiError::bad_request(&format!(
+            "inline keyboard button Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+        )));
+    }
+    Ok(())
+}
+
+/// An inline keyboard as Telegram checks it; `web_app` buttons only in private chats.
+fn validate_markup(markup: &Value, private: bool) -> Result<(), ApiError> {
     let Some(rows) = markup.get("inline_keyboard") else {
         return Ok(());
     };
@@ -402,6 +437,11 @@ fn validate_markup(markup: &Value) -> Result<(), ApiError> {
                 if !(1..=64).contains(&len) {
                     return Err(ApiError::bad_request("BUTTON_DATA_INVALID"));
                 }
+            } else if let Some(info) = button.get("web_app") {
+                if !private {
+                    return Err(ApiError::bad_request("BUTTON_TYPE_INVALID"));
+                }
+                web_app_url(info)?;
             } else if button.get("url").is_none()
                 && button.get("switch_inline_query").is_none()
                 && button.get("login_url").is_none()
@@ -459,7 +499,7 @@ fn send(sim: &Sim, bot_id: i64, p: &Params, kind: SendKind) -> Result<Value, Api
     let chat_id = chat_id_param(sim, p)?;
     let markup = p.json("reply_markup")?;
     if let Some(m) = &markup {
-        validate_markup(m)?;
+        validate_markup(m, chat_id > 0)?;
     }
     validate_parse_mode(p)?;
     let mut message = json!({});
@@ -541,7 +581,7 @@ fn edit(sim: &Sim, bot_id: i64, p: &Params, text: bool) -> Result<Value, ApiErro
         .ok_or_else(|| ApiError::bad_request("message identifier is not specified"))?;
     let markup = p.json("reply_markup")?;
     if let Some(m) = &markup {
-        validate_markup(m)?;
+        validate_markup(m, chat_id > 0)?;
     }
     validate_parse_mode(p)?;
     let new_text = if text {

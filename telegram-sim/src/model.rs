@@ -135,6 +135,8 @@ pub struct Bot {
     /// Bumped by each getUpdates call; a waiting call that sees it change answers 409.
     pub poll_generation: u64,
     pub commands: Value,
+    /// The default menu button (setChatMenuButton without a chat).
+    pub menu_button: Value,
     /// Users who have written to the bot (it may message them) and who blocked it.
     pub started_by: HashSet<i64>,
     pub blocked_by: HashSet<i64>,

@@ -169,6 +169,7 @@ impl Sim {
             polling_allowed: None,
             poll_generation: 0,
             commands: json!([]),
+            menu_button: json!({"type": "default"}),
             started_by: HashSet::new(),
             blocked_by: HashSet::new(),
             messages: HashMap::new(),
