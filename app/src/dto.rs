@@ -227,3 +227,69 @@ pub struct UsageDto {
     /// getUpdates calls in the last whole minute.
     pub polls_last_minute: u64,
 }
+
+/// One membership condition on a Mini App page and whether the user meets it now
+/// (`None`: Telegram could not be asked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiniConditionDto {
+    pub chat: String,
+    pub met: Option<bool>,
+}
+
+/// A giveaway's Mini App page, for the user who opened it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiniGiveawayDto {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub prizes: Vec<domain::giveaway::Prize>,
+    pub secs_left: i64,
+    pub entries: u32,
+    pub status: domain::giveaway::Status,
+    pub commitment: String,
+    pub conditions: Vec<MiniConditionDto>,
+    /// `(a, b, choices)` of the captcha "a + b = ?", when this user must answer it.
+    pub captcha: Option<(u8, u8, [u8; 3])>,
+    /// The user's entry: number and pseudonym.
+    pub entry: Option<(u32, String)>,
+    /// Drawn: each winner's number and prize.
+    pub winners: Vec<(u32, String)>,
+    pub bot_username: String,
+    /// The language of the user who opened the page (theirs, else the bot's).
+    pub locale: Locale,
+}
+
+/// How a join from the Mini App ended, in the user's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiniJoinDto {
+    pub joined: bool,
+    pub text: String,
+}
+
+/// A giveaway on a bot's Mini App page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiniOfferDto {
+    pub id: String,
+    pub title: String,
+    pub entries: u32,
+    pub secs_left: i64,
+}
+
+/// One of the user's entries on a bot's Mini App page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiniEntryDto {
+    pub id: String,
+    pub title: String,
+    pub number: u32,
+    pub status: domain::giveaway::Status,
+    pub prize: Option<String>,
+}
+
+/// A bot's Mini App page (what its menu button opens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiniBotDto {
+    pub shop: String,
+    pub open: Vec<MiniOfferDto>,
+    pub mine: Vec<MiniEntryDto>,
+    pub locale: Locale,
+}

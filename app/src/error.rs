@@ -33,6 +33,9 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// A Mini App page was opened without Telegram's data, or (`expired`) long ago.
+    #[error("mini app data refused")]
+    MiniAppData { expired: bool },
     /// The tenant's plan allows at most `limit` of `what`.
     #[error("plan limit: {limit} {what}")]
     PlanLimit { what: PlanResource, limit: u32 },
@@ -83,7 +86,9 @@ impl AppError {
             | AppError::BadRequest
             | AppError::TelegramRejectedToken
             | AppError::TelegramRefused => 400,
-            AppError::InvalidCredentials | AppError::Unauthorized => 401,
+            AppError::InvalidCredentials
+            | AppError::Unauthorized
+            | AppError::MiniAppData { .. } => 401,
             AppError::Forbidden
             | AppError::SignupDisabled
             | AppError::PlanLimit { .. }
@@ -155,6 +160,8 @@ impl AppError {
             AppError::Unauthorized => i18n.t(Key::ErrUnauthorized).to_owned(),
             AppError::Forbidden => i18n.t(Key::ErrForbidden).to_owned(),
             AppError::NotFound => i18n.t(Key::ErrNotFound).to_owned(),
+            AppError::MiniAppData { expired: true } => i18n.t(Key::ErrMiniAppExpired).to_owned(),
+            AppError::MiniAppData { expired: false } => i18n.t(Key::ErrMiniAppData).to_owned(),
             AppError::PlanLimit { what, limit } => i18n
                 .t(match what {
                     PlanResource::Bots => Key::ErrPlanBots,
@@ -230,6 +237,7 @@ impl From<backend::ServiceError> for AppError {
             S::Busy { retry_after_secs } => AppError::Busy { retry_after_secs },
             S::SignupDisabled => AppError::SignupDisabled,
             S::NotFound => AppError::NotFound,
+            S::MiniAppData { expired } => AppError::MiniAppData { expired },
             S::Forbidden => AppError::Forbidden,
             S::PlanLimit { what, limit } => AppError::PlanLimit { what, limit },
             S::Suspended { reason } => AppError::Suspended { reason },
@@ -276,6 +284,7 @@ mod tests {
             (AppError::TelegramRefused, 400),
             (AppError::InvalidCredentials, 401),
             (AppError::Unauthorized, 401),
+            (AppError::MiniAppData { expired: true }, 401),
             (AppError::Forbidden, 403),
             (AppError::SignupDisabled, 403),
             (

@@ -326,6 +326,31 @@ texts! {
     GaClaimedTag => "✓ 已领奖", "✓ claimed";
     GaClaimBy => "领奖截止 {at}", "claim by {at}";
     Hydrated => "已就绪", "Ready";
+    ErrMiniAppData => "请在 Telegram 中从抽奖机器人打开这个页面。", "Open this page from the giveaway's bot in Telegram.";
+    ErrMiniAppExpired => "这个页面打开太久了：请关闭后从机器人重新打开。", "This page has been open too long: close it and open it again from the bot.";
+    MiniOpening => "正在打开…", "Opening…";
+    MiniNeedsJs => "这是一个 Telegram 小程序页面：请在 Telegram 中从抽奖机器人打开它（需要 JavaScript）。", "This is a Telegram Mini App page: open it from the giveaway's bot in Telegram (it needs JavaScript).";
+    MiniEndsIn => "还剩 {time}", "Ends in {time}";
+    MiniEnded => "已截止", "Ended";
+    MiniDaysHours => "{d} 天 {h} 小时", "{d} d {h} h";
+    MiniHoursMinutes => "{h} 小时 {m} 分钟", "{h} h {m} min";
+    MiniMinutes => "{m} 分钟", "{m} min";
+    MiniEntries => "已参与：{n} 人", "Entries so far: {n}";
+    MiniConditions => "参与条件", "To join";
+    MiniCaptcha => "先回答：{a} + {b} = ?", "First, answer: {a} + {b} = ?";
+    MiniJoin => "✅ 参与抽奖", "✅ Join";
+    MiniYourEntry => "你已参与：编号 #{number}（公示名 {pseudonym}）", "You're in: entry #{number} (shown as {pseudonym})";
+    MiniNotOpenYet => "尚未开始", "Not open yet";
+    MiniClosed => "已截止，即将开奖", "Closed: the draw is coming";
+    MiniCancelled => "已取消", "Cancelled";
+    MiniDrawn => "已开奖", "Drawn";
+    MiniWon => "🎉 你中奖了：{prize}", "🎉 You won: {prize}";
+    MiniLost => "这次没有中奖。", "Not this time.";
+    MiniChecking => "正在验证开奖…", "Checking the draw…";
+    MiniVerifyLink => "查看完整验证", "See the full check";
+    MiniOpenGiveaways => "进行中的抽奖", "Open giveaways";
+    MiniMine => "我的参与", "My entries";
+    MiniNone => "暂无", "None yet";
 }
 
 /// The current locale as a reactive value, provided at the root of the app.

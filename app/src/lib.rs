@@ -97,6 +97,8 @@ fn AppRoutes() -> impl IntoView {
             <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async />
             <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
             <Route path=path!("/verify/:id") view=pages::verify::VerifyPage ssr=SsrMode::Async />
+            <Route path=path!("/m/g/:id") view=pages::mini::giveaway::MiniGiveawayPage ssr=SsrMode::Async />
+            <Route path=path!("/m/b/:id") view=pages::mini::bot::MiniBotPage ssr=SsrMode::Async />
             <ParentRoute path=path!("") view=pages::shell::DashboardShell ssr=SsrMode::Async>
                 <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async />
                 <Route path=path!("bots") view=pages::bots::BotsPage ssr=SsrMode::Async />

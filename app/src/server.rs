@@ -20,6 +20,8 @@ pub struct ServerContext {
     pub login_limits: LoginLimits,
     /// Whether cookies get `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// The bots' join queue, for joins from the Mini App.
+    pub joiner: backend::giveaways::joiner::WeakJoiner,
 }
 
 /// The client's address as the server decided it (peer address, or the proxy's header

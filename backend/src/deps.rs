@@ -78,6 +78,15 @@ impl Deps {
     pub fn webhooks_possible(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// The Mini App page at `path` (e.g. `/m/g/<id>`), when bots can offer it: Telegram
+    /// opens Mini Apps only from https addresses (the same condition as webhooks).
+    pub fn mini_app_url(&self, path: &str) -> Option<reqwest::Url> {
+        if !self.webhooks_possible() {
+            return None;
+        }
+        reqwest::Url::parse(&format!("{}{path}", self.public_url)).ok()
+    }
 }
 
 impl std::ops::Deref for Deps {

@@ -32,6 +32,9 @@ pub enum ServiceError {
     SignupDisabled,
     #[error("not found")]
     NotFound,
+    /// A Mini App's `initData` was missing, unreadable or (`expired`) too old to trust.
+    #[error("the Mini App's data was refused")]
+    MiniAppData { expired: bool },
     #[error("forbidden")]
     Forbidden,
     /// The tenant's plan allows at most `limit` of `what`.

@@ -37,6 +37,8 @@ bot_texts! {
     OpenListTitle => "正在进行的抽奖：", "Open giveaways:";
     GiveawayCard => "🎁 {title}\n{description}\n\n奖品：\n{prizes}\n\n截止：{ends}\n已参与：{entries} 人\n公平性承诺：{commitment}", "🎁 {title}\n{description}\n\nPrizes:\n{prizes}\n\nEnds: {ends}\nEntries so far: {entries}\nFairness commitment: {commitment}";
     ButtonJoinThis => "✅ 参与", "✅ Join";
+    ButtonOpenApp => "📱 在小程序中打开", "📱 Open in the app";
+    MenuButtonApp => "抽奖", "Giveaways";
     Joined => "✅ 参与成功！你的编号是 #{number}（公示名 {pseudonym}）。开奖后中奖者会收到私信。", "✅ You're in! Your entry number is #{number} (shown as {pseudonym} in the public list). Winners get a message after the draw.";
     AlreadyJoined => "你已经参与过了，编号 #{number}。", "You have already joined: entry #{number}.";
     PremiumOnly => "这个抽奖只限 Telegram Premium 用户参加。", "This giveaway is for Telegram Premium users only.";

@@ -210,6 +210,8 @@ crate::coded::coded! {
         Button = "button",
         /// A `t.me/<bot>?start=g_<id>` link.
         Link = "link",
+        /// The giveaway's Mini App page.
+        MiniApp = "mini_app",
     }
 }
 

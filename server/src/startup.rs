@@ -15,6 +15,7 @@ use axum::routing::get;
 use backend::accounts::session_store::SeaOrmSessionStore;
 use backend::botapi::TelegramApi;
 use backend::crypto::TokenCipher;
+use backend::giveaways::joiner::WeakJoiner;
 use backend::ops::{Runtime, RuntimeOptions};
 use backend::telegram::inbox::InboxWriter;
 use backend::telegram::outbox::Counters;
@@ -109,7 +110,13 @@ impl Application {
             },
         )
         .await?;
-        let router = router(&config, deps, runtime.sends(), runtime.inbox());
+        let router = router(
+            &config,
+            deps,
+            runtime.sends(),
+            runtime.inbox(),
+            runtime.joiner(),
+        );
         Ok(Application {
             listener,
             router,
@@ -143,13 +150,20 @@ impl Application {
 
 /// The HTTP routes: server functions, the Leptos pages, static files, health, and the
 /// Telegram webhook (outside the dashboard's session, origin and body-size layers).
-pub fn router(config: &Config, deps: Deps, sends: Arc<Counters>, inbox: InboxWriter) -> Router {
+pub fn router(
+    config: &Config,
+    deps: Deps,
+    sends: Arc<Counters>,
+    inbox: InboxWriter,
+    joiner: WeakJoiner,
+) -> Router {
     let state = AppState(Arc::new(Shared {
         leptos_options: config.leptos.clone(),
         ctx: ServerContext {
             deps: deps.clone(),
             login_limits: config.login_limits,
             secure_cookies: config.https(),
+            joiner,
         },
         http: Arc::default(),
         sends,

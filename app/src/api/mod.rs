@@ -4,6 +4,7 @@ pub mod auth;
 pub mod bots;
 pub mod giveaways;
 pub mod i18n;
+pub mod miniapp;
 pub mod operator;
 pub mod settings;
 pub mod usage;

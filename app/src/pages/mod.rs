@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod bots;
 pub mod giveaways;
+pub mod mini;
 pub mod not_found;
 pub mod operator;
 pub mod overview;

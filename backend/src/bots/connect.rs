@@ -127,7 +127,10 @@ pub async fn connect(
         let url = webhook_url(&deps.public_url, &webhook_id)?;
         let meter = deps.api.meter(scope.tenant_id(), row.id);
         match set_webhook(&bot, &meter, &deps.cipher, url, &webhook_id).await {
-            Ok(()) => (BotStatus::Live, None),
+            Ok(()) => {
+                set_menu_button(deps, scope, &bot, &meter, &row.public_id).await;
+                (BotStatus::Live, None)
+            }
             Err(e) => {
                 tracing::warn!(bot = %row.id, error = %e, "setWebhook failed");
                 (BotStatus::Error, Some(e.reason()))
@@ -143,6 +146,40 @@ pub async fn connect(
     active.status_reason = Set(reason);
     active.updated_at = Set(Utc::now());
     Ok(summary(active.update(db).await?, &deps.public_url))
+}
+
+/// Sets the bot's menu button (in every private chat) to open its Mini App page, when
+/// the deployment can offer one (an https public URL). A failure is logged and leaves the
+/// bot connected: the menu button is a convenience, the chat's buttons work without it.
+async fn set_menu_button(
+    deps: &Deps,
+    scope: &WriterScope,
+    bot: &teloxide::Bot,
+    meter: &crate::botapi::Meter,
+    bot_public_id: &PublicId,
+) {
+    use teloxide::payloads::SetChatMenuButtonSetters;
+    use teloxide::types::{MenuButton, WebAppInfo};
+    let Some(url) = deps.mini_app_url(&format!("/m/b/{bot_public_id}")) else {
+        return;
+    };
+    let locale = match crate::entities::tenants::Entity::find_by_id(scope.tenant_id())
+        .one(&deps.db)
+        .await
+    {
+        Ok(Some(t)) => t.bot_locale(),
+        _ => domain::Locale::default(),
+    };
+    let button = MenuButton::WebApp {
+        text: domain::bot_text::BotText::MenuButtonApp
+            .text(locale)
+            .to_owned(),
+        web_app: WebAppInfo { url },
+    };
+    let sent = bot.set_chat_menu_button().menu_button(button).await;
+    if let Err(e) = meter.count("setChatMenuButton", sent) {
+        tracing::warn!(error = %classify("setChatMenuButton", &e), "menu button not set");
+    }
 }
 
 /// Puts a new token on an existing bot (after /revoke in @BotFather): it must be the same

@@ -7,6 +7,7 @@
 //! following through the outbox; a join by link is answered with a message. Entries are
 //! made by the join queue ([`super::joiner`]).
 
+use super::admission::{self, Admission, Gate};
 use super::entries::{self, Entrant, Joined};
 use super::joiner::{Joiner, Receipt, Request};
 use super::publication::card_text;
@@ -14,14 +15,13 @@ use crate::ServiceError;
 use crate::deps::Deps;
 use crate::entities::giveaways;
 use crate::telegram::dialog::{CB_JOIN, CB_MINE, Ctx, Feature, HandlerResult};
-use crate::telegram::membership::{boosts_of, missing_memberships};
 use crate::tenancy::TenantScope;
 use chrono::{DateTime, Utc};
 use domain::bot_text::BotText;
 use domain::giveaway::{self as rules, Callback, Prize, Status, Via};
 use domain::{Locale, PublicId};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, User};
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, User, WebAppInfo};
 
 /// The giveaways feature of the dialog; its joins go through the join queue.
 #[derive(Debug, Clone)]
@@ -34,6 +34,11 @@ impl Giveaways {
     pub fn spawn(deps: Deps) -> (Giveaways, tokio::task::JoinHandle<()>) {
         let (joiner, task) = Joiner::spawn(deps);
         (Giveaways { joiner }, task)
+    }
+
+    /// The join queue, for the other ways in (the Mini App).
+    pub fn joiner(&self) -> &Joiner {
+        &self.joiner
     }
 }
 
@@ -56,7 +61,11 @@ impl Feature for Giveaways {
             match join(ctx, &self.joiner, chat, user, id, Via::Link, false, inviter).await {
                 Ok(Step::Done(text)) => {
                     let l = ctx.locale(user);
-                    ctx.say(chat, &text, Some(ctx.back(l)))
+                    let mut keyboard = ctx.back(l);
+                    if let Some(b) = app_button(ctx, l, id) {
+                        keyboard.inline_keyboard.insert(0, vec![b]);
+                    }
+                    ctx.say(chat, &text, Some(keyboard))
                         .await
                         .map_err(Into::into)
                 }
@@ -252,14 +261,28 @@ fn card(ctx: &Ctx, l: Locale, o: &Offer) -> String {
     card_text(l, o, tz)
 }
 
+/// The card's keyboard (always in the user's private chat with the bot): Join, the
+/// giveaway's Mini App when the deployment can offer one, back to the menu.
 fn join_keyboard(ctx: &Ctx, l: Locale, public_id: &str) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([
-        vec![InlineKeyboardButton::callback(
-            BotText::ButtonJoinThis.text(l),
-            Callback::Join(public_id.to_owned()).encode(),
-        )],
-        ctx.back(l).inline_keyboard.remove(0),
-    ])
+    let mut rows = vec![vec![InlineKeyboardButton::callback(
+        BotText::ButtonJoinThis.text(l),
+        Callback::Join(public_id.to_owned()).encode(),
+    )]];
+    rows.extend(app_button(ctx, l, public_id).map(|b| vec![b]));
+    rows.push(ctx.back(l).inline_keyboard.remove(0));
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// The button that opens giveaway `public_id`'s Mini App page. Telegram allows `web_app`
+/// buttons only in private chats: announcements in channels and groups carry a `url`
+/// button to the bot's `t.me/<bot>?start=g_<id>` link instead, whose answer (in the
+/// private chat) has this button.
+fn app_button(ctx: &Ctx, l: Locale, public_id: &str) -> Option<InlineKeyboardButton> {
+    let url = ctx.deps.mini_app_url(&format!("/m/g/{public_id}"))?;
+    Some(InlineKeyboardButton::web_app(
+        BotText::ButtonOpenApp.text(l),
+        WebAppInfo { url },
+    ))
 }
 
 /// 🎁 Join: this tenant's open giveaways on this bot.
@@ -321,8 +344,8 @@ async fn show(ctx: &Ctx, chat: ChatId, user: &User, public_id: &str) -> HandlerR
     }
 }
 
-/// Joins: captcha first when the giveaway asks for one, then the membership conditions
-/// checked with getChatMember (exactly what is missing said), then the entry.
+/// Joins: the checks of [`admission`] (captcha, membership conditions, entry rules),
+/// each refusal said exactly, then the entry through the join queue.
 #[allow(clippy::too_many_arguments)]
 async fn join(
     ctx: &Ctx,
@@ -347,82 +370,51 @@ async fn join(
     if let Some(number) = inviter {
         super::referrals::remember_link(&ctx.deps, &row, user.id.0 as i64, number).await?;
     }
-    let offer = offer(row.clone());
-    let mut who = Entrant {
-        telegram_user_id: user.id.0 as i64,
-        first_name: user.first_name.clone(),
-        username: user.username.clone(),
-        language_code: user.language_code.clone(),
-        boost_tickets: 0,
+    let mut who = entrant(user);
+    let gate = Gate {
+        deps: &ctx.deps,
+        scope: &ctx.scope,
+        bot: &ctx.bot,
+        meter: &ctx.meter,
     };
-    if offer.status == Status::Open && offer.captcha && !captcha_passed {
-        let joined = entries::has_joined(
-            &ctx.deps.db,
-            &ctx.scope,
-            &offer.public_id,
-            who.telegram_user_id,
-        )
-        .await?;
-        if !joined {
-            let c = rules::Captcha::from_bytes(
-                ctx.deps
-                    .cipher
-                    .captcha_bytes(offer.public_id.as_str(), who.telegram_user_id),
-            );
-            let text = BotText::CaptchaQuestion
-                .text(l)
-                .replace("{a}", &c.a.to_string())
-                .replace("{b}", &c.b.to_string());
+    let retry = || join_keyboard(ctx, l, public_id);
+    match admission::admit(&gate, &row, &who, user.is_premium, captcha_passed).await? {
+        Admission::Admit { boost_tickets } => who.boost_tickets = boost_tickets,
+        Admission::Captcha(c) => {
+            let text = captcha_question(l, &c);
             let buttons = c.choices.map(|n| {
                 InlineKeyboardButton::callback(
                     n.to_string(),
-                    Callback::Captcha(offer.public_id.to_string(), n).encode(),
+                    Callback::Captcha(row.public_id.to_string(), n).encode(),
                 )
             });
             ctx.say(chat, &text, Some(InlineKeyboardMarkup::new([buttons])))
                 .await?;
             return Ok(Step::Said);
         }
-    }
-    if offer.status == Status::Open && !offer.conditions.is_empty() {
-        match missing_memberships(
-            &ctx.bot,
-            &ctx.meter,
-            &offer.conditions,
-            who.telegram_user_id,
-        )
-        .await
-        {
-            Ok(missing) if !missing.is_empty() => {
-                let text = BotText::MissingMembership
-                    .text(l)
-                    .replace("{chats}", &missing.join(", "));
-                ctx.say(chat, &text, Some(join_keyboard(ctx, l, public_id)))
-                    .await?;
-                return Ok(Step::Said);
-            }
-            Ok(_) => {}
-            Err(_) => {
-                ctx.say(chat, BotText::CannotCheck.text(l), None).await?;
-                return Ok(Step::Said);
-            }
+        Admission::Missing(missing) => {
+            let text = BotText::MissingMembership
+                .text(l)
+                .replace("{chats}", &missing.join(", "));
+            ctx.say(chat, &text, Some(retry())).await?;
+            return Ok(Step::Said);
         }
-    }
-    if offer.status == Status::Open && has_entry_rules(&row) {
-        match entry_rules(ctx, user, &row).await? {
-            Rules::Refused(text) => {
-                ctx.say(chat, &text, Some(join_keyboard(ctx, l, public_id)))
-                    .await?;
-                return Ok(Step::Said);
-            }
-            Rules::Pass { boost_tickets } => who.boost_tickets = boost_tickets,
+        Admission::CannotCheck => {
+            ctx.say(chat, BotText::CannotCheck.text(l), Some(retry()))
+                .await?;
+            return Ok(Step::Said);
+        }
+        Admission::Refused(r) => {
+            ctx.say(chat, &r.text(l, &ctx.tenant.name), Some(retry()))
+                .await?;
+            return Ok(Step::Said);
         }
     }
     // A join by button is told by the press's answer at once, and by a receipt that
     // the join queue writes with the entry; a join by link by a message now. The
     // receipt goes to the user's private chat, never to the group or channel where the
     // button was pressed (a thousand receipts there would drown it, at 20 a minute).
-    let invites = invite_base(ctx, &row).await?;
+    let invites = invite_base(&ctx.deps, &row).await?;
     let receipt: Option<Receipt> = (via == Via::Button).then(|| {
         let private = ChatId(who.telegram_user_id);
         let template = ctx.reply_row(private, String::new(), vec![ctx.back_button(l)]);
@@ -448,88 +440,42 @@ async fn join(
     Ok(Step::Done(joined_text(l, &joined, invites.as_ref())))
 }
 
-fn has_entry_rules(g: &giveaways::Model) -> bool {
-    g.premium_only || g.past_winner_days > 0 || g.min_account_days > 0 || g.boost_chat.is_some()
+/// A Telegram user as an entrant (no boost tickets yet).
+fn entrant(user: &User) -> Entrant {
+    Entrant {
+        telegram_user_id: user.id.0 as i64,
+        first_name: user.first_name.clone(),
+        username: user.username.clone(),
+        language_code: user.language_code.clone(),
+        boost_tickets: 0,
+    }
 }
 
-/// What the giveaway's entry rules say of a user who wants to join.
-enum Rules {
-    /// Not this user: the exact reason, in their language.
-    Refused(String),
-    /// May join, with this many extra tickets from boosts.
-    Pass { boost_tickets: u32 },
-}
-
-/// The giveaway's entry rules for `user`: Telegram Premium, no recent win of this
-/// tenant's giveaways, a boost of the chat. A user already in is let through (the join
-/// then says "already joined").
-async fn entry_rules(ctx: &Ctx, user: &User, g: &giveaways::Model) -> Result<Rules, ServiceError> {
-    let l = ctx.locale(user);
-    let user_id = user.id.0 as i64;
-    if entries::entry_of(&ctx.deps.db, g.id, user_id)
-        .await?
-        .is_some()
-    {
-        return Ok(Rules::Pass { boost_tickets: 0 });
-    }
-    if g.premium_only && !user.is_premium {
-        return Ok(Rules::Refused(BotText::PremiumOnly.text(l).to_owned()));
-    }
-    if g.min_account_days > 0 {
-        let days = g.min_account_days as u32;
-        if !ctx
-            .deps
-            .account_ages
-            .old_enough(user.id.0, days, ctx.deps.clock.now().timestamp())
-        {
-            return Ok(Rules::Refused(
-                BotText::AccountTooNew
-                    .text(l)
-                    .replace("{days}", &days.to_string()),
-            ));
-        }
-    }
-    if g.past_winner_days > 0 {
-        let since = ctx.deps.clock.now() - chrono::Duration::days(i64::from(g.past_winner_days));
-        if entries::won_since(&ctx.deps.db, &ctx.scope, user_id, since).await? {
-            return Ok(Rules::Refused(
-                BotText::RecentWinner
-                    .text(l)
-                    .replace("{days}", &g.past_winner_days.to_string())
-                    .replace("{shop}", &ctx.tenant.name),
-            ));
-        }
-    }
-    let mut boost_tickets = 0;
-    if let Some(chat) = &g.boost_chat {
-        let boosts = match boosts_of(&ctx.bot, &ctx.meter, chat, user_id).await {
-            Ok(n) => n,
-            Err(_) => return Ok(Rules::Refused(BotText::CannotCheck.text(l).to_owned())),
-        };
-        if g.boost_required && boosts == 0 {
-            return Ok(Rules::Refused(
-                BotText::NeedBoost.text(l).replace("{chat}", chat),
-            ));
-        }
-        boost_tickets = boosts.min(g.boost_tickets_cap.max(0) as u32);
-    }
-    Ok(Rules::Pass { boost_tickets })
+/// "What is {a} + {b}?" in the user's language.
+pub fn captcha_question(l: Locale, c: &rules::Captcha) -> String {
+    BotText::CaptchaQuestion
+        .text(l)
+        .replace("{a}", &c.a.to_string())
+        .replace("{b}", &c.b.to_string())
 }
 
 /// Where a giveaway's invite links point, when it has referrals: the bot's t.me address,
 /// the giveaway's public id and the cap.
 #[derive(Debug, Clone)]
-struct Invites {
+pub(super) struct Invites {
     bot_username: String,
     public_id: String,
     cap: u32,
 }
 
-async fn invite_base(ctx: &Ctx, g: &giveaways::Model) -> Result<Option<Invites>, ServiceError> {
+pub(super) async fn invite_base(
+    deps: &Deps,
+    g: &giveaways::Model,
+) -> Result<Option<Invites>, ServiceError> {
     if g.referral_cap <= 0 {
         return Ok(None);
     }
-    let bot = super::bot_of_giveaway(&ctx.deps.db, g).await?;
+    let bot = super::bot_of_giveaway(&deps.db, g).await?;
     Ok(bot.map(|b| Invites {
         bot_username: b.username,
         public_id: g.public_id.to_string(),
@@ -539,7 +485,7 @@ async fn invite_base(ctx: &Ctx, g: &giveaways::Model) -> Result<Option<Invites>,
 
 /// What the user is told about a join (a new entry of a giveaway with referrals also
 /// gets its invite link).
-fn joined_text(l: Locale, joined: &Joined, invites: Option<&Invites>) -> String {
+pub(super) fn joined_text(l: Locale, joined: &Joined, invites: Option<&Invites>) -> String {
     match joined {
         Joined::New { number, pseudonym } => {
             let mut text = BotText::Joined

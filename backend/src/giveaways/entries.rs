@@ -264,7 +264,7 @@ pub(super) fn new_entry(
 /// since `since`.
 pub(crate) async fn won_since(
     db: &impl ConnectionTrait,
-    scope: &WriterScope,
+    scope: &TenantScope,
     user: i64,
     since: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {

@@ -66,6 +66,25 @@ pub struct Joiner {
     tx: mpsc::Sender<Queued>,
 }
 
+/// A [`Joiner`] that lets the queue end when the runtime's own handles are gone.
+#[derive(Clone)]
+pub struct WeakJoiner {
+    tx: mpsc::WeakSender<Queued>,
+}
+
+impl WeakJoiner {
+    /// The queue, while it runs.
+    pub fn upgrade(&self) -> Option<Joiner> {
+        self.tx.upgrade().map(|tx| Joiner { tx })
+    }
+}
+
+impl std::fmt::Debug for WeakJoiner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WeakJoiner")
+    }
+}
+
 impl std::fmt::Debug for Joiner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Joiner")
@@ -90,6 +109,14 @@ impl Joiner {
             }
         });
         (Joiner { tx }, task)
+    }
+
+    /// A handle that does not keep the queue running (for callers outside the runtime's
+    /// own loops, like the Mini App's server functions).
+    pub fn downgrade(&self) -> WeakJoiner {
+        WeakJoiner {
+            tx: self.tx.downgrade(),
+        }
     }
 
     /// Joins (in the next batch) and says how it ended; the receipt is queued with it.

@@ -1,6 +1,7 @@
 //! Giveaways: what the dashboard creates, edits, publishes and cancels ([`form`],
 //! [`manage`]); the entries the bot's audience makes ([`entries`], many at once through
-//! the join queue [`joiner`]) and the bot's side of joining ([`bot`], a dialog feature); what is published and announced
+//! the join queue [`joiner`]), who may make one ([`admission`]), and the ways in: the
+//! bot's chat ([`bot`], a dialog feature) and the Mini App ([`miniapp`]); what is published and announced
 //! ([`publication`]); prize codes and who got them ([`codes`]), winners replaced
 //! ([`rerolls`]); and the [`scheduler`] that opens, closes and draws them ([`draw`],
 //! the fair draw of `domain::draw`).
@@ -11,6 +12,7 @@
 //! a giveaway id of another tenant is "not found". The edit rules are
 //! `domain::giveaway::Status::editable`.
 
+pub mod admission;
 pub mod bot;
 pub mod codes;
 pub mod draw;
@@ -18,6 +20,7 @@ pub mod entries;
 pub mod form;
 pub mod joiner;
 pub mod manage;
+pub mod miniapp;
 pub mod publication;
 pub mod referrals;
 pub mod rerolls;

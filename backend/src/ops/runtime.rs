@@ -23,6 +23,7 @@ use super::{upkeep, usage};
 use crate::ServiceError;
 use crate::accounts::LoginLimits;
 use crate::deps::Deps;
+use crate::giveaways::joiner::WeakJoiner;
 use crate::giveaways::{Giveaways, Scheduler};
 use crate::stop::{Stop, StopSender};
 use crate::telegram::Workers;
@@ -57,6 +58,7 @@ pub struct Runtime {
     pollers: Pollers,
     sends: Arc<Counters>,
     inbox: InboxWriter,
+    joiner: WeakJoiner,
     loops: Vec<(&'static str, JoinHandle<()>)>,
 }
 
@@ -84,6 +86,7 @@ impl Runtime {
         );
         loops.push(("inbox writer", writer));
         let (giveaways, joins) = Giveaways::spawn(deps.clone());
+        let joiner = giveaways.joiner().downgrade();
         let workers = Workers::new(deps.clone(), vec![Arc::new(giveaways)]);
         loops.push(("inbox", workers.spawn(stop.clone())));
         // Ends after the workers, whose feature holds its queue.
@@ -120,6 +123,7 @@ impl Runtime {
             pollers,
             sends,
             inbox,
+            joiner,
             loops,
         })
     }
@@ -127,6 +131,12 @@ impl Runtime {
     /// Where webhook deliveries are stored.
     pub fn inbox(&self) -> InboxWriter {
         self.inbox.clone()
+    }
+
+    /// The join queue, for joins from outside the bots' chats (the Mini App); it does not
+    /// keep the queue running past [`Runtime::stop`].
+    pub fn joiner(&self) -> WeakJoiner {
+        self.joiner.clone()
     }
 
     /// The process's shared parts.

@@ -12,6 +12,7 @@ mod guards;
 mod hostile;
 mod init_data;
 mod metrics;
+mod miniapp;
 mod pages;
 mod prize_codes;
 mod referrals;
