@@ -252,3 +252,48 @@ db_test!(
 async fn utc_b(app: &TestApp) -> reqwest::Client {
     crate::giveaways::utc_tenant(app, "b@example.com", "Club B").await
 }
+
+db_test!(
+    the_conditions_are_checked_live_for_the_user,
+    |db| async move {
+        let shop = https_shop(db).await;
+        let Shop { sim, app, a, bot } = &shop;
+        let s = sim.sim();
+        let bot_a = s.bot_id("@shop_a_bot").unwrap();
+        let channel = s
+            .create_chat(
+                telegram_sim::ChatKind::Channel,
+                "Mini news".into(),
+                Some("mini_news".into()),
+            )
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        s.set_member(channel, bot_a, "administrator").unwrap();
+        let (starts, ends) = running_window();
+        let id = publish_new(app, a, &form(bot, &starts, &ends, "@mini_news")).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let u = new_user(sim, "Newcomer", "en");
+        let init = open(&shop, u, "@shop_a_bot", None);
+
+        let g: Value = page(app, &id, &init).await.json();
+        assert_eq!(g["conditions"][0]["chat"], "@mini_news");
+        assert_eq!(g["conditions"][0]["met"], false);
+        let refused: Value = join(app, &id, &init, None).await.json();
+        assert_eq!(refused["joined"], false);
+        assert!(
+            refused["text"].as_str().unwrap().contains("@mini_news"),
+            "says which chat: {refused}"
+        );
+        assert_eq!(app.count("entries").await, 0);
+
+        s.set_member(channel, u, "member").unwrap();
+        let g: Value = page(app, &id, &init).await.json();
+        assert_eq!(g["conditions"][0]["met"], true);
+        let joined: Value = join(app, &id, &init, None).await.json();
+        assert_eq!(joined["joined"], true, "{joined}");
+        assert_eq!(app.count("entries").await, 1);
+    }
+);
