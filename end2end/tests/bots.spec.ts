@@ -1,24 +1,6 @@
 import { expect, Page, test, TestInfo } from '@playwright/test';
 import { open, signUp, uniqueEmail } from './helpers';
-
-const sim = () => process.env.TOMBOLA_E2E_SIM_URL!;
-
-/** A bot that exists in the simulator, with a fresh token and username. */
-async function simBot(page: Page, name: string): Promise<{ token: string; username: string }> {
-  const id = 100000000 + Math.floor(Math.random() * 800000000);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
-  const secret = Array.from({ length: 35 }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
-  const username = `${name}_${id}_bot`;
-  const res = await page.request.post(`${sim()}/sim/bots`, { data: { token: `${id}:${secret}`, username } });
-  expect(res.ok()).toBeTruthy();
-  return { token: `${id}:${secret}`, username };
-}
-
-async function connect(page: Page, testInfo: TestInfo, token: string) {
-  await open(page, testInfo, '/bots');
-  await page.getByLabel('Bot token').fill(token);
-  await page.getByRole('button', { name: 'Connect bot' }).click();
-}
+import { connect, sim, simBot } from './sim';
 
 test('tenants connect their own bots, and a token cannot be taken twice', async ({ page, browser }, testInfo) => {
   const botA = await simBot(page, 'shop');

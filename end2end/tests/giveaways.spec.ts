@@ -1,17 +1,6 @@
 import { APIRequestContext, expect, Page, test, TestInfo } from '@playwright/test';
 import { jsEnabled, open, ready, signUp, uniqueEmail } from './helpers';
-
-const sim = () => process.env.TOMBOLA_E2E_SIM_URL!;
-
-async function simBot(page: Page, name: string): Promise<{ token: string; username: string }> {
-  const id = 100000000 + Math.floor(Math.random() * 800000000);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const secret = Array.from({ length: 35 }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
-  const username = `${name}_${id}_bot`;
-  const res = await page.request.post(`${sim()}/sim/bots`, { data: { token: `${id}:${secret}`, username } });
-  expect(res.ok()).toBeTruthy();
-  return { token: `${id}:${secret}`, username };
-}
+import { connect, serverNow, shanghai, sim, simBot } from './sim';
 
 type Msg = { message_id: number; text: string; reply_markup?: any };
 
@@ -29,18 +18,6 @@ async function nth(req: APIRequestContext, users: number[], bot: string, n: numb
     expect(out.filter((m) => !m).length).toBe(0);
   }).toPass({ timeout: 60_000, intervals: [250] });
   return out;
-}
-
-/** "YYYY-MM-DDTHH:MM" in Asia/Shanghai (UTC+8, no DST), the tenant's default zone. */
-function shanghai(at: number): string {
-  return new Date(at + 8 * 3600_000).toISOString().slice(0, 16);
-}
-
-/** The server's clock (earlier runs may have moved it forward). */
-async function serverNow(req: APIRequestContext): Promise<number> {
-  const res = await req.post('/test/clock', { data: { advance_secs: 0 } });
-  expect(res.ok()).toBeTruthy();
-  return Date.parse((await res.json()).now);
 }
 
 async function newUsers(req: APIRequestContext, n: number, prefix: string): Promise<number[]> {
@@ -61,9 +38,7 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
 
   await signUp(page, testInfo, 'Draw Shop', uniqueEmail('draw'));
   await expect(page).toHaveURL(/\/$/);
-  await open(page, testInfo, '/bots');
-  await page.getByLabel('Bot token').fill(bot.token);
-  await page.getByRole('button', { name: 'Connect bot' }).click();
+  await connect(page, testInfo, bot.token);
   await expect(page.getByTestId('bot-row')).toBeVisible();
 
   // The form, as a tenant fills it in.
@@ -181,9 +156,7 @@ test('prize codes and a claim window: a winner does not claim, the reserve gets 
   const bot = await simBot(page, 'codes');
   await signUp(page, testInfo, 'Code Shop', uniqueEmail('codes'));
   await expect(page).toHaveURL(/\/$/);
-  await open(page, testInfo, '/bots');
-  await page.getByLabel('Bot token').fill(bot.token);
-  await page.getByRole('button', { name: 'Connect bot' }).click();
+  await connect(page, testInfo, bot.token);
   await expect(page.getByTestId('bot-row')).toBeVisible();
 
   // Referrals and a claim window in the form.

@@ -1,11 +1,11 @@
 import { APIRequestContext, expect, Page, test, TestInfo } from '@playwright/test';
 import { jsEnabled, open, signUp, uniqueEmail } from './helpers';
+import { connect, serverNow, shanghai, sim, simBot } from './sim';
 
 // The Mini App page as Telegram opens it: Telegram's script (telegram-web-app.js) is
 // served by the test as a small stub of `window.Telegram.WebApp` holding initData that
 // the simulator signed with the bot's token, the way Telegram would.
 
-const sim = () => process.env.TOMBOLA_E2E_SIM_URL!;
 const TELEGRAM_SCRIPT = 'https://telegram.org/js/telegram-web-app.js';
 
 /** Serves Telegram's script as a stub with this initData and a dark theme. */
@@ -37,16 +37,6 @@ async function openApp(req: APIRequestContext, user: number, bot: string): Promi
   return (await res.json()).init_data;
 }
 
-async function serverNow(req: APIRequestContext): Promise<number> {
-  const res = await req.post('/test/clock', { data: { advance_secs: 0 } });
-  expect(res.ok()).toBeTruthy();
-  return Date.parse((await res.json()).now);
-}
-
-function shanghai(at: number): string {
-  return new Date(at + 8 * 3600_000).toISOString().slice(0, 16);
-}
-
 test('outside Telegram the page says how to open it', async ({ page }, testInfo: TestInfo) => {
   await page.route(TELEGRAM_SCRIPT, (route) => route.fulfill({ contentType: 'application/javascript', body: '' }));
   await open(page, testInfo, '/m/g/nosuchgiveaway01');
@@ -61,15 +51,11 @@ test('a user joins in the Mini App, sees their number, then the result with ✓'
   test.skip(!jsEnabled(testInfo), 'a Mini App runs only with JavaScript (the no-JS page is checked above)');
   test.setTimeout(120_000);
   const req = page.request;
-  const id = 100000000 + Math.floor(Math.random() * 800000000);
-  const bot = { token: `${id}:${'M'.repeat(35)}`, username: `mini_${id}_bot` };
-  expect((await req.post(`${sim()}/sim/bots`, { data: bot })).ok()).toBeTruthy();
+  const bot = await simBot(page, 'mini');
 
   await signUp(page, testInfo, 'Mini Shop', uniqueEmail('mini'));
   await expect(page).toHaveURL(/\/$/);
-  await open(page, testInfo, '/bots');
-  await page.getByLabel('Bot token').fill(bot.token);
-  await page.getByRole('button', { name: 'Connect bot' }).click();
+  await connect(page, testInfo, bot.token);
   await expect(page.getByTestId('bot-row')).toBeVisible();
   await open(page, testInfo, '/giveaways/new');
   await page.getByLabel('Title').fill('Moon Cake Draw');

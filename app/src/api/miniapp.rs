@@ -13,21 +13,22 @@ pub async fn mini_giveaway(id: String, init_data: String) -> Result<MiniGiveaway
     let call = crate::server::Call::start()?;
     let deps = call.deps();
     let p = backend::giveaways::miniapp::giveaway_page(deps, &id, &init_data).await?;
+    let o = p.offer;
     Ok(MiniGiveawayDto {
-        id: p.public_id.to_string(),
-        secs_left: (p.ends_at - deps.clock.now()).num_seconds(),
+        id: o.public_id.to_string(),
+        secs_left: (o.ends_at - deps.clock.now()).num_seconds(),
         conditions: p
             .conditions
             .into_iter()
             .map(|(chat, met)| MiniConditionDto { chat, met })
             .collect(),
         captcha: p.captcha.map(|c| (c.a, c.b, c.choices)),
-        title: p.title,
-        description: p.description,
-        prizes: p.prizes,
-        entries: p.entries,
-        status: p.status,
-        commitment: p.commitment,
+        title: o.title,
+        description: o.description,
+        prizes: o.prizes,
+        entries: o.entries,
+        status: o.status,
+        commitment: o.commitment,
         entry: p.entry,
         winners: p.winners,
         bot_username: p.bot_username,

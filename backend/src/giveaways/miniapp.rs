@@ -18,6 +18,7 @@
 //! joiner, bot}`.
 
 use super::admission::{self, Admission, Gate};
+use super::bot::Offer;
 use super::entries::{self, Entrant, Joined};
 use super::joiner::{Joiner, Request};
 use crate::ServiceError;
@@ -26,9 +27,8 @@ use crate::deps::Deps;
 use crate::entities::{bots, giveaways, tenants};
 use crate::telegram::init_data::{self, InitDataError, WebAppUser};
 use crate::tenancy::{TenantScope, WriterScope};
-use chrono::{DateTime, Utc};
 use domain::bot_text::{BotText, locale_for};
-use domain::giveaway::{self as rules, Prize, Status, Via};
+use domain::giveaway::{self as rules, Status, Via};
 use domain::{Locale, PublicId};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -86,14 +86,8 @@ async fn visit(deps: &Deps, bot: bots::Model, raw: &str) -> Result<Visit, Servic
 /// A giveaway as its Mini App page shows it to one user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GiveawayPage {
-    pub public_id: PublicId,
-    pub title: String,
-    pub description: String,
-    pub prizes: Vec<Prize>,
-    pub ends_at: DateTime<Utc>,
-    pub entries: u32,
-    pub status: Status,
-    pub commitment: String,
+    /// The giveaway as its card in the chat shows it.
+    pub offer: Offer,
     /// Each membership condition and whether the user meets it now (`None`: Telegram
     /// could not be asked). Checked only while the giveaway is open.
     pub conditions: Vec<(String, Option<bool>)>,
@@ -148,17 +142,10 @@ pub async fn giveaway_page(
         })
         .unwrap_or_default();
     Ok(GiveawayPage {
-        prizes: g.prizes(),
-        entries: g.entries_count.max(0) as u32,
+        offer: super::bot::offer(g),
         entry: entry.map(|e| (e.number as u32, e.pseudonym)),
         locale: v.locale(),
         bot_username: v.bot.username.clone(),
-        public_id: g.public_id,
-        title: g.title,
-        description: g.description,
-        ends_at: g.ends_at,
-        status: g.status,
-        commitment: g.commitment,
         conditions,
         captcha,
         winners,
@@ -270,7 +257,7 @@ async fn open_giveaway(
 pub struct BotPage {
     pub shop: String,
     pub bot_username: String,
-    pub open: Vec<super::bot::Offer>,
+    pub open: Vec<Offer>,
     pub mine: Vec<entries::MyEntry>,
     pub locale: Locale,
 }
