@@ -20,6 +20,15 @@
 //! weighted without replacement ([`WeightedSampler`]) instead of a uniform shuffle. A v1
 //! giveaway keeps verifying by v1's rules: the version is in its published facts, and its
 //! commitment (made before anyone joined) names it.
+//!
+//! Protocol v3 binds the draw to a public randomness beacon ([`crate::beacon`]), so that
+//! not even whoever holds `S` can try entry lists before the draw: at publication the
+//! giveaway names a future round of a beacon chain, and the commitment covers it,
+//! `C = SHA-256("tombola/draw/v3" ‖ S ‖ chain hash ‖ round as 8 big-endian bytes)`; at the
+//! end the list freezes and `E` is published; the draw waits for that round; then
+//! `R = SHA-256(S ‖ E ‖ the round's signature)`. Lists and picks are v2's. The round and
+//! its signature are published with the result, and the verifier checks the signature
+//! against the chain's public key before recomputing.
 
 pub mod reroll;
 mod weighted;
@@ -43,6 +52,8 @@ pub enum Protocol {
     V1,
     /// Ticket-weighted picks; lines `<number> <pseudonym> <tickets>`.
     V2,
+    /// v2 bound to a beacon round: the round's signature is part of `R`.
+    V3,
 }
 
 impl Protocol {
@@ -53,6 +64,7 @@ impl Protocol {
         match self {
             Protocol::V1 => 1,
             Protocol::V2 => 2,
+            Protocol::V3 => 3,
         }
     }
 
@@ -61,6 +73,7 @@ impl Protocol {
         match self {
             Protocol::V1 => b"tombola/draw/v1",
             Protocol::V2 => b"tombola/draw/v2",
+            Protocol::V3 => b"tombola/draw/v3",
         }
     }
 }
@@ -77,6 +90,7 @@ impl TryFrom<u8> for Protocol {
         match n {
             1 => Ok(Protocol::V1),
             2 => Ok(Protocol::V2),
+            3 => Ok(Protocol::V3),
             other => Err(DrawError::UnknownProtocol { version: other }),
         }
     }
@@ -153,6 +167,8 @@ pub enum DrawError {
     BadTickets { line: usize },
     #[error("draw protocol {version} is not known to this verifier")]
     UnknownProtocol { version: u8 },
+    #[error("a protocol 3 draw must name its beacon round")]
+    MissingBeacon,
 }
 
 /// One entry as published: its number, pseudonym and (v2) tickets.
@@ -186,7 +202,9 @@ pub fn canonical_list(entries: &[Entry], protocol: Protocol) -> String {
     for e in entries {
         let _ = match protocol {
             Protocol::V1 => writeln!(s, "{} {}", e.number, e.pseudonym),
-            Protocol::V2 => writeln!(s, "{} {} {}", e.number, e.pseudonym, e.tickets),
+            Protocol::V2 | Protocol::V3 => {
+                writeln!(s, "{} {} {}", e.number, e.pseudonym, e.tickets)
+            }
         };
     }
     s
@@ -201,7 +219,7 @@ pub fn parse_list(text: &str, protocol: Protocol) -> Result<Vec<Entry>, DrawErro
         let line_no = i + 1;
         let (line, tickets) = match protocol {
             Protocol::V1 => (line, 1),
-            Protocol::V2 => {
+            Protocol::V2 | Protocol::V3 => {
                 let (rest, t) = line
                     .rsplit_once(' ')
                     .ok_or(DrawError::BadLine { line: line_no })?;
@@ -237,6 +255,65 @@ pub fn parse_list(text: &str, protocol: Protocol) -> Result<Vec<Entry>, DrawErro
 /// `E`: the hash of the frozen entry list's canonical text.
 pub fn entries_hash(canonical: &str) -> Hash32 {
     Hash32(Sha256::digest(canonical.as_bytes()).into())
+}
+
+/// The v3 commitment: SHA-256("tombola/draw/v3" ‖ S ‖ chain hash ‖ round, 8 bytes
+/// big-endian). It names the beacon round the draw will use before anyone joins.
+pub fn commitment_bound(seed: &Hash32, chain: &Hash32, round: u64) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update(Protocol::V3.commitment_prefix());
+    h.update(seed.0);
+    h.update(chain.0);
+    h.update(round.to_be_bytes());
+    Hash32(h.finalize().into())
+}
+
+/// v3's `R = SHA-256(S ‖ E ‖ beacon signature)`.
+pub fn draw_seed_with_beacon(seed: &Hash32, entries_hash: &Hash32, signature: &[u8]) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update(seed.0);
+    h.update(entries_hash.0);
+    h.update(signature);
+    Hash32(h.finalize().into())
+}
+
+/// The beacon round a v3 draw used, as published with its result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeaconRound {
+    /// The chain's hash (quicknet's, or a test chain's).
+    pub chain: Hash32,
+    pub round: u64,
+    /// The round's BLS signature, hex.
+    pub signature: String,
+    /// A test chain's public key, hex (absent for drand's chains).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_key: Option<String>,
+}
+
+impl BeaconRound {
+    /// The chain it names (checked: quicknet, or a test chain whose key it carries).
+    pub fn chain(&self) -> Result<crate::beacon::Chain, crate::beacon::BeaconError> {
+        let key = match &self.test_key {
+            Some(k) => Some(
+                hex::decode(k)
+                    .ok()
+                    .and_then(|k| <[u8; 96]>::try_from(k).ok())
+                    .ok_or(crate::beacon::BeaconError::BadKey)?,
+            ),
+            None => None,
+        };
+        crate::beacon::chain_for(&self.chain.0, key.as_ref())
+    }
+
+    /// The signature's bytes (empty when it is not hex).
+    pub fn signature_bytes(&self) -> Vec<u8> {
+        hex::decode(&self.signature).unwrap_or_default()
+    }
+
+    /// Whether the signature is the chain's for this round.
+    pub fn check(&self) -> Result<(), crate::beacon::BeaconError> {
+        self.chain()?.verify(self.round, &self.signature_bytes())
+    }
 }
 
 /// `R = SHA-256(S ‖ E)`: the seed of the sampler.
@@ -354,7 +431,7 @@ impl Drawing {
     ) -> Drawing {
         match protocol {
             Protocol::V1 => Drawing::new(r, entries.len() as u32, winners, reserves),
-            Protocol::V2 => {
+            Protocol::V2 | Protocol::V3 => {
                 let tickets: Vec<u32> = entries.iter().map(|e| e.tickets).collect();
                 Drawing::weighted(r, &tickets, winners, reserves)
             }
@@ -435,6 +512,37 @@ pub struct Published {
     /// Winners replaced since, in order (absent: none).
     #[serde(default)]
     pub rerolls: Vec<Reroll>,
+    /// v3: the beacon round whose signature went into `R`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<BeaconRound>,
+}
+
+impl Published {
+    /// The commitment these facts should have been published with.
+    pub fn expected_commitment(&self) -> Result<Hash32, DrawError> {
+        match self.protocol {
+            Protocol::V3 => {
+                let b = self.beacon.as_ref().ok_or(DrawError::MissingBeacon)?;
+                Ok(commitment_bound(&self.seed, &b.chain, b.round))
+            }
+            p => Ok(commitment(p, &self.seed)),
+        }
+    }
+
+    /// The sampler's seed `R` under these facts' protocol.
+    pub fn draw_seed(&self) -> Result<Hash32, DrawError> {
+        match self.protocol {
+            Protocol::V3 => {
+                let b = self.beacon.as_ref().ok_or(DrawError::MissingBeacon)?;
+                Ok(draw_seed_with_beacon(
+                    &self.seed,
+                    &self.entries_hash,
+                    &b.signature_bytes(),
+                ))
+            }
+            _ => Ok(draw_seed(&self.seed, &self.entries_hash)),
+        }
+    }
 }
 
 /// One check of a verification, for the page and the CLI to show.
@@ -455,6 +563,8 @@ pub enum CheckKind {
     /// Each reroll replaced a winner of that moment by the next reserve (only shown
     /// when there are rerolls).
     Rerolls,
+    /// v3: the beacon round's signature is the chain's (checked against its public key).
+    Beacon,
 }
 
 /// Recomputes a draw from the published list text and facts. Each check is reported;
@@ -468,7 +578,7 @@ pub fn verify(list_text: &str, p: &Published) -> Result<Vec<Check>, DrawError> {
     }
     let canonical = canonical_list(&entries, p.protocol);
     let e = entries_hash(&canonical);
-    let r = draw_seed(&p.seed, &p.entries_hash);
+    let r = p.draw_seed()?;
     let again = Drawing::for_entries(
         p.protocol,
         &r,
@@ -480,7 +590,7 @@ pub fn verify(list_text: &str, p: &Published) -> Result<Vec<Check>, DrawError> {
     let mut checks = vec![
         Check {
             what: CheckKind::Commitment,
-            ok: commitment(p.protocol, &p.seed) == p.commitment,
+            ok: p.expected_commitment()? == p.commitment,
         },
         Check {
             what: CheckKind::EntriesHash,
@@ -493,6 +603,17 @@ pub fn verify(list_text: &str, p: &Published) -> Result<Vec<Check>, DrawError> {
                 && again.skipped == p.skipped,
         },
     ];
+    if let Some(b) = p.beacon.as_ref().filter(|_| p.protocol == Protocol::V3) {
+        // First: a draw whose randomness is not the beacon's is not verified, whatever
+        // else matches.
+        checks.insert(
+            0,
+            Check {
+                what: CheckKind::Beacon,
+                ok: b.check().is_ok(),
+            },
+        );
+    }
     if !p.rerolls.is_empty() {
         checks.push(Check {
             what: CheckKind::Rerolls,
@@ -604,6 +725,7 @@ mod tests {
             winners: out.winners.clone(),
             reserves: out.reserves.clone(),
             rerolls: vec![],
+            beacon: None,
         };
         let all_ok = |checks: Vec<Check>| checks.iter().all(|c| c.ok);
         assert!(all_ok(verify(&list, &published).unwrap()));
@@ -704,6 +826,7 @@ mod tests {
             winners: out.winners,
             reserves: out.reserves,
             rerolls: vec![],
+            beacon: None,
         };
         (text, published)
     }
@@ -899,8 +1022,99 @@ mod tests {
                 winners: out.winners,
                 reserves: out.reserves,
                 rerolls: vec![],
+                beacon: None,
             };
             prop_assert!(verify(&list, &p).unwrap().iter().all(|c| c.ok));
         }
+
+        #[test]
+        fn beacon_bound_draws_verify_and_their_parts_cannot_be_swapped(
+            seed in any::<[u8; 32]>(),
+            tickets in proptest::collection::vec(1u32..6, 1..80),
+            winners in 1u32..6,
+            flip in 0usize..384,
+        ) {
+            let (p, text) = v3_draw(Hash32(seed), &tickets, winners);
+            let checks = verify(&text, &p).unwrap();
+            prop_assert_eq!(checks[0].what, CheckKind::Beacon);
+            prop_assert!(checks.iter().all(|c| c.ok));
+            // One bit of the signature: not the beacon's any more.
+            let mut sig = hex::decode(&p.beacon.as_ref().unwrap().signature).unwrap();
+            sig[flip / 8] ^= 1 << (flip % 8);
+            let mut forged = p.clone();
+            forged.beacon.as_mut().unwrap().signature = hex::encode(&sig);
+            prop_assert!(!verify(&text, &forged).unwrap()[0].ok);
+            // Another round than the committed one (its own valid signature or not).
+            let mut moved = p.clone();
+            moved.beacon.as_mut().unwrap().round += 1;
+            let checks = verify(&text, &moved).unwrap();
+            prop_assert!(!checks[0].ok && !checks[1].ok);
+        }
+    }
+
+    /// Quicknet round 123 (the vector `drand-verify` ships; see `crate::beacon`).
+    const ROUND_123: &str = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
+
+    /// A v3 draw of entries with these tickets on quicknet's round 123: facts and list.
+    fn v3_draw(s: Hash32, tickets: &[u32], winners: u32) -> (Published, String) {
+        let list = ticketed(tickets);
+        let text = canonical_list(&list, Protocol::V3);
+        let e = entries_hash(&text);
+        let chain = Hash32(crate::beacon::QUICKNET.hash);
+        let sig = hex::decode(ROUND_123).unwrap();
+        let r = draw_seed_with_beacon(&s, &e, &sig);
+        let out = Drawing::for_entries(Protocol::V3, &r, &list, winners, 1).run(|_| true);
+        let p = Published {
+            protocol: Protocol::V3,
+            seed: s,
+            commitment: commitment_bound(&s, &chain, 123),
+            entries_hash: e,
+            winners_wanted: winners,
+            reserves_wanted: 1,
+            skipped: out.skipped,
+            winners: out.winners,
+            reserves: out.reserves,
+            rerolls: vec![],
+            beacon: Some(BeaconRound {
+                chain,
+                round: 123,
+                signature: ROUND_123.to_owned(),
+                test_key: None,
+            }),
+        };
+        (p, text)
+    }
+
+    #[test]
+    fn a_beacon_bound_draw_checks_the_round_first() {
+        let (p, text) = v3_draw(h(3), &[1, 2, 3, 1, 1, 4, 2, 1], 3);
+        let checks = verify(&text, &p).unwrap();
+        assert_eq!(
+            checks.iter().map(|c| (c.what, c.ok)).collect::<Vec<_>>(),
+            vec![
+                (CheckKind::Beacon, true),
+                (CheckKind::Commitment, true),
+                (CheckKind::EntriesHash, true),
+                (CheckKind::Winners, true),
+            ]
+        );
+        // The same seed and list without the beacon (v2) give other winners' seed: R
+        // depends on the signature.
+        let e = entries_hash(&text);
+        assert_ne!(draw_seed(&h(3), &e), p.draw_seed().unwrap());
+        // v3 facts without their beacon cannot be checked.
+        let bare = Published {
+            beacon: None,
+            ..p.clone()
+        };
+        assert_eq!(verify(&text, &bare), Err(DrawError::MissingBeacon));
+        // A test chain's key cannot make its round pass for quicknet's.
+        let mut test = p.clone();
+        test.beacon.as_mut().unwrap().test_key = Some(hex::encode([7u8; 96]));
+        assert!(!verify(&text, &test).unwrap()[0].ok);
+        // The facts survive JSON (the draw.json download) unchanged.
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.contains("\"round\":123"), "{json}");
+        assert_eq!(serde_json::from_str::<Published>(&json).unwrap(), p);
     }
 }

@@ -7,6 +7,7 @@
 mod coded;
 
 pub mod account;
+pub mod beacon;
 pub mod bot;
 pub mod bot_text;
 pub mod bot_token;

@@ -48,6 +48,7 @@ fn draw_bench() {
         winners: outcome.winners,
         reserves: outcome.reserves,
         rerolls: vec![],
+        beacon: None,
     };
     let ok = draw::verify(&list, &published)
         .unwrap()

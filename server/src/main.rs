@@ -95,8 +95,18 @@ fn verify(list: &std::path::Path, draw: &std::path::Path) -> anyhow::Result<()> 
         match published.protocol {
             domain::draw::Protocol::V1 => "one chance per entry",
             domain::draw::Protocol::V2 => "ticket-weighted, tickets in the list",
+            domain::draw::Protocol::V3 =>
+                "ticket-weighted, bound to a public randomness beacon round",
         }
     );
+    if let Some(b) = &published.beacon {
+        let chain = match b.chain() {
+            Ok(c) if c.test => "a TEST beacon (locally generated key, not drand)",
+            Ok(_) => "drand quicknet",
+            Err(_) => "an unknown chain",
+        };
+        println!("beacon: round {} of {chain}", b.round);
+    }
     let checks = domain::draw::verify(&text, &published)
         .map_err(|e| anyhow::anyhow!("{}: {e}", list.display()))?;
     for c in &checks {
@@ -105,6 +115,9 @@ fn verify(list: &std::path::Path, draw: &std::path::Path) -> anyhow::Result<()> 
             CheckKind::EntriesHash => "the list matches the hash published at the close",
             CheckKind::Winners => "drawing again gives the published winners and reserves",
             CheckKind::Rerolls => "each replaced winner's prize went to the next reserve, in order",
+            CheckKind::Beacon => {
+                "the beacon round's signature is the chain's (BLS, its public key)"
+            }
         };
         println!("{} {what}", if c.ok { "✓" } else { "✗" });
     }

@@ -66,6 +66,7 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
         CheckKind::EntriesHash => Key::VerifyCheckEntries,
         CheckKind::Winners => Key::VerifyCheckWinners,
         CheckKind::Rerolls => Key::VerifyCheckRerolls,
+        CheckKind::Beacon => Key::VerifyCheckBeacon,
     };
     let winners = published
         .as_ref()
@@ -94,9 +95,20 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
                 {move || i18n.t(match p.protocol {
                     Protocol::V1 => Key::VerifyProtocolV1,
                     Protocol::V2 => Key::VerifyProtocolV2,
+                    Protocol::V3 => Key::VerifyProtocolV3,
                 })}
             </div>
             <div class="hash-line"><span>{move || i18n.t(Key::GaSeed)} ": "</span><code>{p.seed.to_hex()}</code></div>
+            {p.beacon.clone().map(|b| {
+                let test = b.chain().is_ok_and(|c| c.test);
+                view! {
+                    <div class="hash-line" data-testid="beacon">
+                        <span>{move || i18n.t(Key::VerifyBeacon)} ": "</span>
+                        {move || i18n.t(if test { Key::VerifyBeaconTest } else { Key::VerifyBeaconQuicknet })
+                            .replace("{round}", &b.round.to_string())}
+                    </div>
+                }
+            })}
             <div class="hash-line"><span>{move || i18n.t(Key::GaEntriesHash)} ": "</span><code>{p.entries_hash.to_hex()}</code></div>
         })}
         {if drawn {

@@ -107,6 +107,7 @@ pub async fn public_record(
                 winners: o.winners,
                 reserves: o.reserves,
                 rerolls: g.rerolls(),
+                beacon: None,
             })
         }
         _ => None,
