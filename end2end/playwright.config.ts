@@ -75,6 +75,11 @@ export default defineConfig({
       TOMBOLA_TELEGRAM_API_URL: `http://127.0.0.1:${simPort}`,
       // The giveaway spec moves the scheduler's clock instead of waiting for a draw.
       TOMBOLA_TEST_CLOCK: 'true',
+      // Draws bound to a beacon round (protocol v3), served by the simulator's drand relay
+      // for its test chain (telegram-sim/src/beacon.rs pins this key).
+      TOMBOLA_BEACON_URLS: `http://127.0.0.1:${simPort}/drand`,
+      TOMBOLA_BEACON_TEST_KEY:
+        '8a4a72d83d3840957af533b1f9391eef34256cf274551bd83ad20ea20d5233d92d68a4b217a956d58fb003d5d3f68c910b8faf63d12e990ababd26af25109ebcc7a69fa58a278ac5781b505d8a3f927d6ec221b7ab70ce8951015af2494ccdf1',
     },
   },
   ],

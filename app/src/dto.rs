@@ -114,6 +114,9 @@ pub struct GiveawayDto {
     pub skipped: Vec<u32>,
     /// Winners replaced since the draw, in order (the winners above are as they stand).
     pub rerolls: Vec<domain::draw::Reroll>,
+    /// The beacon round the draw is bound to (v3), whether it is a test chain's, and when
+    /// the round comes, in the tenant's time zone.
+    pub beacon: Option<(u64, bool, String)>,
     /// With a claim window: each current winner's number, whether they claimed, and
     /// their deadline in the tenant's time zone.
     pub claims: Vec<(u32, bool, String)>,

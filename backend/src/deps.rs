@@ -47,6 +47,8 @@ pub struct Parts {
     pub public_url: Arc<str>,
     /// What dates an account from its user id (the "minimum account age" rule).
     pub account_ages: domain::giveaway::account_age::Table,
+    /// The randomness beacon new giveaways bind their draws to (`None`: off, v2 draws).
+    pub beacon: Option<crate::beacon::Beacon>,
 }
 
 impl Deps {
@@ -57,6 +59,7 @@ impl Deps {
         api: TelegramApi,
         public_url: &str,
         account_ages: domain::giveaway::account_age::Table,
+        beacon: Option<crate::beacon::Beacon>,
     ) -> Deps {
         Deps(Arc::new(Parts {
             leases: Leases::new(db.clone()),
@@ -71,6 +74,7 @@ impl Deps {
             webhooks: WebhookIndex::default(),
             public_url: public_url.trim_end_matches('/').into(),
             account_ages,
+            beacon,
         }))
     }
 

@@ -10,14 +10,15 @@
 //!
 //! | layer | modules | holds |
 //! |---|---|---|
-//! | foundation | `error`, `ids`, `entities`, `db`, `crypto`, `clock`, `stop`, `tenancy`, `leases`, `webhook_index`, `botapi`, `deps` | typed errors and ids, the tables, token sealing, time, the stop signal, scopes, bot leases, webhook id → bot, the Bot API client and limiter, the shared [`deps::Deps`] |
+//! | foundation | `error`, `ids`, `entities`, `db`, `crypto`, `clock`, `stop`, `tenancy`, `leases`, `webhook_index`, `botapi`, `beacon`, `deps` | typed errors and ids, the tables, token sealing, time, the stop signal, scopes, bot leases, webhook id → bot, the Bot API client and limiter, the randomness beacon's relays, the shared [`deps::Deps`] |
 //! | `accounts/` | accounts, passwords, login throttle, sessions, settings, platform, plans | who the tenants are and what they may have |
 //! | `telegram/` | inbox, workers, dialog, poller, outbox, membership | the bots' side of the pipeline; knows no feature |
 //! | `bots/` | connect, lifecycle, mode, webhooks | a tenant's bots |
-//! | `giveaways/` | form, manage, entries, joiner, bot, publication, scheduler, draw | giveaways, the join queue, and the dialog feature that joins them |
+//! | `giveaways/` | form, manage, entries, admission, joiner, bot, miniapp, publication, scheduler, draw | giveaways, the join queue, and the ways in: the dialog feature and the Mini App |
 //! | `ops/` | runtime, cluster, usage, metrics, upkeep | running the process |
 
 pub mod accounts;
+pub mod beacon;
 pub mod botapi;
 pub mod bots;
 pub mod clock;

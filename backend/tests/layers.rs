@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// `backend`'s foundation: imports no folder.
 const FOUNDATION: &[&str] = &[
+    "beacon",
     "botapi",
     "clock",
     "crypto",

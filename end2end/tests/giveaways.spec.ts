@@ -126,7 +126,10 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
   // Anyone can verify: ✓, computed in the browser when JavaScript runs.
   await open(page, testInfo, `/verify/${id}`);
   await expect(page.getByTestId('verdict')).toContainText('✓ Verified');
-  await expect(page.getByTestId('protocol')).toContainText('version 2: picks weighted by tickets');
+  // Bound to a beacon round: the simulator's test chain, marked so, its signature checked first.
+  await expect(page.getByTestId('protocol')).toContainText('version 3: picks weighted by tickets, with randomness that also depends on a public beacon');
+  await expect(page.getByTestId('beacon')).toContainText(/TEST beacon \(a locally generated key, not drand\), round \d+/);
+  await expect(page.locator('ul.checks li').first()).toHaveText("✓ The beacon round's signature is the chain's (its BLS signature checked with the chain's public key)");
   await expect(page.getByTestId('computed-where')).toHaveText(
     jsEnabled(testInfo) ? 'Computed in your browser.' : 'Computed by the server with the same code (enable JavaScript to compute it in your browser).',
   );
@@ -135,7 +138,7 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
   if (jsEnabled(testInfo)) {
     // One entry changed in the downloaded list: ✗.
     const lines = list.split('\n');
-    // The pseudonym changed, the ticket count (protocol v2's last column) kept.
+    // The pseudonym changed, the ticket count (the list's last column) kept.
     lines[41] = lines[41].replace(/^42 \S+ /, '42 ffffffffff ');
     expect(lines[41]).toMatch(/^42 ffffffffff \d+$/);
     await page.getByTestId('entry-list').fill(lines.join('\n'));

@@ -16,6 +16,7 @@ mod m20261203_000010_entry_rules;
 mod m20261203_000011_rerolls;
 mod m20261203_000012_claims;
 mod m20261203_000013_prize_codes;
+mod m20261203_000014_beacon;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_rerolls::Migration),
             Box::new(m20261203_000012_claims::Migration),
             Box::new(m20261203_000013_prize_codes::Migration),
+            Box::new(m20261203_000014_beacon::Migration),
         ]
     }
 }

@@ -1,9 +1,12 @@
 """An independent recomputation of Tombola's draws, in Python, for anyone checking by hand
 (the protocol: domain/src/draw.rs). Needs the `cryptography` package for ChaCha20.
 
-    python3 recompute.py SEED_HEX ENTRIES_TXT WINNERS [PROTOCOL]
+    python3 recompute.py SEED_HEX ENTRIES_TXT WINNERS [PROTOCOL [BEACON_SIGNATURE_HEX]]
 
-prints R and the first WINNERS picks (entry numbers), as if no pick were skipped. The
+prints R and the first WINNERS picks (entry numbers), as if no pick were skipped. Protocol
+3 (bound to a drand round) needs the round's signature, as `beacon.signature` in draw.json:
+R = SHA-256(S || E || signature). Checking that signature against drand's public key is
+a separate step (docs/fairness.md). The
 protocol's unit tests pin values this script reproduces (domain/src/draw.rs and
 domain/src/draw/weighted.rs).
 
@@ -64,7 +67,10 @@ def main():
     seed, path, k = bytes.fromhex(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     protocol = int(sys.argv[4]) if len(sys.argv) > 4 else 2
     text = open(path, "rb").read()
-    r = hashlib.sha256(seed + hashlib.sha256(text).digest()).digest()
+    beacon = bytes.fromhex(sys.argv[5]) if protocol == 3 else b""
+    if protocol == 3 and not beacon:
+        sys.exit("protocol 3 needs the beacon round's signature")
+    r = hashlib.sha256(seed + hashlib.sha256(text).digest() + beacon).digest()
     lines = text.decode().splitlines()
     print("R", r.hex())
     if protocol == 1:

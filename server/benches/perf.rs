@@ -123,6 +123,7 @@ async fn tombola(database_url: &str, api: &str) -> (Proc, String, Duration) {
         .env("TOMBOLA_PUBLIC_URL", "https://bench.invalid")
         .env("TOMBOLA_TELEGRAM_API_URL", api)
         .env("TOMBOLA_LOG", "error")
+        .env("TOMBOLA_BEACON", "off")
         .stdout(Stdio::null())
         .spawn()
         .unwrap();

@@ -108,6 +108,21 @@ pub const KEYS: &[KeyDoc] = &[
         meaning: "more user id → sign-up date points for the minimum-account-age estimate, `id=YYYY-MM-DD` separated by commas (the built-in table ends in October 2021)",
     },
     KeyDoc {
+        key: "beacon",
+        default: "drand",
+        meaning: "`drand`: every new giveaway's draw is bound to a round of drand's quicknet beacon, read from `beacon-urls` (draw protocol v3); `off`: draws use the seed and the list only (v2), as the verify page says",
+    },
+    KeyDoc {
+        key: "beacon-urls",
+        default: "drand's public relays",
+        meaning: "the HTTP relays the beacon's rounds are read from, separated by commas; the first valid answer wins (each signature is checked)",
+    },
+    KeyDoc {
+        key: "beacon-test-key",
+        default: "(none)",
+        meaning: "tests only: a locally generated chain's public key (hex); draws on it are marked \"test beacon\" everywhere; refused in production",
+    },
+    KeyDoc {
         key: "log",
         default: "info",
         meaning: "tracing filter, e.g. info,backend=debug (RUST_LOG wins when set)",
@@ -133,6 +148,8 @@ pub struct Config {
     pub sqlite_synchronous: backend::db::Durability,
     /// Time and connection bounds of the HTTP server.
     pub http: HttpLimits,
+    /// The randomness beacon new giveaways bind their draws to (`None`: off).
+    pub beacon: Option<backend::beacon::Beacon>,
     /// Password hashes at once; `None`: [`backend::accounts::password::Hashing::default_jobs`].
     pub password_hash_jobs: Option<usize>,
     /// Reference points added to the built-in account-age table.
@@ -295,6 +312,28 @@ impl Config {
                 "account-age-points (TOMBOLA_ACCOUNT_AGE_POINTS): {e}; expected id=YYYY-MM-DD, …"
             )
         })?;
+        let beacon = match get("beacon")?.as_deref().unwrap_or("drand") {
+            "off" => None,
+            "drand" => {
+                let relays: Vec<String> = get("beacon-urls")?
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                let test_key = get("beacon-test-key")?.filter(|k| !k.is_empty());
+                if production && test_key.is_some() {
+                    bail!("beacon-test-key (TOMBOLA_BEACON_TEST_KEY) cannot be set in production");
+                }
+                Some(
+                    backend::beacon::Beacon::new(&relays, test_key.as_deref()).map_err(|e| {
+                        anyhow!("{e} (TOMBOLA_BEACON_URLS / TOMBOLA_BEACON_TEST_KEY)")
+                    })?,
+                )
+            }
+            other => bail!("beacon (TOMBOLA_BEACON): expected drand or off, got {other:?}"),
+        };
         if let Some(k) = ours.keys().next() {
             bail!("Leptos.toml [tombola]: unknown key `{k}`");
         }
@@ -327,6 +366,7 @@ impl Config {
             http,
             password_hash_jobs,
             account_age_points,
+            beacon,
         })
     }
 

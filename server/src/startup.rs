@@ -96,6 +96,7 @@ impl Application {
             telegram,
             &config.public_url,
             domain::giveaway::account_age::Table::new(&config.account_age_points),
+            config.beacon.clone(),
         );
         let inbox_db = if config.database_url.starts_with("sqlite:") {
             backend::db::connect_with(&config.database_url, config.sqlite_synchronous, 1).await?

@@ -39,6 +39,9 @@ pub fn router(sim: Sim) -> axum::Router {
         .route("/sim/chats/{chat}/events", get(events))
         .route("/sim/faults", post(add_fault).delete(clear_faults))
         .route("/sim/config", get(get_config).put(put_config))
+        .route("/sim/drand", post(drand_state))
+        .route("/drand/{chain}/info", get(drand_info))
+        .route("/drand/{chain}/public/{round}", get(drand_round))
         .route("/{bot}/{method}", any(bot_api))
         .fallback(|| async { ApiError::not_found() })
         .with_state(sim)
@@ -460,4 +463,42 @@ async fn put_config(State(sim): State<Sim>, Json(c): Json<SimConfig>) -> Ctl {
     sim.set_config(c);
     sim.changed.notify_waiters();
     Ok(Json(serde_json::to_value(sim.config()).unwrap_or_default()))
+}
+
+// ----- the drand relay -----
+
+fn drand_answer(sim: &Sim, v: Option<Value>) -> Response {
+    if sim.drand_down.load(std::sync::atomic::Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "relay down\n").into_response();
+    }
+    match v {
+        Some(v) => Json(v).into_response(),
+        None => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+    }
+}
+
+async fn drand_info(State(sim): State<Sim>, Path(chain): Path<String>) -> Response {
+    drand_answer(&sim, crate::beacon::info(&chain))
+}
+
+async fn drand_round(
+    State(sim): State<Sim>,
+    Path((chain, round)): Path<(String, String)>,
+) -> Response {
+    let v = round
+        .parse()
+        .ok()
+        .and_then(|r| crate::beacon::round(&chain, r));
+    drand_answer(&sim, v)
+}
+
+#[derive(Deserialize)]
+struct DrandState {
+    down: bool,
+}
+
+/// `POST /sim/drand {"down": bool}`: relay down or back.
+async fn drand_state(State(sim): State<Sim>, Json(s): Json<DrandState>) -> Ctl {
+    sim.set_drand_down(s.down);
+    Ok(Json(json!({"down": s.down})))
 }

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod beacon;
 mod error;
 mod http;
 mod limits;

@@ -74,6 +74,8 @@ pub struct Sim {
     /// Woken whenever an update is queued or a webhook changes.
     pub(crate) changed: Arc<Notify>,
     pub(crate) http: reqwest::Client,
+    /// The drand relay answers 503 to everything while set.
+    pub(crate) drand_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub fn unix_now() -> i64 {
@@ -106,7 +108,14 @@ impl Sim {
             config: Arc::new(Mutex::new(config)),
             changed: Arc::new(Notify::new()),
             http: reqwest::Client::builder().build().expect("http client"),
+            drand_down: Arc::default(),
         }
+    }
+
+    /// Takes the drand relay down (every request 503) or brings it back.
+    pub fn set_drand_down(&self, down: bool) {
+        self.drand_down
+            .store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {

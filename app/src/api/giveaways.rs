@@ -42,6 +42,11 @@ mod convert {
             winners,
             reserve_winners: outcome.reserves,
             skipped: outcome.skipped,
+            beacon: v.beacon.as_ref().and_then(|b| {
+                let chain = b.chain().ok()?;
+                let at = chrono::DateTime::from_timestamp(chain.time_of(b.round), 0)?;
+                Some((b.round, chain.test, local(at, tz, "%Y-%m-%d %H:%M:%S")))
+            }),
             rerolls: v.rerolls,
             claims: Vec::new(),
             notices: notices.map(|p| NoticeProgressDto {
@@ -220,12 +225,11 @@ pub async fn save_giveaway(
         claim_hours: claim_hours.unwrap_or_default(),
     };
     let now = call.deps().clock.now();
-    let cipher = &call.deps().cipher;
     let v = if id.is_empty() {
-        backend::giveaways::create(call.db(), &scope, cipher, &form, now).await?
+        backend::giveaways::create(call.deps(), &scope, &form, now).await?
     } else {
         let id = crate::server::public_id(&id)?;
-        backend::giveaways::update(call.db(), &scope, cipher, &id, &form, now).await?
+        backend::giveaways::update(call.deps(), &scope, &id, &form, now).await?
     };
     call.redirect_plain_form(&format!("/giveaways/{}", v.public_id));
     dto(&call, &p.scope, v).await

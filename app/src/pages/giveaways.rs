@@ -481,6 +481,21 @@ fn GiveawayDetail(g: GiveawayDto, live: RwSignal<Option<GiveawayDto>>) -> impl I
             <div class="hash-line"><span>{move || i18n.t(Key::GaCommitment)} ": "</span><code data-testid="commitment">{g.commitment.clone()}</code></div>
             {g.entries_hash.clone().map(|e| view! { <div class="hash-line"><span>{move || i18n.t(Key::GaEntriesHash)} ": "</span><code>{e}</code></div> })}
             {g.seed.clone().map(|s| view! { <div class="hash-line"><span>{move || i18n.t(Key::GaSeed)} ": "</span><code data-testid="seed">{s}</code></div> })}
+            {g.beacon.clone().map(|(round, test, at)| {
+                let waiting = status == Status::Closed;
+                view! {
+                    <div class="hash-line" data-testid="beacon">
+                        <span>{move || i18n.t(Key::VerifyBeacon)} ": "</span>
+                        {move || i18n.t(if test { Key::VerifyBeaconTest } else { Key::VerifyBeaconQuicknet })
+                            .replace("{round}", &round.to_string())}
+                    </div>
+                    {waiting.then(|| view! {
+                        <p class="muted" data-testid="beacon-wait">
+                            {move || i18n.t(Key::GaBeaconWait).replace("{at}", &at)}
+                        </p>
+                    })}
+                }
+            })}
             {(status != Status::Draft).then(|| view! { <a href=verify.clone() data-testid="verify-link">{move || i18n.t(Key::GaVerifyLink)}</a> })}
         </Card>
         {drawn.then(|| view! {

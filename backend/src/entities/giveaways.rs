@@ -64,6 +64,14 @@ pub struct Model {
     pub claim_hours: i32,
     /// Entrants' accounts must be estimated at least this many days old (0: off).
     pub min_account_days: i32,
+    /// Draw protocol v3: the beacon chain's hash (hex) and the round the draw waits for,
+    /// both covered by the commitment.
+    pub beacon_chain: Option<String>,
+    pub beacon_round: Option<i64>,
+    /// A test chain's public key (hex); absent for drand's chains.
+    pub beacon_test_key: Option<String>,
+    /// The round's signature (hex), once fetched and checked for the draw.
+    pub beacon_signature: Option<String>,
 }
 
 /// The JSON columns, read back. A value that does not parse reads as empty.
@@ -102,6 +110,18 @@ impl Model {
             o.reserves = reserves;
         }
         Some(o)
+    }
+
+    /// The beacon round this giveaway's draw is bound to (v3), with its signature once
+    /// the draw used it (empty before).
+    pub fn beacon(&self) -> Option<domain::draw::BeaconRound> {
+        let chain = domain::draw::Hash32::from_hex(self.beacon_chain.as_deref()?).ok()?;
+        Some(domain::draw::BeaconRound {
+            chain,
+            round: u64::try_from(self.beacon_round?).ok()?,
+            signature: self.beacon_signature.clone().unwrap_or_default(),
+            test_key: self.beacon_test_key.clone(),
+        })
     }
 
     /// The draw's outcome, once drawn.

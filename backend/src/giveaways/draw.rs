@@ -3,6 +3,12 @@
 //! conditions (an ineligible pick is skipped and published as skipped); the result, the
 //! winners' notices (with their prize codes, [`super::codes`]) and the result post are
 //! written in one transaction, so a draw is never run twice and no notice is lost.
+//!
+//! A beacon-bound draw (protocol v3) first waits for its round: until the round's time
+//! (by the scheduler's clock) nothing is asked; then the deployment's relays are asked
+//! ([`crate::beacon`]), and only a round whose signature checks out is used — its
+//! signature goes into R and is stored with the result, in the same transaction. No
+//! round, no draw: the giveaway stays closed, "waiting for the beacon".
 
 use super::codes;
 use super::entries::list_entries;
@@ -166,16 +172,65 @@ pub(super) async fn winner_notice(
     )))
 }
 
+/// How an attempt at a draw ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Drawn {
+    Done,
+    /// Someone else drew it first.
+    Taken,
+    /// Its beacon round's time has not come (by the scheduler's clock).
+    RoundNotYet,
+    /// The round's time has come, but no relay gave a valid signature yet.
+    BeaconUnavailable,
+}
+
+/// The signature of a v3 giveaway's beacon round, when it can be had now.
+async fn beacon_signature(
+    deps: &Deps,
+    g: &giveaways::Model,
+) -> Result<Result<Vec<u8>, Drawn>, ServiceError> {
+    let internal = |what: &str| ServiceError::Internal(format!("giveaway {}: {what}", g.id));
+    let bound = g
+        .beacon()
+        .ok_or_else(|| internal("protocol 3 without a beacon round"))?;
+    let chain = bound.chain().map_err(|e| internal(&e.to_string()))?;
+    if deps.clock.now().timestamp() < chain.time_of(bound.round) {
+        return Ok(Err(Drawn::RoundNotYet));
+    }
+    let Some(beacon) = deps
+        .beacon
+        .as_ref()
+        .filter(|b| b.chain().hash == chain.hash)
+    else {
+        tracing::warn!(giveaway = %g.id, "its beacon chain is not this deployment's: set beacon-urls for it");
+        return Ok(Err(Drawn::BeaconUnavailable));
+    };
+    Ok(match beacon.fetch(bound.round).await {
+        Some(r) => Ok(r.signature),
+        None => Err(Drawn::BeaconUnavailable),
+    })
+}
+
 /// The fair draw of one closed giveaway, its winners' notices and its result post.
-/// `Ok(false)` when someone else drew it first.
-pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, ServiceError> {
+pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<Drawn, ServiceError> {
     let seed = open_seed(&deps.cipher, g)?;
     let e = Hash32::from_hex(g.entries_hash.as_deref().unwrap_or_default())
         .map_err(|_| ServiceError::Internal(format!("giveaway {}: no entries hash", g.id)))?;
+    let protocol = protocol_of(g)?;
+    let signature = match protocol {
+        draw::Protocol::V3 => match beacon_signature(deps, g).await? {
+            Ok(sig) => Some(sig),
+            Err(wait) => return Ok(wait),
+        },
+        _ => None,
+    };
+    let r = match &signature {
+        Some(sig) => draw::draw_seed_with_beacon(&seed, &e, sig),
+        None => draw::draw_seed(&seed, &e),
+    };
     let prizes = g.prizes();
     let conditions = g.conditions();
     let n = g.entries_count.max(0) as u32;
-    let protocol = protocol_of(g)?;
     // The frozen list, tickets included (its hash is E; the draw reads the same rows).
     let list = list_entries(&deps.db, g.id).await?;
     let bot_row = bot_of_giveaway(&deps.db, g).await?;
@@ -189,7 +244,7 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
 
     let mut drawing = Drawing::for_entries(
         protocol,
-        &draw::draw_seed(&seed, &e),
+        &r,
         &list,
         total_winners(&prizes),
         g.reserves.max(0) as u32,
@@ -277,6 +332,10 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
             Expr::value(serde_json::to_string(&outcome).expect("plain data")),
         )
         .col_expr(giveaways::Column::DrawnAt, Expr::value(deps.clock.now()))
+        .col_expr(
+            giveaways::Column::BeaconSignature,
+            Expr::value(signature.as_ref().map(hex::encode)),
+        )
         .col_expr(giveaways::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(giveaways::Column::Id.eq(g.id))
         .filter(giveaways::Column::Status.eq(Status::Closed))
@@ -284,7 +343,7 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
         .await?
         .rows_affected;
     if moved == 0 {
-        return Ok(false);
+        return Ok(Drawn::Taken);
     }
     // The winners' messages, their codes given in this transaction, before the post.
     let mut messages = Vec::new();
@@ -317,5 +376,5 @@ pub(super) async fn draw(deps: &Deps, g: &giveaways::Model) -> Result<bool, Serv
         skipped = outcome.skipped.len(),
         "giveaway drawn"
     );
-    Ok(true)
+    Ok(Drawn::Done)
 }

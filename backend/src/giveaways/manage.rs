@@ -6,6 +6,7 @@ use super::{GiveawayView, bot_of_giveaway, find_owned, seed_aad, to_json, view, 
 use crate::ServiceError;
 use crate::accounts::plans;
 use crate::crypto::TokenCipher;
+use crate::deps::Deps;
 use crate::entities::{bots, giveaways};
 use crate::ids::GiveawayId;
 use crate::tenancy::{TenantScope, WriterScope};
@@ -19,17 +20,22 @@ use sea_orm::{
 };
 
 /// Creates a draft. Its secret seed is drawn now; the commitment to it is what
-/// publication shows.
+/// publication shows. With the deployment's beacon on, the draw is bound to the beacon
+/// round just after the end (protocol v3), and the commitment covers that round.
 pub async fn create(
-    db: &DatabaseConnection,
+    deps: &Deps,
     scope: &WriterScope,
-    cipher: &TokenCipher,
     form: &GiveawayForm,
     now: DateTime<Utc>,
 ) -> Result<GiveawayView, ServiceError> {
+    let (db, cipher) = (&deps.db, &*deps.cipher);
     let v = validate(db, scope, form, now).await?;
     let public_id = crate::ids::new_public_id();
     let seed = Hash32(rand::random());
+    let bound = deps
+        .beacon
+        .as_ref()
+        .map(|b| Binding::new(b, &seed, v.ends_at));
     let row = giveaways::ActiveModel {
         public_id: Set(public_id.clone()),
         tenant_id: Set(scope.tenant_id()),
@@ -53,8 +59,19 @@ pub async fn create(
         claim_hours: Set(v.claim_hours as i32),
         status: Set(Status::Draft),
         seed_sealed: Set(cipher.seal_bytes(&seed_aad(&public_id), &seed.0)),
-        draw_protocol: Set(i16::from(draw::Protocol::CURRENT.number())),
-        commitment: Set(draw::commitment(draw::Protocol::CURRENT, &seed).to_hex()),
+        draw_protocol: Set(i16::from(
+            bound
+                .as_ref()
+                .map_or(draw::Protocol::CURRENT, |_| draw::Protocol::V3)
+                .number(),
+        )),
+        commitment: Set(match &bound {
+            Some(b) => b.commitment.to_hex(),
+            None => draw::commitment(draw::Protocol::CURRENT, &seed).to_hex(),
+        }),
+        beacon_chain: Set(bound.as_ref().map(|b| b.chain.to_hex())),
+        beacon_round: Set(bound.as_ref().map(|b| b.round as i64)),
+        beacon_test_key: Set(bound.as_ref().and_then(|b| b.test_key.clone())),
         entries_count: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
@@ -73,13 +90,13 @@ pub async fn create(
 /// Edits what the giveaway's state allows (see `Status::editable`); anything else in the
 /// form must be unchanged, or the whole edit is refused.
 pub async fn update(
-    db: &DatabaseConnection,
+    deps: &Deps,
     scope: &WriterScope,
-    cipher: &TokenCipher,
     public_id: &PublicId,
     form: &GiveawayForm,
     now: DateTime<Utc>,
 ) -> Result<GiveawayView, ServiceError> {
+    let (db, cipher) = (&deps.db, &*deps.cipher);
     let g = find_owned(db, scope, public_id).await?;
     let status = g.status;
     let may = status.editable();
@@ -116,8 +133,27 @@ pub async fn update(
     if !(may.schedule || schedule_same || later_end) {
         return refuse(Conflict::GiveawayScheduleLocked);
     }
+    // A beacon-bound draw names the round after its end; a new end names another round,
+    // and the commitment covers it: allowed only while nobody can have seen the first
+    // (the schedule is still editable), never for an end moved while open.
+    let rebound = match (g.beacon(), v.ends_at != g.ends_at) {
+        (Some(_), true) if !may.schedule => return refuse(Conflict::GiveawayScheduleLocked),
+        (Some(b), true) => {
+            let seed = super::open_seed(cipher, &g)?;
+            let chain = b.chain().map_err(|e| {
+                ServiceError::Internal(format!("giveaway {}: beacon chain: {e}", g.id))
+            })?;
+            let round = chain.round_at(v.ends_at.timestamp() + crate::beacon::ROUND_MARGIN_SECS);
+            Some((round, draw::commitment_bound(&seed, &b.chain, round)))
+        }
+        _ => None,
+    };
     let id = g.id;
     let mut a: giveaways::ActiveModel = g.into();
+    if let Some((round, commitment)) = rebound {
+        a.beacon_round = Set(Some(round as i64));
+        a.commitment = Set(commitment.to_hex());
+    }
     a.title = Set(v.title);
     a.description = Set(v.description);
     a.prizes = Set(to_json(&v.prizes));
@@ -139,6 +175,29 @@ pub async fn update(
     a.updated_at = Set(now);
     // Only while it is still in the state we checked.
     update_if(db, cipher, id, a, status).await
+}
+
+/// A new giveaway's binding to the deployment's beacon: the round just after its end
+/// ([`crate::beacon::ROUND_MARGIN_SECS`]) and the commitment covering it.
+struct Binding {
+    chain: Hash32,
+    round: u64,
+    test_key: Option<String>,
+    commitment: Hash32,
+}
+
+impl Binding {
+    fn new(beacon: &crate::beacon::Beacon, seed: &Hash32, ends_at: DateTime<Utc>) -> Binding {
+        let chain = beacon.chain();
+        let round = beacon.round_for_end(ends_at.timestamp());
+        let hash = Hash32(chain.hash);
+        Binding {
+            commitment: draw::commitment_bound(seed, &hash, round),
+            chain: hash,
+            round,
+            test_key: chain.test.then(|| hex::encode(chain.public_key)),
+        }
+    }
 }
 
 /// Writes `a` to giveaway `id` only while its status is `from`; else "giveaway_state".

@@ -83,6 +83,8 @@ pub struct GiveawayView {
     pub outcome: Option<Outcome>,
     /// Winners replaced since the draw, in order.
     pub rerolls: Vec<domain::draw::Reroll>,
+    /// The beacon round the draw is bound to (v3), its signature once drawn.
+    pub beacon: Option<domain::draw::BeaconRound>,
 }
 
 fn view(
@@ -101,6 +103,7 @@ fn view(
         conditions: g.conditions(),
         outcome: g.current_outcome(),
         rerolls: g.rerolls(),
+        beacon: g.beacon(),
         reserves: g.reserves.max(0) as u32,
         max_entries: g.max_entries.map(|m| m.max(0) as u32),
         captcha: g.captcha,

@@ -107,7 +107,7 @@ pub async fn public_record(
                 winners: o.winners,
                 reserves: o.reserves,
                 rerolls: g.rerolls(),
-                beacon: None,
+                beacon: g.beacon().filter(|b| !b.signature.is_empty()),
             })
         }
         _ => None,

@@ -89,10 +89,20 @@ impl Scheduler {
             let span = tracing::info_span!("draw", tenant = %g.tenant_id, giveaway = %g.id);
             let drawn =
                 tracing::Instrument::instrument(super::draw::draw(&self.deps, &g), span).await;
-            self.unclaim(g.id, drawn.is_ok()).await?;
+            use super::draw::Drawn;
+            // A round whose time has not come is looked at again next second (nothing was
+            // asked); relays that gave nothing, in a few seconds.
+            self.unclaim(
+                g.id,
+                matches!(drawn, Ok(Drawn::Done | Drawn::Taken | Drawn::RoundNotYet)),
+            )
+            .await?;
             match drawn {
-                Ok(true) => r.drawn += 1,
-                Ok(false) => {}
+                Ok(Drawn::Done) => r.drawn += 1,
+                Ok(Drawn::Taken | Drawn::RoundNotYet) => {}
+                Ok(Drawn::BeaconUnavailable) => {
+                    tracing::info!(tenant = %g.tenant_id, giveaway = %g.id, "draw waits for the beacon")
+                }
                 // Telegram unreachable mid-draw: nothing was written; a later round retries.
                 Err(e) => {
                     tracing::warn!(tenant = %g.tenant_id, giveaway = %g.id, error = %e, "draw postponed")

@@ -138,9 +138,11 @@ pub(crate) async fn shop(db: Db) -> Shop {
     shop_with(db, "").await
 }
 
-/// [`shop`] on a server with more `[tombola]` settings.
+/// [`shop`] on a server with more `[tombola]` settings (`{sim}` in them stands for the
+/// simulator's address).
 pub(crate) async fn shop_with(db: Db, tombola_toml: &str) -> Shop {
     let sim = sim().await;
+    let tombola_toml = tombola_toml.replace("{sim}", &sim.api_url());
     let app = spawn(
         db,
         &format!(

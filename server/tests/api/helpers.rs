@@ -88,8 +88,15 @@ pub async fn spawn(db: Db, tombola_toml: &str) -> TestApp {
 }
 
 pub async fn spawn_on(database_url: String, tombola_toml: &str) -> TestApp {
+    // No internet here: draws use the seed and list only (v2) unless a test sets up a
+    // beacon (the simulator's relay, `beacon.rs`).
+    let beacon = if tombola_toml.contains("beacon") {
+        ""
+    } else {
+        "beacon = \"off\"\n"
+    };
     let toml = format!(
-        "[leptos]\nsite-addr = \"127.0.0.1:0\"\n[tombola]\ndatabase-url = \"{database_url}\"\n{tombola_toml}"
+        "[leptos]\nsite-addr = \"127.0.0.1:0\"\n[tombola]\ndatabase-url = \"{database_url}\"\n{beacon}{tombola_toml}"
     );
     let config = Config::from_toml_and_env(&toml, |_| None).expect("test config");
     let key = secrecy::SecretBox::new(Box::new(TEST_MASTER_KEY));
@@ -324,6 +331,7 @@ pub async fn spawn_binary(database_url: &str, env: &[(&str, &str)]) -> (Proc, St
         .env("TOMBOLA_DATABASE_URL", database_url)
         .env("TOMBOLA_SECRET_KEY", hex::encode(TEST_MASTER_KEY))
         .env("TOMBOLA_LOG", "warn")
+        .env("TOMBOLA_BEACON", "off")
         .stdout(std::process::Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);

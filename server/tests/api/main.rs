@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod beacon;
 mod bots;
 mod cluster;
 mod entry_rules;
