@@ -353,6 +353,7 @@ texts! {
     MiniWon => "🎉 你中奖了：{prize}", "🎉 You won: {prize}";
     MiniLost => "这次没有中奖。", "Not this time.";
     MiniChecking => "正在验证开奖…", "Checking the draw…";
+    MiniTestBeacon => "⚠ 本次开奖使用的是测试信标（本地生成的密钥，不是 drand）", "⚠ This draw used a TEST beacon (a locally generated key, not drand)";
     MiniVerifyLink => "查看完整验证", "See the full check";
     MiniOpenGiveaways => "进行中的抽奖", "Open giveaways";
     MiniMine => "我的参与", "My entries";

@@ -106,6 +106,8 @@ test('a user joins in the Mini App, sees their number, then the result with ✓'
   }).toPass({ timeout: 60_000 });
   await expect(page.getByTestId('mini-result')).toHaveText('🎉 You won: Moon cake box');
   await expect(page.getByTestId('mini-check')).toContainText('✓ Verified');
+  // The e2e server draws on the simulator's test beacon, and the page says so.
+  await expect(page.getByTestId('mini-test-beacon')).toContainText('TEST beacon');
   if (process.env.TOMBOLA_E2E_SCREENSHOTS) {
     await page.screenshot({ path: `${process.env.TOMBOLA_E2E_SCREENSHOTS}/miniapp.png`, fullPage: true });
   }

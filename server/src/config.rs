@@ -553,6 +553,31 @@ mod tests {
         assert!(err("", &[("TOMBOLA_TELEGRAM_API_URL", "not a url")]).contains("telegram-api-url"));
         assert!(err("[tombola]\ntypo-key = 1\n", &[]).contains("typo-key"));
         assert!(err("[leptos]\nsite-addr = \"nowhere\"\n", &[]).contains("leptos"));
+        assert!(err("[tombola]\nbeacon = \"maybe\"\n", &[]).contains("beacon"));
+        assert!(err("[tombola]\nbeacon-urls = \"ftp://relay\"\n", &[]).contains("beacon-urls"));
+        assert!(err("[tombola]\nbeacon-test-key = \"abcd\"\n", &[]).contains("beacon-test-key"));
+        // A test chain's key: not in production.
+        let key = "8a4a72d83d3840957af533b1f9391eef34256cf274551bd83ad20ea20d5233d92d68a4b217a956d58fb003d5d3f68c910b8faf63d12e990ababd26af25109ebcc7a69fa58a278ac5781b505d8a3f927d6ec221b7ab70ce8951015af2494ccdf1";
+        assert!(
+            err(
+                &format!("[tombola]\nproduction = true\nbeacon-test-key = \"{key}\"\n"),
+                &[]
+            )
+            .contains("beacon-test-key")
+        );
+    }
+
+    #[test]
+    fn the_beacon_is_drand_unless_switched_off_or_tested() {
+        let c = Config::from_toml_and_env("", env(&[])).unwrap();
+        let b = c.beacon.expect("on by default");
+        assert!(!b.chain().test);
+        assert_eq!(b.chain(), &domain::beacon::QUICKNET);
+        let off = Config::from_toml_and_env("", env(&[("TOMBOLA_BEACON", "off")])).unwrap();
+        assert!(off.beacon.is_none());
+        let key = "8a4a72d83d3840957af533b1f9391eef34256cf274551bd83ad20ea20d5233d92d68a4b217a956d58fb003d5d3f68c910b8faf63d12e990ababd26af25109ebcc7a69fa58a278ac5781b505d8a3f927d6ec221b7ab70ce8951015af2494ccdf1";
+        let test = Config::from_toml_and_env("", env(&[("TOMBOLA_BEACON_TEST_KEY", key)])).unwrap();
+        assert!(test.beacon.expect("a test chain").chain().test);
     }
 
     #[test]

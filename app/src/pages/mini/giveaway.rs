@@ -166,6 +166,8 @@ fn Card(
 fn Check(id: String) -> impl IntoView {
     let i18n = use_i18n();
     let verdict = RwSignal::new(None::<bool>);
+    // A draw on a test chain (not drand's) says so here too.
+    let test_beacon = RwSignal::new(false);
     let href = format!("/verify/{id}");
     Effect::new(move |_| {
         let id = id.clone();
@@ -173,6 +175,11 @@ fn Check(id: String) -> impl IntoView {
             let ok = match verify_record(id).await {
                 Ok(r) => match (r.entry_list, r.published) {
                     (Some(list), Some(p)) => {
+                        test_beacon.set(
+                            p.beacon
+                                .as_ref()
+                                .is_some_and(|b| b.chain().is_ok_and(|c| c.test)),
+                        );
                         verify(&list, &p).is_ok_and(|checks| checks.iter().all(|c| c.ok))
                     }
                     _ => false,
@@ -192,5 +199,8 @@ fn Check(id: String) -> impl IntoView {
             " "
             <a href=href target="_blank">{move || i18n.t(Key::MiniVerifyLink)}</a>
         </p>
+        {move || test_beacon.get().then(|| view! {
+            <p class="mini-note mini-bad" data-testid="mini-test-beacon">{move || i18n.t(Key::MiniTestBeacon)}</p>
+        })}
     }
 }
