@@ -33,8 +33,8 @@ pub struct Chain {
 
 /// drand's quicknet, from its `/info` (<https://api.drand.sh/52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971/info>).
 pub const QUICKNET: Chain = Chain {
-    hash: hex32("52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"),
-    public_key: hex96(
+    hash: hex("52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"),
+    public_key: hex(
         "83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a",
     ),
     genesis: 1_692_803_367,
@@ -113,22 +113,13 @@ const fn nibble(c: u8) -> u8 {
     }
 }
 
-const fn hex32(s: &str) -> [u8; 32] {
+/// `N` bytes from `2N` lower-case hex digits, at compile time.
+const fn hex<const N: usize>(s: &str) -> [u8; N] {
     let b = s.as_bytes();
-    let mut out = [0u8; 32];
+    assert!(b.len() == 2 * N, "wrong length");
+    let mut out = [0u8; N];
     let mut i = 0;
-    while i < 32 {
-        out[i] = nibble(b[2 * i]) << 4 | nibble(b[2 * i + 1]);
-        i += 1;
-    }
-    out
-}
-
-const fn hex96(s: &str) -> [u8; 96] {
-    let b = s.as_bytes();
-    let mut out = [0u8; 96];
-    let mut i = 0;
-    while i < 96 {
+    while i < N {
         out[i] = nibble(b[2 * i]) << 4 | nibble(b[2 * i + 1]);
         i += 1;
     }
