@@ -286,6 +286,8 @@ texts! {
     VerifyCheckEntries => "名单与截止时公开的哈希一致", "The list matches the hash published at the close";
     VerifyCheckWinners => "重新抽取得到相同的中奖者", "Drawing again gives the same winners";
     VerifyList => "参与名单（编号 公示名）", "Entry list (number pseudonym)";
+    VerifyFacts => "公开的开奖数据（draw.json）", "Published facts (draw.json)";
+    VerifyFactsHint => "种子、哈希、中奖者和随机信标的签名；改动任何一项，相应的检查都会失败。", "The seed, the hashes, the winners and the beacon's signature; change any of them and the check it belongs to fails.";
     VerifyListHint => "可以粘贴你下载的名单来核对；改动任何一行，验证都会失败。", "Paste a list you downloaded to check it; change any line and the check fails.";
     VerifyProtocol => "抽奖规则", "Draw rules";
     ErrNoReserveLeft => "候补已全部用完，不能再替换中奖者。", "Every reserve has stepped in already: no winner can be replaced.";

@@ -145,6 +145,15 @@ test('a giveaway: created, joined by 60, drawn on time, winners told, verified i
     await expect(page.getByTestId('verdict')).toContainText('✗ Not verified');
     await page.getByTestId('entry-list').fill(list);
     await expect(page.getByTestId('verdict')).toContainText('✓ Verified');
+    // The beacon's signature edited in the published facts: its check fails first.
+    const facts = await page.getByTestId('draw-json').inputValue();
+    const sig = /"signature": "([0-9a-f]+)"/.exec(facts)![1];
+    const flipped = (sig[0] === 'a' ? 'b' : 'a') + sig.slice(1);
+    await page.getByTestId('draw-json').fill(facts.replace(sig, flipped));
+    await expect(page.getByTestId('verdict')).toContainText('✗ Not verified');
+    await expect(page.locator('ul.checks li').first()).toHaveText("✗ The beacon round's signature is the chain's (its BLS signature checked with the chain's public key)");
+    await page.getByTestId('draw-json').fill(facts);
+    await expect(page.getByTestId('verdict')).toContainText('✓ Verified');
   }
 });
 

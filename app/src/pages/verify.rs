@@ -45,15 +45,26 @@ pub fn VerifyPage() -> impl IntoView {
 fn Record(r: PublicRecordDto) -> impl IntoView {
     let i18n = use_i18n();
     let list = RwSignal::new(r.entry_list.clone().unwrap_or_default());
+    // The published facts (draw.json) as text: editable too, so a visitor can see a
+    // changed seed, winner or beacon signature fail.
+    let facts = RwSignal::new(
+        r.published
+            .as_ref()
+            .and_then(|p| serde_json::to_string_pretty(p).ok())
+            .unwrap_or_default(),
+    );
     let in_browser = RwSignal::new(false);
     Effect::new(move |_| in_browser.set(true));
     let published = r.published.clone();
     let checks = {
-        let published = published.clone();
+        let drawn = published.is_some();
         Memo::new(move |_| {
-            published
-                .as_ref()
-                .map(|p| list.with(|l| verify(l, p).map_err(|e| e.to_string())))
+            drawn.then(|| {
+                let p: domain::draw::Published = facts
+                    .with(|f| serde_json::from_str(f))
+                    .map_err(|e| format!("draw.json: {e}"))?;
+                list.with(|l| verify(l, &p).map_err(|e| e.to_string()))
+            })
         })
     };
     let ok = move || {
@@ -149,6 +160,12 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
                     prop:value=move || list.get()
                     on:input=move |ev| list.set(event_target_value(&ev))
                 >{list.get_untracked()}</textarea>
+                <label for="verify-facts"><h2>{move || i18n.t(Key::VerifyFacts)}</h2></label>
+                <p class="muted">{move || i18n.t(Key::VerifyFactsHint)}</p>
+                <textarea id="verify-facts" class="entry-list" data-testid="draw-json" rows="12"
+                    prop:value=move || facts.get()
+                    on:input=move |ev| facts.set(event_target_value(&ev))
+                >{facts.get_untracked()}</textarea>
             })
         } else {
             Either::Right(view! {
