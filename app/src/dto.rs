@@ -198,6 +198,10 @@ pub struct PublicRecordDto {
     pub prizes: Vec<domain::giveaway::Prize>,
     pub entry_list: Option<String>,
     pub published: Option<domain::draw::Published>,
+    /// E, from the close on.
+    pub entries_hash: Option<String>,
+    /// The beacon round the draw is bound to (v3): round and whether a test chain's.
+    pub beacon: Option<(u64, bool)>,
 }
 
 /// The Usage page for one bot.

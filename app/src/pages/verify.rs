@@ -168,8 +168,21 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
                 >{facts.get_untracked()}</textarea>
             })
         } else {
+            // Before the draw: E once the list is frozen, and the round the draw waits for.
+            let waiting = r.entries_hash.clone();
+            let round = r.beacon;
             Either::Right(view! {
                 <p class="verdict verdict-pending" data-testid="verdict">{move || i18n.t(Key::VerifyPending)}</p>
+                {waiting.map(|e| view! {
+                    <div class="hash-line"><span>{move || i18n.t(Key::GaEntriesHash)} ": "</span><code data-testid="entries-hash">{e}</code></div>
+                })}
+                {round.map(|(round, test)| view! {
+                    <div class="hash-line" data-testid="beacon">
+                        <span>{move || i18n.t(Key::VerifyBeacon)} ": "</span>
+                        {move || i18n.t(if test { Key::VerifyBeaconTest } else { Key::VerifyBeaconQuicknet })
+                            .replace("{round}", &round.to_string())}
+                    </div>
+                })}
             })
         }}
     }

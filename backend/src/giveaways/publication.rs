@@ -68,6 +68,11 @@ pub struct PublicRecord {
     pub entry_list: Option<String>,
     /// From the draw on.
     pub published: Option<draw::Published>,
+    /// E, from the close on (before the draw: what the beacon round cannot have known).
+    pub entries_hash: Option<String>,
+    /// The beacon round the draw is bound to (v3), from publication on; its signature
+    /// once drawn.
+    pub beacon: Option<draw::BeaconRound>,
 }
 
 /// The public record of any giveaway by its public id (it is public by design: the id is
@@ -113,6 +118,8 @@ pub async fn public_record(
         _ => None,
     };
     Ok(PublicRecord {
+        beacon: g.beacon(),
+        entries_hash: g.entries_hash.clone().filter(|_| closed),
         prizes: g.prizes(),
         public_id: g.public_id,
         title: g.title,

@@ -74,6 +74,11 @@ db_test!(
             still["seed"].is_null(),
             "the seed stays secret while waiting"
         );
+        // Public already: E (the frozen list's hash) and the round the draw waits for.
+        let pending: Value = app.call("verify/record", &[("id", &id)]).await.json();
+        assert_eq!(pending["entries_hash"], closed["entries_hash"]);
+        assert_eq!(pending["beacon"][0], round);
+        assert!(pending["published"].is_null());
 
         // The relay is back: the draw runs within the retry delay.
         s.set_drand_down(false);
