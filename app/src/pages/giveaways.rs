@@ -5,7 +5,7 @@ use crate::api::giveaways::{
     AnnounceGiveaway, CancelGiveaway, PublishGiveaway, RerollWinner, SaveGiveaway, bot_choices,
     get_giveaway, giveaway_entries, list_giveaways,
 };
-use crate::components::{ErrorMessage, RerollLine, action_error};
+use crate::components::{BeaconLine, ErrorMessage, RerollLine, action_error};
 use crate::dto::{BotChoice, GiveawayDto, NoticeProgressDto};
 use crate::i18n::{I18n, Key, use_i18n};
 use crate::pages::prize_codes::PrizeCodes;
@@ -484,11 +484,7 @@ fn GiveawayDetail(g: GiveawayDto, live: RwSignal<Option<GiveawayDto>>) -> impl I
             {g.beacon.clone().map(|(round, test, at)| {
                 let waiting = status == Status::Closed;
                 view! {
-                    <div class="hash-line" data-testid="beacon">
-                        <span>{move || i18n.t(Key::VerifyBeacon)} ": "</span>
-                        {move || i18n.t(if test { Key::VerifyBeaconTest } else { Key::VerifyBeaconQuicknet })
-                            .replace("{round}", &round.to_string())}
-                    </div>
+                    <BeaconLine round test />
                     {waiting.then(|| view! {
                         <p class="muted" data-testid="beacon-wait">
                             {move || i18n.t(Key::GaBeaconWait).replace("{at}", &at)}

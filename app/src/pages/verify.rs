@@ -4,7 +4,7 @@
 //! code on the published list.
 
 use crate::api::giveaways::verify_record;
-use crate::components::{ErrorMessage, LangSwitch, RerollLine};
+use crate::components::{BeaconLine, ErrorMessage, LangSwitch, RerollLine};
 use crate::dto::PublicRecordDto;
 use crate::i18n::{Key, use_i18n};
 use domain::draw::{CheckKind, Protocol, verify};
@@ -112,13 +112,7 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
             <div class="hash-line"><span>{move || i18n.t(Key::GaSeed)} ": "</span><code>{p.seed.to_hex()}</code></div>
             {p.beacon.clone().map(|b| {
                 let test = b.chain().is_ok_and(|c| c.test);
-                view! {
-                    <div class="hash-line" data-testid="beacon">
-                        <span>{move || i18n.t(Key::VerifyBeacon)} ": "</span>
-                        {move || i18n.t(if test { Key::VerifyBeaconTest } else { Key::VerifyBeaconQuicknet })
-                            .replace("{round}", &b.round.to_string())}
-                    </div>
-                }
+                view! { <BeaconLine round=b.round test /> }
             })}
             <div class="hash-line"><span>{move || i18n.t(Key::GaEntriesHash)} ": "</span><code>{p.entries_hash.to_hex()}</code></div>
         })}
@@ -176,13 +170,7 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
                 {waiting.map(|e| view! {
                     <div class="hash-line"><span>{move || i18n.t(Key::GaEntriesHash)} ": "</span><code data-testid="entries-hash">{e}</code></div>
                 })}
-                {round.map(|(round, test)| view! {
-                    <div class="hash-line" data-testid="beacon">
-                        <span>{move || i18n.t(Key::VerifyBeacon)} ": "</span>
-                        {move || i18n.t(if test { Key::VerifyBeaconTest } else { Key::VerifyBeaconQuicknet })
-                            .replace("{round}", &round.to_string())}
-                    </div>
-                })}
+                {round.map(|(round, test)| view! { <BeaconLine round test /> })}
             })
         }}
     }
