@@ -22,13 +22,6 @@ pub const DEFAULT_RELAYS: &[&str] = &[
     "https://drand.cloudflare.com",
 ];
 
-/// How long after a giveaway's end its round is published. The entries freeze and `E`
-/// is computed by the scheduler within about a second of the end (it runs every second),
-/// and its clock may be a few seconds off drand's; 30 seconds (ten quicknet rounds)
-/// leaves room for both, so the round's signature cannot exist while the list can still
-/// change — and costs a winner only half a minute.
-pub const ROUND_MARGIN_SECS: i64 = 30;
-
 /// How long one relay may take to answer.
 const RELAY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -64,16 +57,12 @@ impl Beacon {
         let chain = match test_key {
             None => QUICKNET,
             Some(k) => {
-                let key = hex::decode(k.trim())
-                    .ok()
-                    .and_then(|k| <[u8; 96]>::try_from(k).ok())
-                    .ok_or("beacon-test-key: not 96 bytes of hex (a compressed G2 point)")?;
+                let key = domain::beacon::parse_key(k)
+                    .map_err(|_| "beacon-test-key: not 96 bytes of hex (a compressed G2 point)")?;
                 let chain = Chain::test(key);
                 chain
-                    .verify(1, &[])
-                    .err()
-                    .filter(|e| *e != domain::beacon::BeaconError::BadKey)
-                    .ok_or("beacon-test-key: not a point of the curve")?;
+                    .check_key()
+                    .map_err(|_| "beacon-test-key: not a point of the curve")?;
                 chain
             }
         };
@@ -104,11 +93,6 @@ impl Beacon {
 
     pub fn chain(&self) -> &Chain {
         &self.chain
-    }
-
-    /// The round a giveaway ending at `ends_at` (Unix seconds) binds its draw to.
-    pub fn round_for_end(&self, ends_at: i64) -> u64 {
-        self.chain.round_at(ends_at + ROUND_MARGIN_SECS)
     }
 
     /// Round `round`, from the first relay that serves it with a valid signature (all are

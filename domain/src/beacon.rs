@@ -42,6 +42,21 @@ pub const QUICKNET: Chain = Chain {
     test: false,
 };
 
+/// How long after a giveaway's end the round its draw uses is published. The entries
+/// freeze and `E` is computed within about a second of the end (the scheduler runs every
+/// second), and the server's clock may be a few seconds off drand's; 30 seconds (ten
+/// quicknet rounds) leaves room for both, so the round's signature cannot exist while
+/// the list can still change — and costs a winner only half a minute.
+pub const ROUND_MARGIN_SECS: i64 = 30;
+
+/// A test chain's public key from its hex form (96 bytes, a compressed G2 point).
+pub fn parse_key(hex_key: &str) -> Result<[u8; 96], BeaconError> {
+    hex::decode(hex_key.trim())
+        .ok()
+        .and_then(|k| <[u8; 96]>::try_from(k).ok())
+        .ok_or(BeaconError::BadKey)
+}
+
 /// Why a beacon round was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum BeaconError {
@@ -77,6 +92,20 @@ impl Chain {
         let since = unix - self.genesis;
         // Round r is published at genesis + (r - 1) * period: round up.
         (since.div_euclid(self.period) + i64::from(since % self.period != 0) + 1) as u64
+    }
+
+    /// The round a draw ending at `ends_at` (Unix seconds) is bound to: the first one
+    /// published [`ROUND_MARGIN_SECS`] after the end.
+    pub fn round_for_end(&self, ends_at: i64) -> u64 {
+        self.round_at(ends_at + ROUND_MARGIN_SECS)
+    }
+
+    /// Whether the public key is a point of the curve (a test chain's key comes from
+    /// configuration).
+    pub fn check_key(&self) -> Result<(), BeaconError> {
+        G2PubkeyRfc::from_fixed(self.public_key)
+            .map(|_| ())
+            .map_err(|_| BeaconError::BadKey)
     }
 
     /// When round `round` is published (Unix seconds).
@@ -181,5 +210,9 @@ mod tests {
             "a test key cannot pass for quicknet"
         );
         assert_eq!(chain_for(&[1; 32], None), Err(BeaconError::UnknownChain));
+        assert_eq!(QUICKNET.check_key(), Ok(()));
+        assert_eq!(Chain::test([7; 96]).check_key(), Err(BeaconError::BadKey));
+        assert_eq!(parse_key(&hex::encode([7u8; 96])), Ok([7; 96]));
+        assert_eq!(parse_key("abcd"), Err(BeaconError::BadKey));
     }
 }

@@ -293,16 +293,17 @@ pub struct BeaconRound {
 impl BeaconRound {
     /// The chain it names (checked: quicknet, or a test chain whose key it carries).
     pub fn chain(&self) -> Result<crate::beacon::Chain, crate::beacon::BeaconError> {
-        let key = match &self.test_key {
-            Some(k) => Some(
-                hex::decode(k)
-                    .ok()
-                    .and_then(|k| <[u8; 96]>::try_from(k).ok())
-                    .ok_or(crate::beacon::BeaconError::BadKey)?,
-            ),
-            None => None,
-        };
+        let key = self
+            .test_key
+            .as_deref()
+            .map(crate::beacon::parse_key)
+            .transpose()?;
         crate::beacon::chain_for(&self.chain.0, key.as_ref())
+    }
+
+    /// Whether it names a test chain (a locally generated key, not drand's).
+    pub fn is_test(&self) -> bool {
+        self.chain().is_ok_and(|c| c.test)
     }
 
     /// The signature's bytes (empty when it is not hex).

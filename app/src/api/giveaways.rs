@@ -385,6 +385,6 @@ pub async fn verify_record(id: String) -> Result<crate::dto::PublicRecordDto, Ap
         entry_list: r.entry_list,
         published: r.published,
         entries_hash: r.entries_hash,
-        beacon: r.beacon.map(|b| (b.round, b.chain().is_ok_and(|c| c.test))),
+        beacon: r.beacon.map(|b| (b.round, b.is_test())),
     })
 }

@@ -111,7 +111,7 @@ fn Record(r: PublicRecordDto) -> impl IntoView {
             </div>
             <div class="hash-line"><span>{move || i18n.t(Key::GaSeed)} ": "</span><code>{p.seed.to_hex()}</code></div>
             {p.beacon.clone().map(|b| {
-                let test = b.chain().is_ok_and(|c| c.test);
+                let test = b.is_test();
                 view! { <BeaconLine round=b.round test /> }
             })}
             <div class="hash-line"><span>{move || i18n.t(Key::GaEntriesHash)} ": "</span><code>{p.entries_hash.to_hex()}</code></div>

@@ -42,6 +42,26 @@ pub enum Admission {
     Admit { boost_tickets: u32 },
 }
 
+impl Admission {
+    /// What the user is told when this is not `Admit` (`shop`: the tenant's name): the
+    /// captcha's question, the chats still to join, that Telegram could not be asked, or
+    /// the rule's reason.
+    pub fn refusal(&self, l: Locale, shop: &str) -> Option<String> {
+        Some(match self {
+            Admission::Admit { .. } => return None,
+            Admission::Captcha(c) => BotText::CaptchaQuestion
+                .text(l)
+                .replace("{a}", &c.a.to_string())
+                .replace("{b}", &c.b.to_string()),
+            Admission::Missing(missing) => BotText::MissingMembership
+                .text(l)
+                .replace("{chats}", &missing.join(", ")),
+            Admission::CannotCheck => BotText::CannotCheck.text(l).to_owned(),
+            Admission::Refused(r) => r.text(l, shop),
+        })
+    }
+}
+
 /// Which entry rule refused a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -68,9 +88,9 @@ impl Refusal {
     }
 }
 
-/// The captcha question `user` gets for giveaway `g` (stable: the same each time).
-pub fn captcha_for(deps: &Deps, g: &giveaways::Model, user: i64) -> rules::Captcha {
-    rules::Captcha::from_bytes(deps.cipher.captcha_bytes(g.public_id.as_str(), user))
+/// The captcha question `user` gets for giveaway `public_id` (stable: the same each time).
+pub fn captcha_for(deps: &Deps, public_id: &str, user: i64) -> rules::Captcha {
+    rules::Captcha::from_bytes(deps.cipher.captcha_bytes(public_id, user))
 }
 
 /// Decides whether `who` (a Telegram Premium user when `premium`) may join `g` now.
@@ -96,7 +116,11 @@ pub async fn admit(
         false
     };
     if g.captcha && !captcha_passed && !already {
-        return Ok(Admission::Captcha(captcha_for(gate.deps, g, user)));
+        return Ok(Admission::Captcha(captcha_for(
+            gate.deps,
+            g.public_id.as_str(),
+            user,
+        )));
     }
     let conditions = g.conditions();
     if !conditions.is_empty() {

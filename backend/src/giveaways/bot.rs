@@ -92,10 +92,7 @@ impl Feature for Giveaways {
                 join(ctx, &self.joiner, chat, user, &id, Via::Button, false, None).await?
             }
             Some(Callback::Captcha(id, n)) => {
-                let expected = rules::Captcha::from_bytes(
-                    ctx.deps.cipher.captcha_bytes(&id, user.id.0 as i64),
-                )
-                .answer();
+                let expected = admission::captcha_for(&ctx.deps, &id, user.id.0 as i64).answer();
                 if n != expected {
                     ctx.say(chat, BotText::CaptchaWrong.text(l), None).await?;
                 }
@@ -377,38 +374,23 @@ async fn join(
         bot: &ctx.bot,
         meter: &ctx.meter,
     };
-    let retry = || join_keyboard(ctx, l, public_id);
-    match admission::admit(&gate, &row, &who, user.is_premium, captcha_passed).await? {
-        Admission::Admit { boost_tickets } => who.boost_tickets = boost_tickets,
-        Admission::Captcha(c) => {
-            let text = captcha_question(l, &c);
-            let buttons = c.choices.map(|n| {
+    let admission = admission::admit(&gate, &row, &who, user.is_premium, captcha_passed).await?;
+    if let Admission::Admit { boost_tickets } = admission {
+        who.boost_tickets = boost_tickets;
+    } else {
+        let text = admission.refusal(l, &ctx.tenant.name).unwrap_or_default();
+        // The captcha is answered with its three buttons; anything else may be retried.
+        let keyboard = match &admission {
+            Admission::Captcha(c) => InlineKeyboardMarkup::new([c.choices.map(|n| {
                 InlineKeyboardButton::callback(
                     n.to_string(),
                     Callback::Captcha(row.public_id.to_string(), n).encode(),
                 )
-            });
-            ctx.say(chat, &text, Some(InlineKeyboardMarkup::new([buttons])))
-                .await?;
-            return Ok(Step::Said);
-        }
-        Admission::Missing(missing) => {
-            let text = BotText::MissingMembership
-                .text(l)
-                .replace("{chats}", &missing.join(", "));
-            ctx.say(chat, &text, Some(retry())).await?;
-            return Ok(Step::Said);
-        }
-        Admission::CannotCheck => {
-            ctx.say(chat, BotText::CannotCheck.text(l), Some(retry()))
-                .await?;
-            return Ok(Step::Said);
-        }
-        Admission::Refused(r) => {
-            ctx.say(chat, &r.text(l, &ctx.tenant.name), Some(retry()))
-                .await?;
-            return Ok(Step::Said);
-        }
+            })]),
+            _ => join_keyboard(ctx, l, public_id),
+        };
+        ctx.say(chat, &text, Some(keyboard)).await?;
+        return Ok(Step::Said);
     }
     // A join by button is told by the press's answer at once, and by a receipt that
     // the join queue writes with the entry; a join by link by a message now. The
@@ -449,14 +431,6 @@ fn entrant(user: &User) -> Entrant {
         language_code: user.language_code.clone(),
         boost_tickets: 0,
     }
-}
-
-/// "What is {a} + {b}?" in the user's language.
-pub fn captcha_question(l: Locale, c: &rules::Captcha) -> String {
-    BotText::CaptchaQuestion
-        .text(l)
-        .replace("{a}", &c.a.to_string())
-        .replace("{b}", &c.b.to_string())
 }
 
 /// Where a giveaway's invite links point, when it has referrals: the bot's t.me address,

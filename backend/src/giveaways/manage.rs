@@ -35,7 +35,7 @@ pub async fn create(
     let bound = deps
         .beacon
         .as_ref()
-        .map(|b| Binding::new(b, &seed, v.ends_at));
+        .map(|b| Binding::new(b.chain(), &seed, v.ends_at));
     let row = giveaways::ActiveModel {
         public_id: Set(public_id.clone()),
         tenant_id: Set(scope.tenant_id()),
@@ -139,20 +139,22 @@ pub async fn update(
     let rebound = match (g.beacon(), v.ends_at != g.ends_at) {
         (Some(_), true) if !may.schedule => return refuse(Conflict::GiveawayScheduleLocked),
         (Some(b), true) => {
-            let seed = super::open_seed(cipher, &g)?;
             let chain = b.chain().map_err(|e| {
                 ServiceError::Internal(format!("giveaway {}: beacon chain: {e}", g.id))
             })?;
-            let round = chain.round_at(v.ends_at.timestamp() + crate::beacon::ROUND_MARGIN_SECS);
-            Some((round, draw::commitment_bound(&seed, &b.chain, round)))
+            Some(Binding::new(
+                &chain,
+                &super::open_seed(cipher, &g)?,
+                v.ends_at,
+            ))
         }
         _ => None,
     };
     let id = g.id;
     let mut a: giveaways::ActiveModel = g.into();
-    if let Some((round, commitment)) = rebound {
-        a.beacon_round = Set(Some(round as i64));
-        a.commitment = Set(commitment.to_hex());
+    if let Some(b) = rebound {
+        a.beacon_round = Set(Some(b.round as i64));
+        a.commitment = Set(b.commitment.to_hex());
     }
     a.title = Set(v.title);
     a.description = Set(v.description);
@@ -177,8 +179,8 @@ pub async fn update(
     update_if(db, cipher, id, a, status).await
 }
 
-/// A new giveaway's binding to the deployment's beacon: the round just after its end
-/// ([`crate::beacon::ROUND_MARGIN_SECS`]) and the commitment covering it.
+/// A giveaway's binding to a beacon chain: the round just after its end
+/// ([`domain::beacon::ROUND_MARGIN_SECS`]) and the commitment covering it.
 struct Binding {
     chain: Hash32,
     round: u64,
@@ -187,9 +189,8 @@ struct Binding {
 }
 
 impl Binding {
-    fn new(beacon: &crate::beacon::Beacon, seed: &Hash32, ends_at: DateTime<Utc>) -> Binding {
-        let chain = beacon.chain();
-        let round = beacon.round_for_end(ends_at.timestamp());
+    fn new(chain: &domain::beacon::Chain, seed: &Hash32, ends_at: DateTime<Utc>) -> Binding {
+        let round = chain.round_for_end(ends_at.timestamp());
         let hash = Hash32(chain.hash);
         Binding {
             commitment: draw::commitment_bound(seed, &hash, round),

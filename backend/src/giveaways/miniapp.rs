@@ -129,8 +129,8 @@ pub async fn giveaway_page(
             conditions.push((chat, met));
         }
     }
-    let captcha =
-        (open && g.captcha && entry.is_none()).then(|| admission::captcha_for(deps, &g, user));
+    let captcha = (open && g.captcha && entry.is_none())
+        .then(|| admission::captcha_for(deps, g.public_id.as_str(), user));
     let winners = g
         .outcome()
         .filter(|_| g.status == Status::Drawn)
@@ -179,7 +179,7 @@ pub async fn join(
         })
     };
     let captcha_passed = match answer {
-        Some(n) if n == admission::captcha_for(deps, &g, user).answer() => true,
+        Some(n) if n == admission::captcha_for(deps, g.public_id.as_str(), user).answer() => true,
         Some(_) => return refused(BotText::CaptchaWrong.text(l).to_owned()),
         None => false,
     };
@@ -201,16 +201,7 @@ pub async fn join(
     .await?
     {
         Admission::Admit { boost_tickets } => who.boost_tickets = boost_tickets,
-        Admission::Captcha(c) => return refused(super::bot::captcha_question(l, &c)),
-        Admission::Missing(missing) => {
-            return refused(
-                BotText::MissingMembership
-                    .text(l)
-                    .replace("{chats}", &missing.join(", ")),
-            );
-        }
-        Admission::CannotCheck => return refused(BotText::CannotCheck.text(l).to_owned()),
-        Admission::Refused(r) => return refused(r.text(l, &v.tenant.name)),
+        other => return refused(other.refusal(l, &v.tenant.name).unwrap_or_default()),
     }
     let invites = super::bot::invite_base(deps, &g).await?;
     let joined = joiner

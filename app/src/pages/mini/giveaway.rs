@@ -178,7 +178,7 @@ fn Check(id: String) -> impl IntoView {
                         test_beacon.set(
                             p.beacon
                                 .as_ref()
-                                .is_some_and(|b| b.chain().is_ok_and(|c| c.test)),
+                                .is_some_and(domain::draw::BeaconRound::is_test),
                         );
                         verify(&list, &p).is_ok_and(|checks| checks.iter().all(|c| c.ok))
                     }
