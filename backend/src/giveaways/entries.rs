@@ -350,7 +350,7 @@ pub async fn mine(
         .filter(|(_, g)| g.tenant_id == scope.tenant_id())
         .map(|(e, g)| {
             let prizes = g.prizes();
-            let prize = g.outcome().and_then(|o| {
+            let prize = g.current_outcome().and_then(|o| {
                 rules::assign_prizes(&prizes, &o.winners)
                     .into_iter()
                     .find(|(n, _)| *n == e.number as u32)

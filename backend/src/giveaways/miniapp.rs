@@ -132,7 +132,7 @@ pub async fn giveaway_page(
     let captcha = (open && g.captcha && entry.is_none())
         .then(|| admission::captcha_for(deps, g.public_id.as_str(), user));
     let winners = g
-        .outcome()
+        .current_outcome()
         .filter(|_| g.status == Status::Drawn)
         .map(|o| {
             rules::assign_prizes(&g.prizes(), &o.winners)

@@ -107,6 +107,48 @@ db_test!(
             told.starts_with(&format!("🎉 Congratulations U{}!", reserves[0] - 1)),
             "{told}"
         );
+        // The Mini App and "my giveaways" show the winners as they stand: the replacement
+        // won, the replaced winner no longer (initData dated by the server's moved clock).
+        let now: Value = app
+            .client
+            .post(format!("{}/test/clock", app.base))
+            .json(&serde_json::json!({ "advance_secs": 0 }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339(now["now"].as_str().unwrap())
+            .unwrap()
+            .timestamp();
+        let bot_a = sim.sim().bot_id("@shop_a_bot").unwrap();
+        let opened = |user: i64| {
+            sim.sim().open_webapp(user, bot_a, None, Some(now)).unwrap()["init_data"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let page: Value = app
+            .call(
+                "m/giveaway",
+                &[("id", &id), ("init_data", &opened(replacement))],
+            )
+            .await
+            .json();
+        assert_eq!(page["winners"][0][0], reserves[0]);
+        let mine = |user: i64| {
+            let (app, bot, init) = (&app, bot.clone(), opened(user));
+            async move {
+                let b: Value = app
+                    .call("m/bot", &[("bot", &bot), ("init_data", &init)])
+                    .await
+                    .json();
+                b["mine"][0]["prize"].clone()
+            }
+        };
+        assert_eq!(mine(replacement).await, "Gift card");
+        assert!(mine(users[first[0] as usize - 1]).await.is_null());
 
         // Published: the first result as it was, the reroll beside it, ✓ by the verifier.
         let record: Value = app.call("verify/record", &[("id", &id)]).await.json();
