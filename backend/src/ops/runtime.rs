@@ -82,6 +82,7 @@ impl Runtime {
             options.inbox_db,
             deps.writes.clone(),
             deps.wake.inbox.clone(),
+            deps.leases.clone(),
             stop.clone(),
         );
         loops.push(("inbox writer", writer));

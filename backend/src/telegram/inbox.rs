@@ -6,6 +6,7 @@ use crate::ServiceError;
 use crate::db::WriteGate;
 use crate::entities::{bots, inbox};
 use crate::ids::BotId;
+use crate::leases::Leases;
 use crate::stop::Stop;
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
@@ -317,8 +318,9 @@ fn statement_rows(n: usize) -> usize {
 /// (as durably as the writer's connection commits: see [`crate::db::Durability`]), and
 /// a batch forms by itself while the previous one commits — no request waits for a
 /// timer. On PostgreSQL up to [`PG_WRITERS`] batches commit at once (its WAL flushes
-/// concurrent commits together), and the NOTIFY that wakes other processes is sent off
-/// the requests' path. Cloning shares the writer.
+/// concurrent commits together), and other processes are told (NOTIFY) only of updates
+/// for bots they hold, at most once per [`ANNOUNCE_GAP`] and off the requests' path.
+/// Cloning shares the writer.
 #[derive(Clone)]
 pub struct InboxWriter {
     tx: mpsc::Sender<Delivery>,
@@ -343,12 +345,14 @@ impl std::fmt::Debug for InboxWriter {
 
 impl InboxWriter {
     /// Starts the writer on `db` (its own connection on SQLite). It wakes `wake` after
-    /// each batch with new rows, and on PostgreSQL tells the other processes. It ends
-    /// when `stop` is set, after storing what it holds.
+    /// each batch with new rows, and on PostgreSQL tells the other processes when a
+    /// batch has new rows of a bot this process does not hold (`leases`). It ends when
+    /// `stop` is set, after storing what it holds.
     pub fn spawn(
         db: DatabaseConnection,
         writes: Arc<WriteGate>,
         wake: Arc<tokio::sync::Notify>,
+        leases: Leases,
         stop: Stop,
     ) -> (InboxWriter, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
@@ -386,12 +390,20 @@ impl InboxWriter {
                         Err(_) => break,
                     }
                 }
-                let (db, writes, wake, stored) =
-                    (db.clone(), writes.clone(), wake.clone(), stored.clone());
+                let (db, writes, wake, stored, leases) = (
+                    db.clone(),
+                    writes.clone(),
+                    wake.clone(),
+                    stored.clone(),
+                    leases.clone(),
+                );
                 tokio::spawn(async move {
-                    if write(&db, &writes, batch).await {
+                    let new = write(&db, &writes, batch).await;
+                    if !new.is_empty() {
                         wake.notify_one();
-                        stored.notify_one();
+                        if new.iter().any(|bot| !leases.owns(*bot)) {
+                            stored.notify_one();
+                        }
                     }
                     drop(slot);
                 });
@@ -419,23 +431,27 @@ impl InboxWriter {
     }
 }
 
-/// Stores one batch and answers each of its requests; whether any row was new.
-async fn write(db: &DatabaseConnection, writes: &WriteGate, batch: Vec<Delivery>) -> bool {
+/// Stores one batch and answers each of its requests; the bots that have new rows.
+async fn write(db: &DatabaseConnection, writes: &WriteGate, batch: Vec<Delivery>) -> Vec<BotId> {
     let (rows, dones): (Vec<_>, Vec<_>) = batch
         .into_iter()
         .map(|d| ((d.bot, d.update), d.done))
         .unzip();
+    let bots: Vec<BotId> = rows.iter().map(|(bot, _)| *bot).collect();
     let stored = {
         let _turn = writes.enter().await;
         insert_batch(db, rows).await
     };
     match stored {
         Ok(new) => {
-            let any_new = new.iter().any(|n| *n);
-            for (done, new) in dones.into_iter().zip(new) {
+            let mut with_new: Vec<BotId> = Vec::new();
+            for ((done, new), bot) in dones.into_iter().zip(new).zip(bots) {
+                if new && !with_new.contains(&bot) {
+                    with_new.push(bot);
+                }
                 let _ = done.send(Ok(new));
             }
-            any_new
+            with_new
         }
         Err(e) => {
             // Not stored, so not acknowledged: Telegram delivers them again.
@@ -443,18 +459,30 @@ async fn write(db: &DatabaseConnection, writes: &WriteGate, batch: Vec<Delivery>
             for done in dones {
                 let _ = done.send(Err(e.to_string()));
             }
-            false
+            Vec::new()
         }
     }
 }
 
-/// Batches committed at once on PostgreSQL. Measured with the ingest bench on two cores
-/// shared with PostgreSQL (three runs each): 1 → 4.6–6.7k req/s, 2 → 6.0–6.6k, 4 →
-/// 4.6–6.9k, 8 → 3.4–3.6k; two keeps one batch forming while one commits.
-const PG_WRITERS: usize = 2;
+/// Batches committed at once on PostgreSQL. One: each batch then takes all that waited
+/// while the previous committed (14 rows on average in the ingest bench against 8 with
+/// two), and PostgreSQL's cost per batch (statement, commit, WAL flush) is paid half as
+/// often. Measured 2026-12-03 with four servers of 1, 2, 3 and 4 loaded in turns in one
+/// run (a temporary switch in the bench): 7,696 / 6,962 / 6,333 / 5,378 req/s, and in two
+/// runs of 1, 2, 1, 2: 5,340 / 5,128 / 5,485 / 4,787 and 8,210 / 6,567 / 7,556 / 6,509.
+/// (With a NOTIFY after every batch, before [`ANNOUNCE_GAP`], two had measured best.)
+const PG_WRITERS: usize = 1;
 
-/// Tells the other processes about new rows (PostgreSQL), at most one NOTIFY in flight:
-/// stores that happen while one is sent are told by the next, off the requests' path.
+/// Least time between two NOTIFYs of one process. A NOTIFY is a transaction of its own
+/// and a signal to every listening backend: after each batch it took a fifth to a third
+/// of PostgreSQL's batch-insert rate (`scripts/pg-insert-bench`: 2,430–2,590 batches of
+/// 8 rows a second alone, 1,560–2,010 with a NOTIFY after each). Another process learns
+/// of an update within this gap instead of at its half-second look.
+pub const ANNOUNCE_GAP: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Tells the other processes about new rows (PostgreSQL): one NOTIFY in flight at a time
+/// and at most one per [`ANNOUNCE_GAP`]; stores meanwhile are told by the next, off the
+/// requests' path.
 fn spawn_announcer(
     db: DatabaseConnection,
     stored: Arc<tokio::sync::Notify>,
@@ -466,6 +494,7 @@ fn spawn_announcer(
                 _ = stored.notified() => announce(&db).await,
                 _ = stop.wait() => return,
             }
+            stop.sleep(ANNOUNCE_GAP).await;
         }
     })
 }

@@ -271,3 +271,80 @@ async fn an_update_stored_by_one_process_wakes_the_others() {
     listener.await.unwrap();
     eprintln!("ran on PostgreSQL: webhook::an_update_stored_by_one_process_wakes_the_others");
 }
+
+/// On PostgreSQL the inbox writer tells the other processes (NOTIFY) of an update only
+/// when this process does not hold its bot: the holder answers it itself, and a NOTIFY
+/// per batch cost PostgreSQL a fifth to a third of its insert rate (docs/performance.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_writer_tells_others_only_of_bots_it_does_not_hold() {
+    use backend::telegram::inbox::{CHANNEL, InboxWriter, IncomingUpdate};
+    use sea_orm::sqlx::postgres::PgListener;
+    if postgres_url().is_none() {
+        eprintln!(
+            "SKIPPED webhook::the_inbox_writer_tells_others_only_of_bots_it_does_not_hold: \
+             TOMBOLA_TEST_POSTGRES_URL is not set"
+        );
+        return;
+    }
+    let url = fresh_database(Db::Postgres).await;
+    let db = backend::db::connect_and_migrate(&url).await.unwrap();
+    let webhook_id = insert_bot(&db, true).await;
+    let bot = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        bots::Entity::find()
+            .filter(bots::Column::WebhookId.eq(&webhook_id))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let mut listener = PgListener::connect(&url).await.unwrap();
+    listener.listen(CHANNEL).await.unwrap();
+    let leases = backend::leases::Leases::new(db.clone());
+    let (stop_tx, stop) = backend::stop::Stop::channel();
+    let (writer, task) = InboxWriter::spawn(
+        db.clone(),
+        std::sync::Arc::new(backend::db::WriteGate::for_db(&db)),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+        leases.clone(),
+        stop,
+    );
+    let update = |id: i64| {
+        IncomingUpdate::parse(
+            format!(r#"{{"update_id":{id},"message":{{"chat":{{"id":5}},"text":"hi"}}}}"#)
+                .as_bytes(),
+        )
+        .unwrap()
+    };
+
+    // Held by no process here: the others are told.
+    assert!(writer.store(bot, update(1)).await.unwrap());
+    assert!(
+        heard(&mut listener, Duration::from_secs(5)).await,
+        "an update of a bot this process does not hold is announced"
+    );
+    // A replay stores nothing new, so nobody is told.
+    assert!(!writer.store(bot, update(1)).await.unwrap());
+    assert!(
+        !heard(&mut listener, Duration::from_millis(500)).await,
+        "a replay is not announced"
+    );
+    // Held by this process: it answers the update itself.
+    assert!(leases.claim(bot).await.unwrap());
+    assert!(writer.store(bot, update(2)).await.unwrap());
+    assert!(
+        !heard(&mut listener, Duration::from_millis(500)).await,
+        "an update of a bot this process holds is not announced"
+    );
+    stop_tx.stop();
+    task.await.unwrap();
+    eprintln!(
+        "ran on PostgreSQL: webhook::the_inbox_writer_tells_others_only_of_bots_it_does_not_hold"
+    );
+}
+
+/// Whether a notification arrives on `listener` within `within`.
+async fn heard(listener: &mut sea_orm::sqlx::postgres::PgListener, within: Duration) -> bool {
+    tokio::time::timeout(within, listener.recv()).await.is_ok()
+}
