@@ -4,7 +4,9 @@
 //! - webhook ingest (secret check, durable insert, 200) of the release binary on SQLite
 //!   and PostgreSQL, against a bare axum JSON echo in a process of its own, and against
 //!   a Python peer (aiogram 3's multibot webhook storing each update in SQLite, installed
-//!   with pip into a throw-away venv): the same load generator drives all four;
+//!   with pip into a throw-away venv): the same load generator drives all four, in turns
+//!   of one second each (`load::load_in_turns`), so every ratio is taken under the same
+//!   machine;
 //! - the join flow: presses of a Join button arrive from the Telegram simulator by
 //!   webhook, each becomes an entry with its number and the press is answered; the
 //!   entries are counted afterwards (the run fails if one is missing or doubled);
@@ -31,11 +33,13 @@ use std::time::{Duration, Instant};
 
 #[path = "perf/load.rs"]
 mod load;
-use load::{CONCURRENCY, Load, figure, load};
+use load::{CONCURRENCY, Load, Target, figure, load_in_turns};
 
 const KEY: [u8; 32] = [7; 32];
 /// Telegram's (and the simulator's) per-bot sending limit.
 const PER_BOT_LIMIT: f64 = 30.0;
+/// Slices in which the ingest servers are loaded in turns (`load::load_in_turns`).
+const TURNS: usize = 5;
 
 fn quick() -> bool {
     std::env::var("TOMBOLA_BENCH_QUICK").is_ok_and(|v| v == "1")
@@ -78,14 +82,18 @@ struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        self.stop();
     }
 }
 
 impl Proc {
     fn pid(&self) -> u32 {
         self.0.id()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -281,38 +289,79 @@ fn serve_echo(port: u16) {
         });
 }
 
-/// Webhook ingest of the real binary; checks every delivery is stored exactly once.
-async fn ingest(pg: Option<&str>, sim: &telegram_sim::RunningSim, n: usize, ok: &mut bool) -> Load {
+/// The real binary ready for webhook ingest of one bot: its process, where to deliver,
+/// and what to count afterwards.
+struct IngestServer {
+    /// Kept so that the server runs as long as this lives.
+    _proc: Proc,
+    target: Target,
+    db: DatabaseConnection,
+    bot: BotId,
+}
+
+async fn ingest_server(pg: Option<&str>, sim: &telegram_sim::RunningSim) -> IngestServer {
     let api = &sim.api_url();
     // Known to the simulator, so the start-up webhook check finds the bot's token good.
     let _ = sim
         .sim()
         .create_bot(Some(token(1)), "ingest_bench_bot", None);
-    let url = fresh_db(pg, "ingest").await;
+    // Each server its own database (`ingest0`, `ingest1`, …), all dropped at the end.
+    static SERVERS: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("ingest{}", SERVERS.fetch_add(1, Ordering::Relaxed));
+    let url = fresh_db(pg, &name).await;
     let db = backend::db::connect_and_migrate(&url).await.unwrap();
     let tenant = new_tenant(&db).await;
     let (bot, hook) = new_bot(&db, tenant, &token(1)).await;
-    let (server, base, _) = tombola(&url, api).await;
-    let secret = TokenCipher::single(&KEY).webhook_secret(&hook);
-    let l = load(&format!("{base}/tg/{hook}"), &secret, n, Some(server.pid())).await;
-    let stored = backend::entities::inbox::Entity::find()
-        .filter(backend::entities::inbox::Column::BotId.eq(bot))
-        .count(&db)
-        .await
-        .unwrap();
-    if stored != (n - l.failed) as u64 || l.failed > 0 {
-        eprintln!(
-            "FAIL: {} deliveries answered 200, {} refused, {stored} stored",
-            n - l.failed,
-            l.failed
-        );
-        *ok = false;
+    let (proc, base, _) = tombola(&url, api).await;
+    let target = Target {
+        url: format!("{base}/tg/{hook}"),
+        secret: TokenCipher::single(&KEY).webhook_secret(&hook),
+        pid: Some(proc.pid()),
+    };
+    IngestServer {
+        _proc: proc,
+        target,
+        db,
+        bot,
     }
-    l
 }
 
-/// The Python peer, in a venv made for this run.
-async fn python_peer(n: usize) -> Result<Load, String> {
+impl IngestServer {
+    /// Whether every delivery answered 200 is stored, once, and none was refused.
+    async fn all_stored(&self, l: &Load) -> bool {
+        let n = l.sent;
+        let stored = backend::entities::inbox::Entity::find()
+            .filter(backend::entities::inbox::Column::BotId.eq(self.bot))
+            .count(&self.db)
+            .await
+            .unwrap();
+        if stored != (n - l.failed) as u64 || l.failed > 0 {
+            eprintln!(
+                "FAIL: {} deliveries answered 200, {} refused, {stored} stored",
+                n - l.failed,
+                l.failed
+            );
+            return false;
+        }
+        true
+    }
+}
+
+/// The Python peer, in a venv made for this run (removed when the peer is dropped).
+struct Peer {
+    proc: Proc,
+    target: Target,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.proc.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn python_peer() -> Result<Peer, String> {
     let dir = std::env::temp_dir().join(format!("tombola-peer-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -349,18 +398,15 @@ async fn python_peer(n: usize) -> Result<Load, String> {
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| e.to_string())?;
-    let peer = Proc(child);
+    let proc = Proc(child);
     let base = format!("http://127.0.0.1:{port}");
     wait_for(&format!("{base}/"), Duration::from_secs(60)).await;
-    let l = load(
-        &format!("{base}/webhook/{}", token(1)),
-        secret,
-        n,
-        Some(peer.pid()),
-    )
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(l)
+    let target = Target {
+        url: format!("{base}/webhook/{}", token(1)),
+        secret: secret.into(),
+        pid: Some(proc.pid()),
+    };
+    Ok(Peer { proc, target, dir })
 }
 
 /// Presses of one Join button by `n` users, delivered by the simulator's webhook.
@@ -732,15 +778,19 @@ async fn run() -> bool {
     let mut ok = true;
     let mut rows = Vec::new();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let n = std::env::var("TOMBOLA_BENCH_DELIVERIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(scaled(20_000, 2_000));
+    let slice = Duration::from_millis(
+        std::env::var("TOMBOLA_BENCH_SLICE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(scaled(1_000, 200) as u64),
+    );
     let pg = std::env::var("TOMBOLA_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty());
     println!(
-        "perf: {cores} cores; webhook ingest of {n} deliveries over {CONCURRENCY} connections each"
+        "perf: {cores} cores; webhook ingest over {CONCURRENCY} connections, the servers \
+         taken in {TURNS} turns of {} ms each",
+        slice.as_millis()
     );
 
     // A simulator only so that the servers' start-up webhook checks are answered.
@@ -748,8 +798,37 @@ async fn run() -> bool {
         .await
         .unwrap();
     if wanted("ingest") {
+        // Every server is started first, then all are loaded in turns (see
+        // `load::load_in_turns`), so the ratios compare them under the same machine.
         let (echo_proc, echo_url) = echo().await;
-        let e = load(&echo_url, "", n, Some(echo_proc.pid())).await;
+        let sq = ingest_server(None, &quiet_sim).await;
+        let pgs = match &pg {
+            Some(url) => Some(ingest_server(Some(url), &quiet_sim).await),
+            None => None,
+        };
+        let peer = if wanted("peer") {
+            Some(python_peer().await)
+        } else {
+            None
+        };
+        let mut targets = vec![
+            Target {
+                url: echo_url,
+                secret: String::new(),
+                pid: Some(echo_proc.pid()),
+            },
+            sq.target.clone(),
+        ];
+        if let Some(p) = &pgs {
+            targets.push(p.target.clone());
+        }
+        if let Some(Ok(p)) = &peer {
+            targets.push(p.target.clone());
+        }
+        let mut loads = load_in_turns(&targets, TURNS, slice).await.into_iter();
+        let e = loads.next().unwrap();
+        let sql = loads.next().unwrap();
+        ok &= sq.all_stored(&sql).await;
         rows.push(row(
             "bare axum JSON echo",
             figure(&e),
@@ -757,19 +836,18 @@ async fn run() -> bool {
             "—",
             None,
         ));
-
-        let sq = ingest(None, &quiet_sim, n, &mut ok).await;
-        let r = sq.rps / e.rps;
+        let r = sql.rps / e.rps;
         rows.push(row(
             "/tg/ ingest, SQLite",
-            figure(&sq),
+            figure(&sql),
             format!("{:.0} % of echo", r * 100.0),
             "≥ 25 % of echo, p99 < 20 ms",
-            Some(r >= 0.25 && sq.p99 < Duration::from_millis(20)),
+            Some(r >= 0.25 && sql.p99 < Duration::from_millis(20)),
         ));
-        match &pg {
-            Some(url) => {
-                let p = ingest(Some(url), &quiet_sim, n, &mut ok).await;
+        match &pgs {
+            Some(server) => {
+                let p = loads.next().unwrap();
+                ok &= server.all_stored(&p).await;
                 let r = p.rps / e.rps;
                 rows.push(row(
                     "/tg/ ingest, PostgreSQL",
@@ -787,27 +865,28 @@ async fn run() -> bool {
                 None,
             )),
         }
-        if wanted("peer") {
-            match python_peer(n).await {
-                Ok(p) => {
-                    let r = sq.rps / p.rps;
-                    rows.push(row(
-                        "Python peer (aiogram 3, SQLite)",
-                        figure(&p),
-                        format!("Tombola on SQLite: {r:.1}×"),
-                        "Tombola ≥ 10×",
-                        Some(r >= 10.0),
-                    ));
-                }
-                Err(e) => rows.push(row(
+        match peer {
+            Some(Ok(_)) => {
+                let p = loads.next().unwrap();
+                let r = sql.rps / p.rps;
+                rows.push(row(
                     "Python peer (aiogram 3, SQLite)",
-                    format!("not run: {e}"),
-                    String::new(),
+                    figure(&p),
+                    format!("Tombola on SQLite: {r:.1}×"),
                     "Tombola ≥ 10×",
-                    None,
-                )),
+                    Some(r >= 10.0),
+                ));
             }
+            Some(Err(e)) => rows.push(row(
+                "Python peer (aiogram 3, SQLite)",
+                format!("not run: {e}"),
+                String::new(),
+                "Tombola ≥ 10×",
+                None,
+            )),
+            None => {}
         }
+        drop((sq, pgs));
     }
 
     if wanted("joins") {
@@ -938,12 +1017,14 @@ async fn run() -> bool {
     println!("\n{cores} cores; one run; the load generator shares them with the servers.");
     if let Some(url) = &pg {
         let admin = Database::connect(url).await.unwrap();
-        let _ = admin
-            .execute_unprepared(&format!(
-                "DROP DATABASE IF EXISTS tombola_perf_ingest_{} WITH (FORCE)",
-                std::process::id()
-            ))
-            .await;
+        for i in 0..2 {
+            let _ = admin
+                .execute_unprepared(&format!(
+                    "DROP DATABASE IF EXISTS tombola_perf_ingest{i}_{} WITH (FORCE)",
+                    std::process::id()
+                ))
+                .await;
+        }
     }
     let _ = std::fs::remove_dir_all(
         std::env::temp_dir().join(format!("tombola-perf-{}", std::process::id())),

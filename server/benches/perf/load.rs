@@ -18,6 +18,8 @@ use tokio::net::TcpStream;
 pub const CONCURRENCY: usize = 32;
 
 pub struct Load {
+    /// Deliveries made (answered or not).
+    pub sent: usize,
     pub rps: f64,
     pub p50: Duration,
     pub p99: Duration,
@@ -28,26 +30,93 @@ pub struct Load {
     pub cpu_per_req: Option<Duration>,
 }
 
-/// `n` webhook deliveries of distinct `/start` updates to `url` (`http://host:port/path`)
-/// over [`CONCURRENCY`] connections; `server` is the measured process, for its CPU time.
-pub async fn load(url: &str, secret: &str, n: usize, server: Option<u32>) -> Load {
-    let (addr, path) = split_url(url);
-    let next = Arc::new(AtomicUsize::new(0));
-    let cpu_before = server.and_then(cpu_time);
+/// A server to load: where to deliver, the secret header's value, and its process (for
+/// its CPU time).
+#[derive(Clone)]
+pub struct Target {
+    pub url: String,
+    pub secret: String,
+    pub pid: Option<u32>,
+}
+
+/// Webhook deliveries of distinct `/start` updates to each target
+/// (`http://host:port/path`) over [`CONCURRENCY`] connections, in `turns` slices of
+/// `slice` each: a slice to every target in order, then a second to every target, and so
+/// on. The figures of each target are over all its slices.
+///
+/// Why in turns: this machine's speed moves by half within a minute (the echo alone has
+/// run at 29k and at 95k req/s within the hour), so a ratio of two figures measured one
+/// after the other mostly measures the machine. Taken in turns, every target meets the
+/// same changes; slices of equal time give each the same share of ramp-up (connections
+/// opened, threads woken) however fast it is.
+pub async fn load_in_turns(targets: &[Target], turns: usize, slice_len: Duration) -> Vec<Load> {
+    let mut slices: Vec<Vec<Slice>> = targets.iter().map(|_| Vec::new()).collect();
+    // Update ids go on from slice to slice, so no delivery is a replay of an earlier one.
+    let mut first_ids = vec![0usize; targets.len()];
+    for _ in 0..turns.max(1) {
+        for ((t, done), first) in targets.iter().zip(&mut slices).zip(&mut first_ids) {
+            let s = slice(t, *first, slice_len).await;
+            *first += s.sent;
+            done.push(s);
+        }
+    }
+    slices.into_iter().map(Load::of).collect()
+}
+
+/// One slice's answers.
+struct Slice {
+    sent: usize,
+    latencies: Vec<Duration>,
+    failed: usize,
+    elapsed: Duration,
+    cpu: Option<Duration>,
+}
+
+impl Load {
+    fn of(slices: Vec<Slice>) -> Load {
+        let sent = slices.iter().map(|s| s.sent).sum();
+        let elapsed: Duration = slices.iter().map(|s| s.elapsed).sum();
+        let failed = slices.iter().map(|s| s.failed).sum();
+        let cpu: Option<Duration> = slices.iter().map(|s| s.cpu).sum();
+        let mut all: Vec<Duration> = slices.into_iter().flat_map(|s| s.latencies).collect();
+        all.sort();
+        let at = |q: usize| all.get(all.len() * q / 100).copied().unwrap_or_default();
+        Load {
+            sent,
+            rps: sent as f64 / elapsed.as_secs_f64(),
+            p50: at(50),
+            p99: at(99),
+            failed,
+            cpu_per_req: cpu.filter(|_| sent > 0).map(|c| c / sent as u32),
+        }
+    }
+}
+
+/// Deliveries to `target` for `len` (each connection starts no new one after that), their
+/// update ids counting from `first`.
+async fn slice(target: &Target, first: usize, len: Duration) -> Slice {
+    let (addr, path) = split_url(&target.url);
+    let next = Arc::new(AtomicUsize::new(first));
+    let cpu_before = target.pid.and_then(cpu_time);
     let started = Instant::now();
+    let end = started + len;
     let mut workers = Vec::new();
     for _ in 0..CONCURRENCY {
-        let (next, addr, path, secret) =
-            (next.clone(), addr.clone(), path.clone(), secret.to_owned());
+        let (next, addr, path, secret) = (
+            next.clone(),
+            addr.clone(),
+            path.clone(),
+            target.secret.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let (mut lat, mut failed) = (Vec::new(), 0);
             let mut conn: Option<Conn> = None;
             let mut request = Vec::with_capacity(1024);
             loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
+                if Instant::now() >= end {
                     return (lat, failed);
                 }
+                let i = next.fetch_add(1, Ordering::Relaxed);
                 let body = format!(
                     r#"{{"update_id":{i},"message":{{"message_id":{i},"from":{{"id":{u},"is_bot":false,"first_name":"小明"}},"chat":{{"id":{u},"type":"private"}},"date":1764120000,"text":"/start"}}}}"#,
                     u = 5_550_000 + i % 5000
@@ -89,25 +158,23 @@ pub async fn load(url: &str, secret: &str, n: usize, server: Option<u32>) -> Loa
             }
         }));
     }
-    let (mut all, mut failed) = (Vec::with_capacity(n), 0);
+    let (mut latencies, mut failed) = (Vec::new(), 0);
     for w in workers {
         let (lat, f) = w.await.unwrap();
-        all.extend(lat);
+        latencies.extend(lat);
         failed += f;
     }
     let elapsed = started.elapsed();
-    let cpu_per_req = match (cpu_before, server.and_then(cpu_time)) {
-        (Some(a), Some(b)) if n > 0 => Some(b.saturating_sub(a) / n as u32),
+    let cpu = match (cpu_before, target.pid.and_then(cpu_time)) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
-    all.sort();
-    let at = |q: usize| all.get(all.len() * q / 100).copied().unwrap_or_default();
-    Load {
-        rps: n as f64 / elapsed.as_secs_f64(),
-        p50: at(50),
-        p99: at(99),
+    Slice {
+        sent: next.load(Ordering::Relaxed) - first,
+        latencies,
         failed,
-        cpu_per_req,
+        elapsed,
+        cpu,
     }
 }
 
