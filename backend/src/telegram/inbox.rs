@@ -317,10 +317,10 @@ fn statement_rows(n: usize) -> usize {
 /// commit, then answers each. A request is answered 200 only after its row is committed
 /// (as durably as the writer's connection commits: see [`crate::db::Durability`]), and
 /// a batch forms by itself while the previous one commits — no request waits for a
-/// timer. On PostgreSQL up to [`PG_WRITERS`] batches commit at once (its WAL flushes
-/// concurrent commits together), and other processes are told (NOTIFY) only of updates
-/// for bots they hold, at most once per [`ANNOUNCE_GAP`] and off the requests' path.
-/// Cloning shares the writer.
+/// timer. Batches commit one at a time on both databases ([`PG_WRITERS`] says why for
+/// PostgreSQL). On PostgreSQL other processes are told (NOTIFY) only of updates of bots
+/// this process does not hold, at most once per [`ANNOUNCE_GAP`] and off the requests'
+/// path. Cloning shares the writer.
 #[derive(Clone)]
 pub struct InboxWriter {
     tx: mpsc::Sender<Delivery>,
