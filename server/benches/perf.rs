@@ -299,6 +299,9 @@ struct IngestServer {
     bot: BotId,
 }
 
+/// Ingest servers started so far: their databases are `ingest0`, `ingest1`, ….
+static INGEST_SERVERS: AtomicUsize = AtomicUsize::new(0);
+
 async fn ingest_server(pg: Option<&str>, sim: &telegram_sim::RunningSim) -> IngestServer {
     let api = &sim.api_url();
     // Known to the simulator, so the start-up webhook check finds the bot's token good.
@@ -306,8 +309,7 @@ async fn ingest_server(pg: Option<&str>, sim: &telegram_sim::RunningSim) -> Inge
         .sim()
         .create_bot(Some(token(1)), "ingest_bench_bot", None);
     // Each server its own database (`ingest0`, `ingest1`, …), all dropped at the end.
-    static SERVERS: AtomicUsize = AtomicUsize::new(0);
-    let name = format!("ingest{}", SERVERS.fetch_add(1, Ordering::Relaxed));
+    let name = format!("ingest{}", INGEST_SERVERS.fetch_add(1, Ordering::Relaxed));
     let url = fresh_db(pg, &name).await;
     let db = backend::db::connect_and_migrate(&url).await.unwrap();
     let tenant = new_tenant(&db).await;
@@ -1017,7 +1019,7 @@ async fn run() -> bool {
     println!("\n{cores} cores; one run; the load generator shares them with the servers.");
     if let Some(url) = &pg {
         let admin = Database::connect(url).await.unwrap();
-        for i in 0..2 {
+        for i in 0..INGEST_SERVERS.load(Ordering::Relaxed) {
             let _ = admin
                 .execute_unprepared(&format!(
                     "DROP DATABASE IF EXISTS tombola_perf_ingest{i}_{} WITH (FORCE)",

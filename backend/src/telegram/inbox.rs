@@ -317,8 +317,10 @@ fn statement_rows(n: usize) -> usize {
 /// commit, then answers each. A request is answered 200 only after its row is committed
 /// (as durably as the writer's connection commits: see [`crate::db::Durability`]), and
 /// a batch forms by itself while the previous one commits — no request waits for a
-/// timer. Batches commit one at a time on both databases ([`PG_WRITERS`] says why for
-/// PostgreSQL). On PostgreSQL other processes are told (NOTIFY) only of updates of bots
+/// timer. Batches commit one at a time on both databases: on PostgreSQL two, three or
+/// four at once were slower, because each batch was smaller and PostgreSQL's cost per
+/// batch (statement, commit, WAL flush) was paid more often (docs/performance.md). On
+/// PostgreSQL other processes are told (NOTIFY) only of updates of bots
 /// this process does not hold, at most once per [`ANNOUNCE_GAP`] and off the requests'
 /// path. Cloning shares the writer.
 #[derive(Clone)]
@@ -357,10 +359,6 @@ impl InboxWriter {
     ) -> (InboxWriter, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
         let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
-        // SQLite has one writer; PostgreSQL commits several transactions at once (and
-        // flushes their WAL together), so batches overlap there.
-        let parallel = if postgres { PG_WRITERS } else { 1 };
-        let slots = Arc::new(tokio::sync::Semaphore::new(parallel));
         let stored = Arc::new(tokio::sync::Notify::new());
         let task = tokio::spawn(async move {
             let announcer =
@@ -379,9 +377,6 @@ impl InboxWriter {
                         }
                     }
                 };
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    break;
-                };
                 // What arrived while the previous batch committed joins this one.
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
@@ -390,26 +385,15 @@ impl InboxWriter {
                         Err(_) => break,
                     }
                 }
-                let (db, writes, wake, stored, leases) = (
-                    db.clone(),
-                    writes.clone(),
-                    wake.clone(),
-                    stored.clone(),
-                    leases.clone(),
-                );
-                tokio::spawn(async move {
-                    let new = write(&db, &writes, batch).await;
-                    if !new.is_empty() {
-                        wake.notify_one();
-                        if new.iter().any(|bot| !leases.owns(*bot)) {
-                            stored.notify_one();
-                        }
+                // One batch at a time: the next forms while this one commits.
+                let new = write(&db, &writes, batch).await;
+                if !new.is_empty() {
+                    wake.notify_one();
+                    if new.iter().any(|bot| !leases.owns(*bot)) {
+                        stored.notify_one();
                     }
-                    drop(slot);
-                });
+                }
             }
-            // Every batch under way is committed and answered before the writer ends.
-            let _ = slots.acquire_many(parallel as u32).await;
             if let Some(a) = announcer {
                 a.abort();
             }
@@ -435,9 +419,8 @@ impl InboxWriter {
 async fn write(db: &DatabaseConnection, writes: &WriteGate, batch: Vec<Delivery>) -> Vec<BotId> {
     let (rows, dones): (Vec<_>, Vec<_>) = batch
         .into_iter()
-        .map(|d| ((d.bot, d.update), d.done))
+        .map(|d| ((d.bot, d.update), (d.bot, d.done)))
         .unzip();
-    let bots: Vec<BotId> = rows.iter().map(|(bot, _)| *bot).collect();
     let stored = {
         let _turn = writes.enter().await;
         insert_batch(db, rows).await
@@ -445,7 +428,7 @@ async fn write(db: &DatabaseConnection, writes: &WriteGate, batch: Vec<Delivery>
     match stored {
         Ok(new) => {
             let mut with_new: Vec<BotId> = Vec::new();
-            for ((done, new), bot) in dones.into_iter().zip(new).zip(bots) {
+            for ((bot, done), new) in dones.into_iter().zip(new) {
                 if new && !with_new.contains(&bot) {
                     with_new.push(bot);
                 }
@@ -456,22 +439,13 @@ async fn write(db: &DatabaseConnection, writes: &WriteGate, batch: Vec<Delivery>
         Err(e) => {
             // Not stored, so not acknowledged: Telegram delivers them again.
             tracing::error!(error = %e, rows = dones.len(), "inbox insert failed");
-            for done in dones {
+            for (_, done) in dones {
                 let _ = done.send(Err(e.to_string()));
             }
             Vec::new()
         }
     }
 }
-
-/// Batches committed at once on PostgreSQL. One: each batch then takes all that waited
-/// while the previous committed (14 rows on average in the ingest bench against 8 with
-/// two), and PostgreSQL's cost per batch (statement, commit, WAL flush) is paid half as
-/// often. Measured 2026-12-03 with four servers of 1, 2, 3 and 4 loaded in turns in one
-/// run (a temporary switch in the bench): 7,696 / 6,962 / 6,333 / 5,378 req/s, and in two
-/// runs of 1, 2, 1, 2: 5,340 / 5,128 / 5,485 / 4,787 and 8,210 / 6,567 / 7,556 / 6,509.
-/// (With a NOTIFY after every batch, before [`ANNOUNCE_GAP`], two had measured best.)
-const PG_WRITERS: usize = 1;
 
 /// Least time between two NOTIFYs of one process. A NOTIFY is a transaction of its own
 /// and a signal to every listening backend: after each batch it took a fifth to a third
