@@ -225,6 +225,17 @@ async fn giveaway_named_on_bot(
     giveaway_on_bot(db, scope, &public_id).await
 }
 
+/// [`giveaway_named_on_bot`] for a button or link of an update: read once per batch
+/// of the bot's updates (hundreds of presses of one Join button share the read; the
+/// join queue locks and reads the row again before it writes).
+async fn pressed_giveaway(ctx: &Ctx, public_id: &str) -> Result<giveaways::Model, ServiceError> {
+    ctx.memo
+        .get_or_read(public_id, || {
+            giveaway_named_on_bot(&ctx.deps.db, &ctx.scope, public_id)
+        })
+        .await
+}
+
 /// The row behind [`offer_on_bot`].
 pub(super) async fn giveaway_on_bot(
     db: &impl ConnectionTrait,
@@ -322,7 +333,7 @@ async fn open_list(ctx: &Ctx, chat: ChatId, user: &User) -> HandlerResult {
 /// One giveaway's card; another tenant's (or bot's) id is "not found".
 async fn show(ctx: &Ctx, chat: ChatId, user: &User, public_id: &str) -> HandlerResult {
     let l = ctx.locale(user);
-    match offer_on_bot(&ctx.deps.db, &ctx.scope, public_id).await {
+    match pressed_giveaway(ctx, public_id).await.map(offer) {
         Ok(o) if o.status == Status::Open => Ok(ctx
             .say(
                 chat,
@@ -355,7 +366,7 @@ async fn join(
     inviter: Option<u32>,
 ) -> Result<Step, ServiceError> {
     let l = ctx.locale(user);
-    let row = match giveaway_named_on_bot(&ctx.deps.db, &ctx.scope, public_id).await {
+    let row = match pressed_giveaway(ctx, public_id).await {
         Ok(g) => g,
         Err(ServiceError::NotFound) => {
             ctx.say(chat, BotText::NotFound.text(l), Some(ctx.back(l)))
@@ -396,7 +407,10 @@ async fn join(
     // the join queue writes with the entry; a join by link by a message now. The
     // receipt goes to the user's private chat, never to the group or channel where the
     // button was pressed (a thousand receipts there would drown it, at 20 a minute).
-    let invites = invite_base(&ctx.deps, &row).await?;
+    let invites = ctx
+        .memo
+        .get_or_read(public_id, || invite_base(&ctx.deps, &row))
+        .await?;
     let receipt: Option<Receipt> = (via == Via::Button).then(|| {
         let private = ChatId(who.telegram_user_id);
         let template = ctx.reply_row(private, String::new(), vec![ctx.back_button(l)]);

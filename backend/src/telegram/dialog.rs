@@ -176,13 +176,15 @@ pub fn who(update: &Update) -> Option<(User, bool)> {
 }
 
 /// Records (or refreshes) the Telegram users of one tenant, many in one statement (the
-/// last word on each user wins).
+/// last word on each user wins). Rows go in the users' order, so two batches recording
+/// some of the same users at once lock them in the same order (no deadlock on
+/// PostgreSQL).
 pub async fn remember_all(
     db: &impl sea_orm::ConnectionTrait,
     tenant: crate::ids::TenantId,
     users: Vec<(User, bool)>,
 ) -> Result<(), ServiceError> {
-    let mut last: std::collections::HashMap<u64, (User, bool)> = Default::default();
+    let mut last: std::collections::BTreeMap<u64, (User, bool)> = Default::default();
     for (u, blocked) in users {
         last.insert(u.id.0, (u, blocked));
     }
@@ -232,6 +234,8 @@ pub struct Ctx {
     pub bot_id: BotId,
     /// The update being answered (one later reply per update: see [`Ctx::reply_later`]).
     pub update_id: i64,
+    /// Reads shared with the other updates of this bot in the same batch.
+    pub memo: Arc<super::memo::BatchMemo>,
     /// Counts this bot's calls for the tenant's Usage page.
     pub meter: Meter,
     /// The update came for this bot (its secret matched, or its token polled it) and

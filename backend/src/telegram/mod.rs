@@ -1,8 +1,8 @@
 //! The bots' side of the pipeline: the durable [`inbox`] every update is written to, the
 //! [`worker`]s that claim and answer updates through the [`dialog`] tree, the
 //! [`poller`]s for bots without a webhook, the durable [`outbox`] and its sender, the
-//! [`membership`] checks of join conditions, and the check of a Mini App's signed
-//! [`init_data`].
+//! [`membership`] checks of join conditions, the reads one batch's handlers share
+//! ([`memo`]), and the check of a Mini App's signed [`init_data`].
 //!
 //! May import: the foundation only (`botapi`, `clock`, `crypto`, `deps`, `entities`,
 //! `error`, `ids`, `leases`, `stop`, `tenancy`). Features plug into the dialog from
@@ -13,6 +13,7 @@ pub mod dialog;
 pub mod inbox;
 pub mod init_data;
 pub mod membership;
+pub mod memo;
 pub mod outbox;
 pub mod poller;
 pub mod worker;
