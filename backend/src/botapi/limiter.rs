@@ -4,13 +4,16 @@
 //! pass through the same limiter, so they share one budget per bot.
 //!
 //! Token buckets, in memory, created on a bot's first send and dropped when idle: an idle
-//! bot costs nothing here. Across processes, the outbox gives each bot's bulk sending to
+//! bot costs nothing here. Senders waiting for a bot's budget wait in line, in the order
+//! they came: only the first polls the bucket, the others sleep until their turn (a
+//! thousand waiters are not a thousand timers waking every 34 ms). A sender held up by
+//! its own chat's limit, or by a pause after a 429, leaves the line and holds up nobody. Across processes, the outbox gives each bot's bulk sending to
 //! one process at a time (`crate::leases`).
 
 use crate::ids::BotId;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -91,6 +94,41 @@ struct BotState {
     chats: HashMap<i64, Bucket>,
     paused_until: Option<Instant>,
     last_used: Instant,
+    /// The senders waiting for the bot's bucket, first come first served.
+    line: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl BotState {
+    fn new(rates: Rates, now: Instant) -> BotState {
+        BotState {
+            bucket: Bucket::full(rates.per_bot, now),
+            chats: HashMap::new(),
+            paused_until: None,
+            last_used: now,
+            line: Arc::default(),
+        }
+    }
+}
+
+/// What a sender may do now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Take {
+    /// Send: the slot is taken.
+    Now,
+    /// The bot's bucket is empty for this long (wait in the bot's line).
+    Bot(Duration),
+    /// The chat's bucket is empty, or the bot is paused after a 429, for this long.
+    Chat(Duration),
+}
+
+impl Take {
+    #[cfg(test)]
+    fn wait(self) -> Duration {
+        match self {
+            Take::Now => Duration::ZERO,
+            Take::Bot(d) | Take::Chat(d) => d,
+        }
+    }
 }
 
 /// Private chats have positive ids; groups and channels negative ones.
@@ -105,6 +143,9 @@ pub struct Limiter {
     bots: Mutex<HashMap<BotId, BotState>>,
     waits: AtomicU64,
     wait_micros: AtomicU64,
+    /// How often a bucket was looked at (tests count the wake-ups of waiting senders).
+    #[cfg(test)]
+    polls: AtomicU64,
 }
 
 impl Limiter {
@@ -121,24 +162,59 @@ impl Limiter {
 
     /// Waits until `bot_id` may send one message to `chat_id`, and takes that slot.
     pub async fn acquire(&self, bot_id: BotId, chat_id: i64) {
-        let mut waited = Duration::ZERO;
+        let start = Instant::now();
+        let mut waited = false;
         loop {
-            let wait = self.try_take(bot_id, chat_id, Instant::now());
-            if wait.is_zero() {
-                break;
+            let line = self.line(bot_id);
+            let turn = match line.try_lock() {
+                Ok(turn) => turn,
+                Err(_) => {
+                    waited = true;
+                    line.lock().await
+                }
+            };
+            // First in line: this sender alone polls the bot's bucket.
+            let chat_wait = loop {
+                match self.try_take(bot_id, chat_id, Instant::now()) {
+                    Take::Now => break None,
+                    Take::Bot(wait) => {
+                        waited = true;
+                        tokio::time::sleep(wait).await;
+                    }
+                    Take::Chat(wait) => break Some(wait),
+                }
+            };
+            drop(turn);
+            match chat_wait {
+                None => break,
+                // The chat's own limit or a pause: out of the line meanwhile.
+                Some(wait) => {
+                    waited = true;
+                    tokio::time::sleep(wait).await;
+                }
             }
-            waited += wait;
-            tokio::time::sleep(wait).await;
         }
-        if !waited.is_zero() {
+        if waited {
             self.waits.fetch_add(1, Ordering::Relaxed);
             self.wait_micros
-                .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+                .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
         }
     }
 
-    /// Takes a slot now and returns zero, or returns how long to wait.
-    fn try_take(&self, bot_id: BotId, chat_id: i64, now: Instant) -> Duration {
+    /// The line of senders waiting for `bot_id`'s bucket.
+    fn line(&self, bot_id: BotId) -> Arc<tokio::sync::Mutex<()>> {
+        let (rates, now) = (self.rates, Instant::now());
+        self.state()
+            .entry(bot_id)
+            .or_insert_with(|| BotState::new(rates, now))
+            .line
+            .clone()
+    }
+
+    /// Takes a slot now, or says what stands in the way and for how long.
+    fn try_take(&self, bot_id: BotId, chat_id: i64, now: Instant) -> Take {
+        #[cfg(test)]
+        self.polls.fetch_add(1, Ordering::Relaxed);
         let rates = self.rates;
         let mut bots = self.state();
         if bots.len() > 10_000 {
@@ -147,16 +223,13 @@ impl Limiter {
                 now.saturating_duration_since(s.last_used) < Duration::from_secs(120)
             });
         }
-        let s = bots.entry(bot_id).or_insert_with(|| BotState {
-            bucket: Bucket::full(rates.per_bot, now),
-            chats: HashMap::new(),
-            paused_until: None,
-            last_used: now,
-        });
+        let s = bots
+            .entry(bot_id)
+            .or_insert_with(|| BotState::new(rates, now));
         s.last_used = now;
         if let Some(until) = s.paused_until {
             if until > now {
-                return until - now;
+                return Take::Chat(until - now);
             }
             s.paused_until = None;
         }
@@ -175,12 +248,17 @@ impl Limiter {
             .or_insert_with(|| Bucket::full(chat_rate, now));
         chat.refill(chat_rate, now);
         s.bucket.refill(rates.per_bot, now);
-        let wait = chat.wait(chat_rate).max(s.bucket.wait(rates.per_bot));
-        if wait.is_zero() {
-            chat.tokens -= 1.0;
-            s.bucket.tokens -= 1.0;
+        let chat_wait = chat.wait(chat_rate);
+        if !chat_wait.is_zero() {
+            return Take::Chat(chat_wait);
         }
-        wait
+        let bot_wait = s.bucket.wait(rates.per_bot);
+        if !bot_wait.is_zero() {
+            return Take::Bot(bot_wait);
+        }
+        chat.tokens -= 1.0;
+        s.bucket.tokens -= 1.0;
+        Take::Now
     }
 
     /// Telegram answered 429 with `retry_after`: the bot waits that long (for a group
@@ -190,12 +268,9 @@ impl Limiter {
         let rates = self.rates;
         let mut bots = self.state();
         let now = Instant::now();
-        let s = bots.entry(bot_id).or_insert_with(|| BotState {
-            bucket: Bucket::full(rates.per_bot, now),
-            chats: HashMap::new(),
-            paused_until: None,
-            last_used: now,
-        });
+        let s = bots
+            .entry(bot_id)
+            .or_insert_with(|| BotState::new(rates, now));
         if is_group(chat_id) {
             let b = s
                 .chats
@@ -257,7 +332,7 @@ mod tests {
         let mut now = Instant::now();
         let mut sent = Vec::new();
         while sent.len() < 600 {
-            let wait = l.try_take(BotId(1), 1000 + sent.len() as i64, now);
+            let wait = l.try_take(BotId(1), 1000 + sent.len() as i64, now).wait();
             if wait.is_zero() {
                 sent.push(now);
                 now += Duration::from_micros(300);
@@ -292,5 +367,52 @@ mod tests {
         l.acquire(BotId(1), 6).await;
         assert!((6.9..7.1).contains(&start.elapsed().as_secs_f64()));
         assert!(l.waits().0 > 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_take_turns_in_order_each_waking_about_once() {
+        let l = Arc::new(Limiter::default());
+        let start = Instant::now();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut senders = Vec::new();
+        for i in 0..100 {
+            let (l, order) = (l.clone(), order.clone());
+            senders.push(tokio::spawn(async move {
+                l.acquire(BotId(1), 1000 + i).await;
+                order.lock().unwrap().push(i);
+            }));
+            // Each sender is in line before the next comes.
+            tokio::task::yield_now().await;
+        }
+        for s in senders {
+            s.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), (0..100).collect::<Vec<_>>());
+        // The pace is the bot's: one at once, then 29.6 a second.
+        let took = start.elapsed().as_secs_f64();
+        assert!((3.2..3.5).contains(&took), "{took}");
+        // The one at the head looks at the bucket; the others sleep. (Each waiter
+        // polling on its own timer looked about 5,000 times for these 100 sends.)
+        let polls = l.polls.load(Ordering::Relaxed);
+        assert!(polls < 300, "{polls} looks at the bucket for 100 sends");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sender_held_by_its_chat_does_not_hold_up_the_bot() {
+        let l = Arc::new(Limiter::default());
+        l.acquire(BotId(1), 7).await;
+        // The same user again: a second's wait for that chat…
+        let again = {
+            let l = l.clone();
+            tokio::spawn(async move { l.acquire(BotId(1), 7).await })
+        };
+        tokio::task::yield_now().await;
+        // …while another user is answered at the bot's pace.
+        let start = Instant::now();
+        l.acquire(BotId(1), 8).await;
+        assert!(start.elapsed() < Duration::from_millis(50));
+        let start = Instant::now();
+        again.await.unwrap();
+        assert!(start.elapsed() > Duration::from_millis(900));
     }
 }
