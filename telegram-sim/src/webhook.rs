@@ -43,8 +43,22 @@ fn pick(sim: &Sim) -> (Vec<Job>, Instant) {
         if bot.revoked {
             continue;
         }
-        bot.queue
-            .retain(|q| q.in_flight || now.duration_since(q.enqueued_at) < retention);
+        // Updates are queued in the order they came, so those past the retention are at
+        // the front: the queue is walked only as far as they go (a retain over the whole
+        // queue after every delivery was quadratic in a backlog of thousands). One being
+        // delivered stays until its delivery ends.
+        let expired = bot
+            .queue
+            .iter()
+            .take_while(|q| now.duration_since(q.enqueued_at) >= retention)
+            .count();
+        if expired > 0 {
+            let mut seen = 0;
+            bot.queue.retain(|q| {
+                seen += 1;
+                seen > expired || q.in_flight
+            });
+        }
         for q in bot.queue.iter_mut() {
             if q.in_flight {
                 continue;
