@@ -7,8 +7,9 @@
 //! bot costs nothing here. Senders waiting for a bot's budget wait in line, in the order
 //! they came: only the first polls the bucket, the others sleep until their turn (a
 //! thousand waiters are not a thousand timers waking every 34 ms). A sender held up by
-//! its own chat's limit, or by a pause after a 429, leaves the line and holds up nobody. Across processes, the outbox gives each bot's bulk sending to
-//! one process at a time (`crate::leases`).
+//! its own chat's limit, or by a pause after a 429, leaves the line and holds up nobody.
+//! Across processes, the outbox gives each bot's bulk sending to one process at a time
+//! (`crate::leases`).
 
 use crate::ids::BotId;
 use std::collections::HashMap;
