@@ -68,11 +68,9 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_processes_share_twenty_bots_without_doing_anything_twice() {
-    if postgres_url().is_none() {
-        eprintln!(
-            "SKIPPED cluster::two_processes_share_twenty_bots_without_doing_anything_twice: \
-             TOMBOLA_TEST_POSTGRES_URL is not set"
-        );
+    if postgres_or_skip("cluster::two_processes_share_twenty_bots_without_doing_anything_twice")
+        .is_none()
+    {
         return;
     }
     let sim = telegram_sim::start(SimConfig::default()).await.unwrap();

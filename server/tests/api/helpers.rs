@@ -25,11 +25,9 @@ macro_rules! db_test {
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if $crate::helpers::postgres_url().is_none() {
-                    eprintln!(
-                        "SKIPPED {}::postgres: TOMBOLA_TEST_POSTGRES_URL is not set",
-                        module_path!()
-                    );
+                if $crate::helpers::postgres_or_skip(&format!("{}::postgres", module_path!()))
+                    .is_none()
+                {
                     return;
                 }
                 ($body)($crate::helpers::Db::Postgres).await;
@@ -44,6 +42,16 @@ pub fn postgres_url() -> Option<String> {
     std::env::var("TOMBOLA_TEST_POSTGRES_URL")
         .ok()
         .filter(|s| !s.is_empty())
+}
+
+/// [`postgres_url`] for a test (or the part of one) that runs on PostgreSQL only: when it
+/// is unset, says so visibly, naming `test`, and the test returns.
+pub fn postgres_or_skip(test: &str) -> Option<String> {
+    let url = postgres_url();
+    if url.is_none() {
+        eprintln!("SKIPPED {test}: TOMBOLA_TEST_POSTGRES_URL is not set");
+    }
+    url
 }
 
 /// A fresh, empty database URL for one test.

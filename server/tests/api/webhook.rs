@@ -243,11 +243,9 @@ async fn an_update_stored_by_one_process_wakes_the_others() {
     let never = backend::stop::Stop::never();
     let wake = std::sync::Arc::new(tokio::sync::Notify::new());
     assert!(backend::telegram::inbox::spawn_listener(&sqlite, wake.clone(), never).is_none());
-    if postgres_url().is_none() {
-        eprintln!(
-            "SKIPPED webhook::an_update_stored_by_one_process_wakes_the_others (PostgreSQL): \
-             TOMBOLA_TEST_POSTGRES_URL is not set"
-        );
+    if postgres_or_skip("webhook::an_update_stored_by_one_process_wakes_the_others (PostgreSQL)")
+        .is_none()
+    {
         return;
     }
     let url = fresh_database(Db::Postgres).await;
@@ -279,11 +277,9 @@ async fn an_update_stored_by_one_process_wakes_the_others() {
 async fn the_inbox_writer_tells_others_only_of_bots_it_does_not_hold() {
     use backend::telegram::inbox::{CHANNEL, InboxWriter, IncomingUpdate};
     use sea_orm::sqlx::postgres::PgListener;
-    if postgres_url().is_none() {
-        eprintln!(
-            "SKIPPED webhook::the_inbox_writer_tells_others_only_of_bots_it_does_not_hold: \
-             TOMBOLA_TEST_POSTGRES_URL is not set"
-        );
+    if postgres_or_skip("webhook::the_inbox_writer_tells_others_only_of_bots_it_does_not_hold")
+        .is_none()
+    {
         return;
     }
     let url = fresh_database(Db::Postgres).await;
