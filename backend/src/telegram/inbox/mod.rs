@@ -1,23 +1,30 @@
 //! The durable inbox: every update Telegram delivers (by webhook or polling) is written
 //! here, keyed (bot, update_id), before Telegram is told it arrived; the workers claim
 //! it from here ([`claim`]), each chat in update order.
+//!
+//! Here: what an update is to the inbox ([`IncomingUpdate`]), the workers' [`claim`], and
+//! the PostgreSQL channel on which processes tell each other of new rows. The insert
+//! statements and the connection they run on are in [`store`]; the group commit of
+//! webhook deliveries in [`writer`].
+//!
+//! May import: the foundation (`db`, `entities`, `ids`, `leases`, `stop`, `error`).
+
+mod store;
+mod writer;
+
+pub use store::{MAX_BATCH, store_many};
+pub use writer::{ANNOUNCE_GAP, InboxWriter};
 
 use crate::ServiceError;
-use crate::db::WriteGate;
 use crate::entities::{bots, inbox};
-use crate::ids::BotId;
-use crate::leases::Leases;
 use crate::stop::Stop;
 use chrono::Utc;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 use serde_json::Value;
-use std::collections::HashSet;
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
 
 /// How long a claimed update is held before another worker may take it.
 pub const CLAIM_SECS: i64 = 60;
@@ -173,304 +180,6 @@ impl<'de> serde::Deserialize<'de> for Shaped {
         }
         d.deserialize_map(Visit)
     }
-}
-
-/// Stores updates of one bot (a batch of getUpdates), each once, in one statement.
-/// Returns, per update, whether it was new (`false`: a replay).
-pub async fn store_many(
-    db: &impl ConnectionTrait,
-    bot_id: BotId,
-    updates: Vec<IncomingUpdate>,
-) -> Result<Vec<bool>, ServiceError> {
-    insert_batch(db, updates.into_iter().map(|u| (bot_id, u)).collect()).await
-}
-
-/// One `INSERT … ON CONFLICT DO NOTHING RETURNING bot_id, update_id` for every row:
-/// which rows were new, in the order given.
-///
-/// SQLite: the statement's row count is rounded up to one of a few [`statement_rows`]
-/// sizes by repeating the last row (a repeat is a conflict, skipped): the driver keeps
-/// each distinct statement prepared, so the database parses the insert of a batch once
-/// per size instead of once per batch. PostgreSQL: [`insert_unnest`].
-async fn insert_batch(
-    db: &impl ConnectionTrait,
-    mut rows: Vec<(BotId, IncomingUpdate)>,
-) -> Result<Vec<bool>, ServiceError> {
-    let Some(last) = rows.last().cloned() else {
-        return Ok(Vec::new());
-    };
-    let keys: Vec<(BotId, i64)> = rows.iter().map(|(b, u)| (*b, u.update_id)).collect();
-    if db.get_database_backend() == DbBackend::Postgres {
-        return insert_unnest(db, rows, keys).await;
-    }
-    rows.resize(statement_rows(rows.len()), last);
-    let now = Utc::now();
-    let models = rows.into_iter().map(|(bot_id, u)| inbox::ActiveModel {
-        bot_id: Set(bot_id),
-        update_id: Set(u.update_id),
-        chat_id: Set(u.chat_id),
-        kind: Set(u.kind),
-        payload: Set(u.payload),
-        received_at: Set(now),
-        processed_at: Set(None),
-        attempts: Set(0),
-        last_error: Set(None),
-        claimed_until: Set(None),
-        outcome: Set(None),
-        ..Default::default()
-    });
-    let mut insert = inbox::Entity::insert_many(models)
-        .on_conflict(
-            OnConflict::columns([inbox::Column::BotId, inbox::Column::UpdateId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .into_query();
-    insert.returning(Query::returning().columns([inbox::Column::BotId, inbox::Column::UpdateId]));
-    let stored = db
-        .query_all_raw(db.get_database_backend().build(&insert))
-        .await?;
-    which_new(stored, &keys)
-}
-
-/// Per key, whether the insert's `RETURNING bot_id, update_id` rows name it (a key twice
-/// in one batch is new once).
-fn which_new(
-    stored: Vec<sea_orm::QueryResult>,
-    keys: &[(BotId, i64)],
-) -> Result<Vec<bool>, ServiceError> {
-    let mut new = HashSet::with_capacity(stored.len());
-    for row in stored {
-        new.insert((
-            row.try_get_by_index::<BotId>(0)?,
-            row.try_get_by_index::<i64>(1)?,
-        ));
-    }
-    Ok(keys.iter().map(|k| new.remove(k)).collect())
-}
-
-/// PostgreSQL: the batch as one array per column, in one constant statement, so it is
-/// parsed and planned once per connection whatever the batch's size (a `VALUES` list of
-/// hundreds of rows is planned again on each execution).
-async fn insert_unnest(
-    db: &impl ConnectionTrait,
-    rows: Vec<(BotId, IncomingUpdate)>,
-    keys: Vec<(BotId, i64)>,
-) -> Result<Vec<bool>, ServiceError> {
-    use sea_orm::sea_query::{ArrayType, Value as V};
-    // The driver binds arrays without NULL elements: an update without a chat is sent as
-    // `NO_CHAT` (no chat has that id) and stored as NULL.
-    const NO_CHAT: i64 = i64::MIN;
-    const SQL: &str = "INSERT INTO inbox (bot_id, update_id, chat_id, kind, payload, received_at, attempts) \
-        SELECT b, u, NULLIF(c, -9223372036854775808), k, p, $6, 0 \
-        FROM UNNEST($1::int4[], $2::int8[], $3::int8[], $4::text[], $5::text[]) AS t(b, u, c, k, p) \
-        ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id";
-    let n = rows.len();
-    let (mut bots, mut updates, mut chats, mut kinds, mut payloads) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for (bot, u) in rows {
-        bots.push(V::Int(Some(bot.0)));
-        updates.push(V::BigInt(Some(u.update_id)));
-        chats.push(V::BigInt(Some(u.chat_id.unwrap_or(NO_CHAT))));
-        kinds.push(V::String(Some(u.kind)));
-        payloads.push(V::String(Some(u.payload)));
-    }
-    let array = |t: ArrayType, v: Vec<V>| V::Array(t, Some(Box::new(v)));
-    let stored = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            SQL,
-            [
-                array(ArrayType::Int, bots),
-                array(ArrayType::BigInt, updates),
-                array(ArrayType::BigInt, chats),
-                array(ArrayType::String, kinds),
-                array(ArrayType::String, payloads),
-                Utc::now().into(),
-            ],
-        ))
-        .await?;
-    which_new(stored, &keys)
-}
-
-/// The row count of the insert statement for `n` rows: `n` up to 8, beyond that the next
-/// of a series growing by a quarter (10, 12, 15, … 891, [`MAX_BATCH`]) — 31 sizes, each at
-/// most a quarter larger than needed. Above [`MAX_BATCH`], `n` itself.
-fn statement_rows(n: usize) -> usize {
-    if n <= 8 || n > MAX_BATCH {
-        return n;
-    }
-    let mut size = 8;
-    while size < n {
-        size = (size + size / 4).min(MAX_BATCH);
-    }
-    size
-}
-
-/// Group commit of webhook deliveries: every request hands its update to one writer
-/// task and waits; the writer stores all that are waiting in one statement and one
-/// commit, then answers each. A request is answered 200 only after its row is committed
-/// (as durably as the writer's connection commits: see [`crate::db::Durability`]), and
-/// a batch forms by itself while the previous one commits — no request waits for a
-/// timer. Batches commit one at a time on both databases: on PostgreSQL two, three or
-/// four at once were slower, because each batch was smaller and PostgreSQL's cost per
-/// batch (statement, commit, WAL flush) was paid more often (docs/performance.md). On
-/// PostgreSQL other processes are told (NOTIFY) only of updates of bots
-/// this process does not hold, at most once per [`ANNOUNCE_GAP`] and off the requests'
-/// path. Cloning shares the writer.
-#[derive(Clone)]
-pub struct InboxWriter {
-    tx: mpsc::Sender<Delivery>,
-}
-
-struct Delivery {
-    bot: BotId,
-    update: IncomingUpdate,
-    done: oneshot::Sender<Result<bool, String>>,
-}
-
-/// Most rows in one statement (SQLite allows 32,766 bound values; a row has 10).
-pub const MAX_BATCH: usize = 1024;
-/// Deliveries waiting for the writer before new ones wait to be queued.
-const QUEUE: usize = 8192;
-
-impl std::fmt::Debug for InboxWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("InboxWriter")
-    }
-}
-
-impl InboxWriter {
-    /// Starts the writer on `db` (its own connection on SQLite). It wakes `wake` after
-    /// each batch with new rows, and on PostgreSQL tells the other processes when a
-    /// batch has new rows of a bot this process does not hold (`leases`). It ends when
-    /// `stop` is set, after storing what it holds.
-    pub fn spawn(
-        db: DatabaseConnection,
-        writes: Arc<WriteGate>,
-        wake: Arc<tokio::sync::Notify>,
-        leases: Leases,
-        stop: Stop,
-    ) -> (InboxWriter, tokio::task::JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
-        let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
-        let stored = Arc::new(tokio::sync::Notify::new());
-        let task = tokio::spawn(async move {
-            let announcer =
-                postgres.then(|| spawn_announcer(db.clone(), stored.clone(), stop.clone()));
-            loop {
-                let first = tokio::select! {
-                    d = rx.recv() => match d {
-                        Some(d) => d,
-                        None => break,
-                    },
-                    _ = stop.wait() => {
-                        rx.close();
-                        match rx.recv().await {
-                            Some(d) => d,
-                            None => break,
-                        }
-                    }
-                };
-                // What arrived while the previous batch committed joins this one.
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(d) => batch.push(d),
-                        Err(_) => break,
-                    }
-                }
-                // One batch at a time: the next forms while this one commits.
-                let new = write(&db, &writes, batch).await;
-                if !new.is_empty() {
-                    wake.notify_one();
-                    if new.iter().any(|bot| !leases.owns(*bot)) {
-                        stored.notify_one();
-                    }
-                }
-            }
-            if let Some(a) = announcer {
-                a.abort();
-            }
-        });
-        (InboxWriter { tx }, task)
-    }
-
-    /// Stores an update once, durably; `Ok(false)`: it was there already (a replay).
-    pub async fn store(&self, bot: BotId, update: IncomingUpdate) -> Result<bool, ServiceError> {
-        let (done, answer) = oneshot::channel();
-        self.tx
-            .send(Delivery { bot, update, done })
-            .await
-            .map_err(|_| ServiceError::Internal("the inbox writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| ServiceError::Internal("the inbox writer has stopped".into()))?
-            .map_err(ServiceError::Internal)
-    }
-}
-
-/// Stores one batch and answers each of its requests; the bots that have new rows.
-async fn write(db: &DatabaseConnection, writes: &WriteGate, batch: Vec<Delivery>) -> Vec<BotId> {
-    let (rows, dones): (Vec<_>, Vec<_>) = batch
-        .into_iter()
-        .map(|d| ((d.bot, d.update), (d.bot, d.done)))
-        .unzip();
-    let stored = {
-        let _turn = writes.enter().await;
-        insert_batch(db, rows).await
-    };
-    match stored {
-        Ok(new) => {
-            let mut with_new: Vec<BotId> = Vec::new();
-            for ((bot, done), new) in dones.into_iter().zip(new) {
-                if new && !with_new.contains(&bot) {
-                    with_new.push(bot);
-                }
-                let _ = done.send(Ok(new));
-            }
-            with_new
-        }
-        Err(e) => {
-            // Not stored, so not acknowledged: Telegram delivers them again.
-            tracing::error!(error = %e, rows = dones.len(), "inbox insert failed");
-            for (_, done) in dones {
-                let _ = done.send(Err(e.to_string()));
-            }
-            Vec::new()
-        }
-    }
-}
-
-/// Least time between two NOTIFYs of one process. A NOTIFY is a transaction of its own
-/// and a signal to every listening backend: after each batch it took a fifth to a third
-/// of PostgreSQL's batch-insert rate (`scripts/pg-insert-bench`: 2,430–2,590 batches of
-/// 8 rows a second alone, 1,560–2,010 with a NOTIFY after each). Another process learns
-/// of an update within this gap instead of at its half-second look.
-pub const ANNOUNCE_GAP: std::time::Duration = std::time::Duration::from_millis(10);
-
-/// Tells the other processes about new rows (PostgreSQL): one NOTIFY in flight at a time
-/// and at most one per [`ANNOUNCE_GAP`]; stores meanwhile are told by the next, off the
-/// requests' path.
-fn spawn_announcer(
-    db: DatabaseConnection,
-    stored: Arc<tokio::sync::Notify>,
-    stop: Stop,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = stored.notified() => announce(&db).await,
-                _ = stop.wait() => return,
-            }
-            stop.sleep(ANNOUNCE_GAP).await;
-        }
-    })
 }
 
 /// Takes up to `limit` updates of bots `owner` holds, oldest first, at most the first
@@ -636,19 +345,6 @@ mod tests {
             br#"{"update_id":7,"message":{"chat":{"id":1},"text":"hi"}}"#
         ));
         assert!(!quick(br#"{"update_id":7,"message":{"chat":{"id":"1"}}}"#));
-    }
-
-    #[test]
-    fn statement_sizes_are_few_and_close_to_the_batch() {
-        let sizes: HashSet<usize> = (1..=MAX_BATCH).map(statement_rows).collect();
-        assert_eq!(sizes.len(), 31, "{sizes:?}");
-        for n in 1..=MAX_BATCH {
-            let size = statement_rows(n);
-            assert!(size >= n && size <= MAX_BATCH, "{n} → {size}");
-            assert!(size <= 8 || size * 4 <= n * 5 + 4, "{n} → {size}");
-        }
-        assert_eq!(statement_rows(9), 10);
-        assert_eq!(statement_rows(MAX_BATCH + 5), MAX_BATCH + 5);
     }
 
     #[test]
