@@ -23,10 +23,10 @@ use backend::{DatabaseConnection, Deps};
 use http::StatusCode;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
@@ -72,6 +72,19 @@ macro_rules! from_ref {
     )*};
 }
 from_ref!(leptos_options: LeptosOptions, ctx: ServerContext, deps: Deps, inbox: InboxWriter);
+
+/// The dashboard's routes, walked once per process.
+///
+/// While leptos walks the routes it sets a flag of the whole process
+/// (`SuppressResourceLoad`) under which a resource that starts to load, in any server of
+/// the process, waits forever. Walked once, before the first server answers anything,
+/// the walk cannot meet a page being rendered. The tests build many servers in one
+/// process: walked per server, a page of one test now and then never came back while
+/// another test built its server (about 1 run in 100 of `pages_render_and_guard`).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
 
 /// A built server, bound to its port but not yet serving.
 pub struct Application {
@@ -184,7 +197,7 @@ pub fn router(
             config.session_days,
         ))));
 
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let (ctx, fallback_ctx) = (state.ctx.clone(), state.ctx.clone());
     let options = state.leptos_options.clone();
     let dashboard = Router::new()

@@ -15,13 +15,15 @@ pub enum Db {
 }
 
 /// Generates `<name>::sqlite` and `<name>::postgres` from one async test body taking a `Db`.
+/// Each fails after [`TEST_LIMIT`] instead of hanging the run.
 macro_rules! db_test {
     ($name:ident, $body:expr) => {
         mod $name {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                ($body)($crate::helpers::Db::Sqlite).await;
+                $crate::helpers::within_limit(module_path!(), ($body)($crate::helpers::Db::Sqlite))
+                    .await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
@@ -30,13 +32,31 @@ macro_rules! db_test {
                 {
                     return;
                 }
-                ($body)($crate::helpers::Db::Postgres).await;
+                $crate::helpers::within_limit(
+                    module_path!(),
+                    ($body)($crate::helpers::Db::Postgres),
+                )
+                .await;
                 eprintln!("ran on PostgreSQL: {}", module_path!());
             }
         }
     };
 }
 pub(crate) use db_test;
+
+/// The longest a test may take; the slowest take under a minute on two cores.
+pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The longest one request of a test's client may take, answer included.
+pub const REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs a test's body, failing it (with its name) if it takes longer than [`TEST_LIMIT`]:
+/// a hang fails one test instead of the whole run's time.
+pub async fn within_limit(test: &str, body: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, body).await.is_err() {
+        panic!("{test} did not finish within {TEST_LIMIT:?}");
+    }
+}
 
 pub fn postgres_url() -> Option<String> {
     std::env::var("TOMBOLA_TEST_POSTGRES_URL")
@@ -134,6 +154,7 @@ impl TestApp {
 
 pub fn new_client() -> Client {
     Client::builder()
+        .timeout(REQUEST_LIMIT)
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()

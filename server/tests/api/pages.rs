@@ -92,3 +92,39 @@ db_test!(https_public_url_makes_cookies_secure, |db| async move {
         "{cookie}"
     );
 });
+
+/// Pages rendered while other servers start in the same process all come back. (Leptos
+/// walks the routes under a flag of the whole process that stalls every resource starting
+/// to load; walked per server, a page of one test now and then hung while another test
+/// built its server.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_servers_start() {
+    within_limit(module_path!(), async {
+        let app = spawn(Db::Sqlite, "").await;
+        let building = tokio::spawn(async {
+            for _ in 0..16 {
+                spawn(Db::Sqlite, "").await;
+            }
+        });
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut rendered = 0;
+        while !building.is_finished() || rendered == 0 {
+            let res = client
+                .get(format!("{}/login", app.base))
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("page {rendered} while servers start: {e}"));
+            assert_eq!(res.status(), StatusCode::OK);
+            assert!(res.text().await.unwrap().contains("name=\"email\""));
+            rendered += 1;
+        }
+        building.await.unwrap();
+        eprintln!("{rendered} pages rendered while 16 servers started");
+    })
+    .await;
+}
