@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 #[path = "perf/load.rs"]
 mod load;
-use load::{CONCURRENCY, Load, Target, figure, load_in_turns};
+use load::{CONCURRENCY, Load, SETTLE_MAX, Target, figure, load_in_turns};
 
 const KEY: [u8; 32] = [7; 32];
 /// Telegram's (and the simulator's) per-bot sending limit.
@@ -827,7 +827,29 @@ async fn run() -> bool {
         if let Some(Ok(p)) = &peer {
             targets.push(p.target.clone());
         }
-        let mut loads = load_in_turns(&targets, TURNS, slice).await.into_iter();
+        let loads = load_in_turns(&targets, TURNS, slice).await;
+        let names = ["echo", "SQLite", "PostgreSQL", "Python peer"];
+        let names = names
+            .iter()
+            .filter(|n| **n != "PostgreSQL" || pgs.is_some());
+        let settled: Vec<String> = names
+            .zip(&loads)
+            .map(|(n, l)| {
+                let never = if l.settled >= SETTLE_MAX {
+                    " (not quiet)"
+                } else {
+                    ""
+                };
+                format!("{n} {:.1} s{never}", l.settled.as_secs_f64())
+            })
+            .collect();
+        println!(
+            "  after each slice the next waited for the machine to fall quiet (at most {} s); \
+             longest wait after one: {}",
+            SETTLE_MAX.as_secs(),
+            settled.join(", ")
+        );
+        let mut loads = loads.into_iter();
         let e = loads.next().unwrap();
         let sql = loads.next().unwrap();
         ok &= sq.all_stored(&sql).await;

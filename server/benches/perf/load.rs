@@ -28,6 +28,9 @@ pub struct Load {
     /// CPU time the measured server's process used per delivery (user + system), when
     /// its pid was given: what a delivery costs it, whoever else shares the cores.
     pub cpu_per_req: Option<Duration>,
+    /// The longest the machine took to fall quiet after one of its slices (see
+    /// [`settle`]).
+    pub settled: Duration,
 }
 
 /// A server to load: where to deliver, the secret header's value, and its process (for
@@ -49,13 +52,19 @@ pub struct Target {
 /// after the other mostly measures the machine. Taken in turns, every target meets the
 /// same changes; slices of equal time give each the same share of ramp-up (connections
 /// opened, threads woken) however fast it is.
+///
+/// After each slice the next waits for the machine to fall quiet ([`settle`]): what a
+/// server still does after answering (the Python peer handles each update after its
+/// answer; Tombola's workers handle the inbox) must not run in another's slice.
 pub async fn load_in_turns(targets: &[Target], turns: usize, slice_len: Duration) -> Vec<Load> {
     let mut slices: Vec<Vec<Slice>> = targets.iter().map(|_| Vec::new()).collect();
     // Update ids go on from slice to slice, so no delivery is a replay of an earlier one.
     let mut first_ids = vec![0usize; targets.len()];
+    settle().await;
     for _ in 0..turns.max(1) {
         for ((t, done), first) in targets.iter().zip(&mut slices).zip(&mut first_ids) {
-            let s = slice(t, *first, slice_len).await;
+            let mut s = slice(t, *first, slice_len).await;
+            s.settled = settle().await;
             *first += s.sent;
             done.push(s);
         }
@@ -70,6 +79,48 @@ struct Slice {
     failed: usize,
     elapsed: Duration,
     cpu: Option<Duration>,
+    settled: Duration,
+}
+
+/// Quiet: the whole machine's CPU below this share of its cores over [`SETTLE_STEP`].
+const QUIET: f64 = 0.10;
+const SETTLE_STEP: Duration = Duration::from_millis(100);
+/// The longest [`settle`] waits.
+pub const SETTLE_MAX: Duration = Duration::from_secs(15);
+
+/// Busy and total clock ticks of all cores since boot (`/proc/stat`).
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal …
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3)? + v.get(4)?;
+    Some((total - idle, total))
+}
+
+/// Waits until the machine is quiet ([`QUIET`]), at most [`SETTLE_MAX`]; how long it
+/// waited.
+async fn settle() -> Duration {
+    let started = Instant::now();
+    let Some(mut before) = cpu_ticks() else {
+        return Duration::ZERO;
+    };
+    while started.elapsed() < SETTLE_MAX {
+        tokio::time::sleep(SETTLE_STEP).await;
+        let Some(now) = cpu_ticks() else {
+            break;
+        };
+        let (busy, total) = (now.0 - before.0, now.1 - before.1);
+        before = now;
+        if total > 0 && (busy as f64) < QUIET * total as f64 {
+            break;
+        }
+    }
+    started.elapsed()
 }
 
 impl Load {
@@ -78,6 +129,7 @@ impl Load {
         let elapsed: Duration = slices.iter().map(|s| s.elapsed).sum();
         let failed = slices.iter().map(|s| s.failed).sum();
         let cpu: Option<Duration> = slices.iter().map(|s| s.cpu).sum();
+        let settled = slices.iter().map(|s| s.settled).max().unwrap_or_default();
         let mut all: Vec<Duration> = slices.into_iter().flat_map(|s| s.latencies).collect();
         all.sort();
         let at = |q: usize| all.get(all.len() * q / 100).copied().unwrap_or_default();
@@ -88,6 +140,7 @@ impl Load {
             p99: at(99),
             failed,
             cpu_per_req: cpu.filter(|_| sent > 0).map(|c| c / sent as u32),
+            settled,
         }
     }
 }
@@ -175,6 +228,7 @@ async fn slice(target: &Target, first: usize, len: Duration) -> Slice {
         failed,
         elapsed,
         cpu,
+        settled: Duration::ZERO,
     }
 }
 

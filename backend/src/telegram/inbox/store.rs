@@ -9,7 +9,7 @@ use crate::ids::BotId;
 use chrono::Utc;
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::{self, Postgres, Row, Sqlite};
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, RuntimeErr};
+use sea_orm::{ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -41,6 +41,15 @@ fn sqlx_error(e: sqlx::Error) -> ServiceError {
     ServiceError::Database(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))
 }
 
+/// A failed acquire, labelled the way sea-orm labels its own (no connection, not a query).
+fn acquire_error(e: sqlx::Error) -> ServiceError {
+    ServiceError::Database(match e {
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        e => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))),
+    })
+}
+
 impl Held {
     /// One connection of `db`'s pool, held until dropped.
     pub(crate) async fn acquire(db: &DatabaseConnection) -> Result<Held, ServiceError> {
@@ -49,13 +58,13 @@ impl Held {
                 db.get_sqlite_connection_pool()
                     .acquire()
                     .await
-                    .map_err(sqlx_error)?,
+                    .map_err(acquire_error)?,
             )),
             DbBackend::Postgres => Ok(Held::Postgres(
                 db.get_postgres_connection_pool()
                     .acquire()
                     .await
-                    .map_err(sqlx_error)?,
+                    .map_err(acquire_error)?,
             )),
             other => Err(ServiceError::Internal(format!(
                 "the inbox cannot be stored in {other:?}"
