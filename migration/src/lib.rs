@@ -17,6 +17,7 @@ mod m20261203_000011_rerolls;
 mod m20261203_000012_claims;
 mod m20261203_000013_prize_codes;
 mod m20261203_000014_beacon;
+mod m20261204_000015_inbox_waiting;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_claims::Migration),
             Box::new(m20261203_000013_prize_codes::Migration),
             Box::new(m20261203_000014_beacon::Migration),
+            Box::new(m20261204_000015_inbox_waiting::Migration),
         ]
     }
 }

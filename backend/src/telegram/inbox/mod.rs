@@ -184,7 +184,10 @@ impl<'de> serde::Deserialize<'de> for Shaped {
 
 /// Takes up to `limit` updates of bots `owner` holds, oldest first, at most the first
 /// waiting one of each chat (no earlier unhandled update of the same bot and chat), and
-/// holds them for [`CLAIM_SECS`]. PostgreSQL skips rows another process is claiming.
+/// holds them for [`CLAIM_SECS`]. PostgreSQL skips rows another process is claiming, and
+/// walks its partial index of the waiting rows (`idx_inbox_waiting`) so that a claim stays
+/// cheap under a backlog even before the table has statistics; SQLite, without
+/// statistics, still reads every waiting row of the bot (docs/performance.md).
 pub async fn claim(
     db: &DatabaseConnection,
     owner: &str,
