@@ -813,6 +813,7 @@ async fn run() -> bool {
         } else {
             None
         };
+        // Each target with its name, for the line on waiting between slices.
         let mut targets = vec![
             Target {
                 url: echo_url,
@@ -821,18 +822,18 @@ async fn run() -> bool {
             },
             sq.target.clone(),
         ];
+        let mut names = vec!["echo", "SQLite"];
         if let Some(p) = &pgs {
             targets.push(p.target.clone());
+            names.push("PostgreSQL");
         }
         if let Some(Ok(p)) = &peer {
             targets.push(p.target.clone());
+            names.push("Python peer");
         }
         let loads = load_in_turns(&targets, TURNS, slice).await;
-        let names = ["echo", "SQLite", "PostgreSQL", "Python peer"];
-        let names = names
-            .iter()
-            .filter(|n| **n != "PostgreSQL" || pgs.is_some());
         let settled: Vec<String> = names
+            .iter()
             .zip(&loads)
             .map(|(n, l)| {
                 let never = if l.settled >= SETTLE_MAX {
